@@ -1,0 +1,86 @@
+// swift-tools-version: 6.2
+//
+// The KHO toolkit: codecs, an inspector and a compatibility checker for the
+// data one Linux kernel leaves in RAM for the next across a kexec handover.
+
+import PackageDescription
+
+let strict: [SwiftSetting] = [
+  .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+  name: "kho-toolkit",
+  products: [
+    .library(name: "KHOCore", targets: ["KHOCore"]),
+    .library(name: "XArray", targets: ["XArray"]),
+    .library(name: "KHOFormats", targets: ["KHOFormats"]),
+    .library(name: "KHOCompat", targets: ["KHOCompat"]),
+    .library(name: "KHOImage", targets: ["KHOImage"]),
+    .library(name: "KHOInspect", targets: ["KHOInspect"]),
+    .executable(name: "khodump", targets: ["khodump"]),
+  ],
+  dependencies: [
+    .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+    .package(url: "https://github.com/x-sheep/swift-property-based.git", from: "2.0.1"),
+  ],
+  targets: [
+    // C boundary: libfdt (Debian libfdt-dev ships no .pc file, so the shim
+    // links it by name) and libzstd.
+    .target(
+      name: "CFDT",
+      linkerSettings: [.linkedLibrary("fdt")]
+    ),
+    .systemLibrary(
+      name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+
+    // Layers, bottom up. Nothing imports upward.
+    .target(name: "KHOCore", swiftSettings: strict),
+    .target(name: "XArray", swiftSettings: strict),
+    .target(
+      name: "KHOFormats", dependencies: ["KHOCore", "XArray", "CFDT"],
+      swiftSettings: strict),
+    .target(
+      name: "KHOCompat", dependencies: ["KHOCore", "KHOFormats"],
+      swiftSettings: strict),
+    .target(
+      name: "KHOImage", dependencies: ["KHOCore", "KHOFormats", "CZstd"],
+      swiftSettings: strict),
+    .target(
+      name: "KHOInspect",
+      dependencies: ["KHOCore", "KHOFormats", "KHOCompat", "KHOImage"],
+      swiftSettings: strict),
+    .executableTarget(
+      name: "khodump",
+      dependencies: [
+        "KHOInspect", "KHOImage", "KHOFormats", "KHOCompat", "KHOCore",
+        .product(name: "ArgumentParser", package: "swift-argument-parser"),
+      ],
+      swiftSettings: strict),
+
+    // Tests, one target per module.
+    .testTarget(
+      name: "KHOCoreTests",
+      dependencies: [
+        "KHOCore", .product(name: "PropertyBased", package: "swift-property-based"),
+      ]),
+    .testTarget(
+      name: "XArrayTests",
+      dependencies: [
+        "XArray", .product(name: "PropertyBased", package: "swift-property-based"),
+      ]),
+    .testTarget(
+      name: "KHOFormatsTests",
+      dependencies: [
+        "KHOFormats", "KHOCore", "CFDT",
+        .product(name: "PropertyBased", package: "swift-property-based"),
+      ],
+      resources: [.copy("Fixtures")]),
+    .testTarget(name: "KHOCompatTests", dependencies: ["KHOCompat", "KHOFormats", "KHOCore"]),
+    .testTarget(name: "KHOImageTests", dependencies: ["KHOImage", "KHOFormats", "KHOCore"]),
+    .testTarget(
+      name: "KHOInspectTests",
+      dependencies: ["KHOInspect", "KHOImage", "KHOFormats", "KHOCore"]),
+    .testTarget(name: "khodumpTests", dependencies: ["khodump"]),
+  ]
+)

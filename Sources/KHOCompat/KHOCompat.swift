@@ -1,0 +1,1 @@
+// KHOCompat: see DESIGN.md for what this layer owns.

@@ -1,0 +1,98 @@
+/// Captured physical memory of the machine that wrote a handover.
+///
+/// Handover data is a graph of pages linked by physical addresses. Decoders
+/// follow those links through this protocol, which answers "these bytes at
+/// this address" or a typed error, never a trap. An in-memory
+/// ``PhysicalImage``, an ELF core file, a compact bundle and a copied
+/// debugfs directory all conform.
+public protocol PhysicalMemory: AnyObject {
+  /// The page size and byte order of the kernel that wrote the memory.
+  var geometry: PageGeometry { get }
+
+  /// The captured ranges, sorted by address, not overlapping.
+  var segments: [PhysRange] { get }
+
+  /// Returns `count` bytes starting at `address`.
+  ///
+  /// - Throws: ``DecodeError`` of kind ``DecodeError/Kind/notCaptured`` when
+  ///   `address` is in no captured range, ``DecodeError/Kind/crossesHole``
+  ///   when the range runs past captured memory.
+  func bytes(at address: PhysAddr, count: Int) throws(DecodeError) -> Bytes
+}
+
+extension PhysicalMemory {
+  /// Returns the bytes, with any error reported at `path`.
+  public func bytes(at address: PhysAddr, count: Int, path: DecodePath) throws(DecodeError) -> Bytes {
+    do { return try bytes(at: address, count: count) } catch { throw error.at(path) }
+  }
+
+  /// A reader over `count` bytes at `address`, in the memory's byte order.
+  public func reader(at address: PhysAddr, count: Int, path: DecodePath) throws(DecodeError) -> ByteReader {
+    let b = try bytes(at: address, count: count, path: path)
+    return ByteReader(b, order: geometry.byteOrder, path: path, base: address)
+  }
+
+  /// A reader over the one page at `address`, which must be page aligned.
+  public func page(at address: PhysAddr, path: DecodePath) throws(DecodeError) -> ByteReader {
+    guard address.isPageAligned(geometry) else {
+      throw DecodeError(
+        .misaligned, "expected a page-aligned address, got \(address)", path: path,
+        address: address)
+    }
+    return try reader(at: address, count: geometry.pageSize, path: path)
+  }
+
+  /// Reads one u64 in the memory's byte order.
+  public func u64(at address: PhysAddr, path: DecodePath = .root) throws(DecodeError) -> UInt64 {
+    let r = try reader(at: address, count: 8, path: path)
+    return try r.integer(at: 0)
+  }
+
+  /// Whether every byte of `range` is captured.
+  public func isCaptured(_ range: PhysRange) -> Bool {
+    SegmentIndex.covers(segments, range)
+  }
+
+  /// The total number of captured bytes.
+  public var capturedBytes: UInt64 {
+    segments.reduce(0) { $0 &+ $1.size }
+  }
+}
+
+/// Binary search over sorted, non-overlapping segments.
+public enum SegmentIndex {
+  /// The index of the segment containing `address`, if any. O(log n).
+  public static func find(_ segments: [PhysRange], _ address: PhysAddr) -> Int? {
+    var lo = 0
+    var hi = segments.count
+    while lo < hi {
+      let mid = (lo + hi) / 2
+      if segments[mid].end <= address.rawValue { lo = mid + 1 } else { hi = mid }
+    }
+    guard lo < segments.count, segments[lo].contains(address) else { return nil }
+    return lo
+  }
+
+  /// Whether `range` lies within captured segments (adjacent ones join).
+  public static func covers(_ segments: [PhysRange], _ range: PhysRange) -> Bool {
+    if range.size == 0 { return true }
+    guard var i = find(segments, range.start) else { return false }
+    var reached = segments[i].end
+    while reached < range.end {
+      i += 1
+      guard i < segments.count, segments[i].start.rawValue == reached else { return false }
+      reached = segments[i].end
+    }
+    return true
+  }
+
+  /// The error for a read of `count` bytes at `address` that `covers` refused.
+  public static func missError(_ segments: [PhysRange], _ address: PhysAddr, _ count: Int) -> DecodeError {
+    if find(segments, address) == nil {
+      return DecodeError(
+        .notCaptured, "address \(address) is not in captured memory", address: address)
+    }
+    return DecodeError(
+      .crossesHole, "\(count) bytes at \(address) run past captured memory", address: address)
+  }
+}

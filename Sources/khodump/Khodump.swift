@@ -1,0 +1,52 @@
+import ArgumentParser
+import Foundation
+import KHOCore
+
+/// `khodump`: the inspector for Kexec HandOver and Live Update data.
+@main
+struct Khodump: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "khodump",
+    abstract: "Inspect the data one Linux kernel leaves in RAM for the next (KHO/LUO).",
+    discussion: """
+      Exit status: 0 when the input is clean, 1 when problems were found,
+      2 for a usage error or an input that cannot be read.
+      """,
+    subcommands: [FDTCommand.self, DemoCommand.self])
+
+  /// Runs the command, mapping every outcome to the documented exit codes.
+  static func main() {
+    do {
+      var command = try parseAsRoot()
+      try command.run()
+    } catch let exit as ExitCode {
+      Foundation.exit(exit.rawValue)
+    } catch let error as DecodeError {
+      FileHandle.standardError.write(Data("khodump: \(error)\n".utf8))
+      Foundation.exit(2)
+    } catch {
+      let code = exitCode(for: error)
+      if code == .success {
+        print(fullMessage(for: error))
+        Foundation.exit(0)
+      }
+      FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+      Foundation.exit(2)
+    }
+  }
+}
+
+/// The output formats every verb offers.
+enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
+  case text
+  case json
+}
+
+/// Writes `value` as pretty JSON with sorted keys on standard output.
+func printJSON<T: Encodable>(_ value: T) throws {
+  let encoder = JSONEncoder()
+  encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+  let data = try encoder.encode(value)
+  FileHandle.standardOutput.write(data)
+  FileHandle.standardOutput.write(Data("\n".utf8))
+}
