@@ -1,0 +1,28 @@
+// swift-tools-version: 6.2
+//
+// libFuzzer targets, one per decoder and loader. Build and run one with
+// `./run.sh FuzzFDT 60`; `make fuzz` runs them all. See README.md.
+
+import PackageDescription
+
+/// Every fuzz target; each lives in Sources/<name>/ and seeds from Corpus/<name>/.
+let fuzzTargets = [
+  "FuzzFDT",
+]
+
+let package = Package(
+  name: "kho-fuzz",
+  dependencies: [.package(name: "kho-toolkit", path: "..")],
+  targets: fuzzTargets.map { name in
+    .executableTarget(
+      name: name,
+      dependencies: [
+        .product(name: "KHOCore", package: "kho-toolkit"),
+        .product(name: "KHOFormats", package: "kho-toolkit"),
+        .product(name: "KHOCompat", package: "kho-toolkit"),
+        .product(name: "KHOImage", package: "kho-toolkit"),
+        .product(name: "KHOInspect", package: "kho-toolkit"),
+      ],
+      path: "Sources/\(name)")
+  }
+)

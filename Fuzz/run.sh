@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Build one libFuzzer target with coverage + ASan and run it.
+#   Fuzz/run.sh TARGET SECONDS        fuzz for SECONDS (0 = replay corpus only)
+# Seeds come from Corpus/TARGET (never modified); new inputs go to a scratch
+# corpus under .build-fuzz/. A crash leaves crash-* in Fuzz/Crashes/TARGET
+# and exits non-zero; copy it into Tests/*/Regressions/ to keep it.
+set -euo pipefail
+cd "$(dirname "$0")"
+target=${1:?usage: run.sh TARGET SECONDS}
+secs=${2:-15}
+# --sanitize=fuzzer turns off SwiftPM's entry-point renaming; the comma form
+# keeps coverage instrumentation together with ASan (see swift-tooling.md).
+swift build -c debug --scratch-path .build-fuzz --sanitize=fuzzer \
+  -Xswiftc -sanitize=fuzzer,address --product "$target" 2>&1 \
+  | grep -v -e 'Cannot export local symbol' -e '^warning: ' | tail -3
+bin=.build-fuzz/debug/$target
+work=.build-fuzz/corpus/$target
+crashes=Crashes/$target
+mkdir -p "$work" "$crashes"
+export SWIFT_BACKTRACE=enable=no
+export ASAN_OPTIONS=detect_leaks=0
+if [ "$secs" = 0 ]; then
+  exec "$bin" -runs=0 "Corpus/$target"
+fi
+"$bin" -max_total_time="$secs" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  -artifact_prefix="$crashes/" "$work" "Corpus/$target" 2>&1 | tail -12
