@@ -12,6 +12,7 @@ let strict: [SwiftSetting] = [
 let package = Package(
   name: "kho-toolkit",
   products: [
+    .library(name: "CFDT", targets: ["CFDT"]),
     .library(name: "KHOCore", targets: ["KHOCore"]),
     .library(name: "XArray", targets: ["XArray"]),
     .library(name: "KHOFormats", targets: ["KHOFormats"]),

@@ -1,0 +1,44 @@
+// swift-tools-version: 6.2
+//
+// Benchmarks with their peers measured in the same run (ordo-one/benchmark).
+//   cd Benchmarks && swift package benchmark            (all)
+//   swift package benchmark --target FDTWalk            (one)
+// `make bench` runs them all and prints the ratio tables quoted in README.md.
+
+import PackageDescription
+
+/// Every benchmark suite; each lives in Benchmarks/<name>/.
+let suites = [
+  "FDTWalk",
+]
+
+let package = Package(
+  name: "kho-benchmarks",
+  platforms: [.macOS(.v15)],
+  dependencies: [
+    .package(name: "kho-toolkit", path: ".."),
+    .package(
+      url: "https://github.com/ordo-one/benchmark.git", from: "1.38.1",
+      traits: ["MallocInterposer"]),
+  ],
+  targets: [
+    // Judy arrays (Debian libjudy-dev), the classic C sparse array, as a peer.
+    .systemLibrary(name: "CJudy", providers: [.apt(["libjudy-dev"])]),
+  ]
+    + suites.map { name in
+      .executableTarget(
+        name: name,
+        dependencies: [
+          .product(name: "Benchmark", package: "benchmark"),
+          .product(name: "CFDT", package: "kho-toolkit"),
+          .product(name: "KHOCore", package: "kho-toolkit"),
+          .product(name: "KHOFormats", package: "kho-toolkit"),
+          .product(name: "XArray", package: "kho-toolkit"),
+          .product(name: "KHOImage", package: "kho-toolkit"),
+          .product(name: "KHOInspect", package: "kho-toolkit"),
+          "CJudy",
+        ],
+        path: "Benchmarks/\(name)",
+        plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")])
+    }
+)
