@@ -53,6 +53,8 @@ struct _RadixWalker {
   /// `indices[L]`: the entry taken in the table at level L on the current path.
   var indices: [Int]
   var scratch: [UInt64]
+  /// Leaves found by the table walk, in walk order: (address, key prefix).
+  var leaves: [(PhysAddr, UInt64)] = []
 
   init(memory: any PhysicalMemory, rule: RadixTree.DepthRule, strict: Bool, base: DecodePath) {
     self.memory = memory
@@ -99,7 +101,24 @@ struct _RadixWalker {
       return
     }
     visited.insert(root.rawValue)
+    // Tables first (they are few), so the leaves' storage can be reserved
+    // in one go; then the leaves, in walk order.
     try table(root, level: top, prefix: 0)
+    var perOrder = [Int](repeating: 0, count: set._orders.count)
+    for (_, prefix) in leaves {
+      let p = prefix >> UInt64(layout.leafBits)
+      let orderBit = layout.leafBits + 63 - p.leadingZeroBitCount
+      if p != 0, orderBit <= layout.order0Log2 { perOrder[layout.order0Log2 - orderBit] += 1 }
+    }
+    for (o, n) in perOrder.enumerated() where n > 0 {
+      set._orders[o].reserve(chunks: n, wordsPerChunk: layout.leafWords)
+    }
+    let found = leaves
+    leaves = []
+    for (node, prefix) in found {
+      for l in 1..<layout.depth { indices[l] = layout.tableIndex(prefix, level: l) }
+      try leaf(node, prefix: prefix)
+    }
   }
 
   mutating func read(_ node: PhysAddr, level: Int) throws(DecodeError) -> Bytes? {
@@ -140,7 +159,7 @@ struct _RadixWalker {
       }
       let childPrefix = prefix | (UInt64(i) << shift)
       if level == 1 {
-        try leaf(child, prefix: childPrefix)
+        leaves.append((child, childPrefix))
       } else {
         try table(child, level: level - 1, prefix: childPrefix)
       }
@@ -151,6 +170,22 @@ struct _RadixWalker {
   mutating func leaf(_ node: PhysAddr, prefix: UInt64) throws(DecodeError) {
     guard let bytes = try read(node, level: 0) else { return }
     stats.leaves += 1
+    let k = layout.order0Log2
+    let w = layout.leafWords
+    let p = prefix >> UInt64(layout.leafBits)
+    if p != 0 {
+      // The whole leaf is one chunk of one order: OR it in straight from
+      // memory (each (order, chunk) has exactly one leaf, so every bit is new).
+      let high = 63 - p.leadingZeroBitCount
+      let orderBit = layout.leafBits + high
+      if orderBit <= k {
+        let added = set._orders[k - orderBit].orChunk(
+          p & ~(1 << UInt64(high)), loading: bytes, byteOrder, wordsPerChunk: w)
+        stats.setBits += added
+        if added == 0 { stats.emptyLeaves += 1 }
+        return
+      }
+    }
     var words = scratch
     scratch = []
     defer { scratch = words }
@@ -162,24 +197,13 @@ struct _RadixWalker {
     var bits = 0
     for x in words { bits += x.nonzeroBitCount }
     stats.setBits += bits
-    let k = layout.order0Log2
-    let w = layout.leafWords
     let chunkShift = set.chunkShift
-    let p = prefix >> UInt64(layout.leafBits)
     if p != 0 {
-      // The whole leaf is one chunk of one order.
-      let high = 63 - p.leadingZeroBitCount
-      let orderBit = layout.leafBits + high
-      guard orderBit <= k else {
-        try report(
-          .outOfRange,
-          "\(bits) set bit(s) in a leaf whose keys have their order bit at \(orderBit); valid keys have it at bit 1...\(k), so none decodes to an entry",
-          level: 0, address: node)
-        return
-      }
-      let order = k - orderBit
-      let c = p & ~(1 << UInt64(high))
-      _ = words.withUnsafeBufferPointer { set._orders[order].orChunk(c, $0, wordsPerChunk: w) }
+      let orderBit = layout.leafBits + 63 - p.leadingZeroBitCount
+      try report(
+        .outOfRange,
+        "\(bits) set bit(s) in a leaf whose keys have their order bit at \(orderBit); valid keys have it at bit 1...\(k), so none decodes to an entry",
+        level: 0, address: node)
       return
     }
     // Leaf 0 holds the orders whose order bit falls inside the leaf.

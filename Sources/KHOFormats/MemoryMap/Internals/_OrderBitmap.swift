@@ -1,3 +1,5 @@
+import KHOCore
+
 // The storage of one order of a PreservedSet, and the one place in the
 // memory-map code that touches words through unsafe buffer pointers.
 //
@@ -62,6 +64,14 @@ struct _OrderBitmap: Sendable {
     slots.insert(slot, at: pos)
     hint = pos
     return slot
+  }
+
+  /// Makes room for `n` more chunks without reallocating.
+  @inlinable
+  mutating func reserve(chunks n: Int, wordsPerChunk w: Int) {
+    keys.reserveCapacity(keys.count + n)
+    slots.reserveCapacity(slots.count + n)
+    words.reserveCapacity(words.count + n * w)
   }
 
   /// Sets bit `j` (an order-normalised page number); returns whether it was new.
@@ -141,6 +151,41 @@ struct _OrderBitmap: Sendable {
       return added
     }
     count += added
+    return added
+  }
+
+  /// ORs the first `w` native words of `bytes` (in `order`) into chunk `c`
+  /// in one pass; returns the number of bits that were new. A chunk created
+  /// here that ends up empty is dropped again.
+  @inlinable
+  mutating func orChunk(
+    _ c: UInt64, loading bytes: Bytes, _ order: ByteOrder, wordsPerChunk w: Int
+  ) -> Int {
+    let (existed, _) = search(c)
+    let slot = slotCreating(c, wordsPerChunk: w)
+    let added: Int = bytes.withUnsafeBytes { raw in
+      let n = Swift.min(w, raw.count / 8)
+      return words.withUnsafeMutableBufferPointer { buf in
+        let base = slot * w
+        var added = 0
+        for i in 0..<n {
+          let v = raw.loadUnaligned(fromByteOffset: i &* 8, as: UInt64.self)
+          let x = order == .little ? UInt64(littleEndian: v) : UInt64(bigEndian: v)
+          let old = buf[base &+ i]
+          buf[base &+ i] = old | x
+          added &+= (x & ~old).nonzeroBitCount
+        }
+        return added
+      }
+    }
+    count += added
+    if !existed && added == 0 {
+      let (_, pos) = search(c)
+      keys.remove(at: pos)
+      slots.remove(at: pos)
+      freeSlots.append(slot)
+      hint = 0
+    }
     return added
   }
 
