@@ -44,8 +44,8 @@ let benchmarks: @Sendable () -> Void = {
     benchmark.startMeasurement()
     var sum = 0
     if let fdt = try? FDT(parsing: bytes) {
-      for node in 0..<fdt.nodeCount {
-        for p in FDT.Node(fdt: fdt, index: node).properties {
+      for node in fdt.nodes {
+        for p in node.properties {
           sum &+= p.name.utf8.count &+ p.length
         }
       }
