@@ -35,7 +35,8 @@ public struct HandoverSource {
 
   /// Opens `path`, finding the root from `fdtPhys`, a bundle note or a scan.
   public static func open(
-    _ path: String, fdtPhys: PhysAddr? = nil, geometry: PageGeometry? = nil, debugfsSide: String? = nil
+    _ path: String, fdtPhys: PhysAddr? = nil, geometry: PageGeometry? = nil, debugfsSide: String? = nil,
+    locateRoot: Bool = true
   ) throws(DecodeError) -> HandoverSource {
     if DebugfsDirectory.resolve(path, prefer: debugfsSide) != nil {
       let d = try DebugfsDirectory(path: path, side: debugfsSide, geometry: geometry ?? .x86_64)
@@ -50,7 +51,7 @@ public struct HandoverSource {
       let memory: any PhysicalMemory = core
       var root = fdtPhys ?? note?.root
       var candidates: [RootScanner.Candidate] = []
-      if root == nil {
+      if root == nil, locateRoot {
         candidates = RootScanner.scan(memory)
         if candidates.count == 1 { root = candidates[0].address }
       }
