@@ -20,7 +20,9 @@ public final class ELFCore: PhysicalMemory {
   public let geometry: PageGeometry
   public let segments: [PhysRange]
 
+  /// The whole file when mapped; otherwise reads go through `preadFile`.
   private let file: Bytes
+  private let preadFile: _PreadFile?
   /// File offset of each segment in `segments`.
   private let fileOffsets: [UInt64]
 
@@ -32,9 +34,58 @@ public final class ELFCore: PhysicalMemory {
     try self.init(bytes: try InputFile.load(path), geometry: override)
   }
 
+  /// Opens a core that cannot be memory-mapped (`/proc/kcore`): headers and
+  /// notes are read once, segment data with `pread` on demand.
+  public convenience init(unmappablePath path: String, geometry override: PageGeometry? = nil)
+    throws(DecodeError)
+  {
+    let f = try _PreadFile(path: path)
+    let ehdr = try f.read(offset: 0, count: 64)
+    let order: ByteOrder = ehdr.byte(at: 5) == 2 ? .big : .little
+    let h = ByteReader(ehdr, order: order, path: "/elf")
+    let phoff: UInt64 = (try? h.integer(at: 32)) ?? 0
+    let phnum = Int((try? h.integer(at: 56, as: UInt16.self)) ?? 0)
+    let phentsize = Int((try? h.integer(at: 54, as: UInt16.self)) ?? 56)
+    guard phnum < Self.maxProgramHeaders, phoff < 1 << 32 else {
+      throw DecodeError(.outOfRange, "implausible program header table in \(path)")
+    }
+    let headerBytes = Int(phoff) + phnum * phentsize
+    // Notes are small and near the start; read them along with the headers.
+    var prefix = try f.read(offset: 0, count: headerBytes)
+    if let notes = try? Self.noteExtent(prefix, order: order, phoff: Int(phoff), phnum: phnum, phentsize: phentsize),
+      notes > headerBytes, notes < 1 << 24
+    {
+      prefix = try f.read(offset: 0, count: notes)
+    }
+    try self.init(bytes: prefix, geometry: override, preadFile: f)
+  }
+
+  /// The end offset of the last PT_NOTE segment.
+  private static func noteExtent(_ b: Bytes, order: ByteOrder, phoff: Int, phnum: Int, phentsize: Int)
+    throws(DecodeError) -> Int
+  {
+    let r = ByteReader(b, order: order)
+    var end = 0
+    for i in 0..<phnum {
+      let at = phoff + i * phentsize
+      let t: UInt32 = try r.integer(at: at)
+      if t == 4 {
+        let off: UInt64 = try r.integer(at: at + 8)
+        let size: UInt64 = try r.integer(at: at + 32)
+        end = Swift.max(end, Int(clamping: off &+ size))
+      }
+    }
+    return end
+  }
+
   /// Reads an ELF64 core held in `bytes`.
-  public init(bytes: Bytes, geometry override: PageGeometry? = nil) throws(DecodeError) {
+  public convenience init(bytes: Bytes, geometry override: PageGeometry? = nil) throws(DecodeError) {
+    try self.init(bytes: bytes, geometry: override, preadFile: nil)
+  }
+
+  private init(bytes: Bytes, geometry override: PageGeometry?, preadFile: _PreadFile?) throws(DecodeError) {
     file = bytes
+    self.preadFile = preadFile
     var id = ByteReader(bytes, order: .little, path: "/elf")
     guard bytes.count >= 64 else {
       throw id.error(.truncated, "\(bytes.count) bytes is too short for an ELF64 header", at: 0)
@@ -87,7 +138,8 @@ public final class ELFCore: PhysicalMemory {
       let offset: UInt64 = try p.integer(at: at + 8)
       let paddr: UInt64 = try p.integer(at: at + 24)
       let filesz: UInt64 = try p.integer(at: at + 32)
-      guard offset <= UInt64(bytes.count), filesz <= UInt64(bytes.count) - offset else {
+      guard preadFile != nil || (offset <= UInt64(bytes.count) && filesz <= UInt64(bytes.count) - offset)
+      else {
         throw p.error(.truncated, "segment data [\(offset), +\(filesz)) runs past the file", at: at + 8)
       }
       switch pType {
@@ -134,6 +186,7 @@ public final class ELFCore: PhysicalMemory {
     let delta = address.rawValue - seg.start.rawValue
     if UInt64(count) <= seg.size - delta {
       let off = fileOffsets[i] + delta
+      if let preadFile { return try preadFile.read(offset: off, count: count) }
       if let b = file.extracting(Int(off), count: count) { return b }
     }
     // Spans adjacent segments: copy piece by piece.
@@ -148,7 +201,12 @@ public final class ELFCore: PhysicalMemory {
       let s = segments[j]
       let d = a - s.start.rawValue
       let n = Swift.min(s.size - d, end.rawValue - a)
-      guard let piece = file.extracting(Int(fileOffsets[j] + d), count: Int(n)) else {
+      let piece: Bytes
+      if let preadFile {
+        piece = try preadFile.read(offset: fileOffsets[j] + d, count: Int(n))
+      } else if let p = file.extracting(Int(fileOffsets[j] + d), count: Int(n)) {
+        piece = p
+      } else {
         throw SegmentIndex.missError(segments, address, count)
       }
       piece.withUnsafeBytes { out.append(contentsOf: $0) }
