@@ -22,6 +22,7 @@ let package = Package(
         .product(name: "KHOCompat", package: "kho-toolkit"),
         .product(name: "KHOImage", package: "kho-toolkit"),
         .product(name: "KHOInspect", package: "kho-toolkit"),
+        .product(name: "KHOFuzzHarness", package: "kho-toolkit"),
       ],
       path: "Sources/\(name)")
   }

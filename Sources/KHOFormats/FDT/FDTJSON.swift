@@ -1,5 +1,4 @@
 import KHOCore
-import KHOFormats
 
 /// The JSON form of an FDT that `khodump fdt --format json` prints.
 ///

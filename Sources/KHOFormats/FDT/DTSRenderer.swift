@@ -1,5 +1,4 @@
 import KHOCore
-import KHOFormats
 
 /// Prints an FDT as device-tree source, the way `dtc -I dtb -O dts` does.
 ///
