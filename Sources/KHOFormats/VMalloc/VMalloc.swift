@@ -87,17 +87,17 @@ public enum VMalloc {
     chain: while !address.isZero {
       let i = chunks.count
       let cpath = path.appending("chunk", index: i)
+      guard seen.insert(address.rawValue).inserted else {
+        try problems.report(
+          located(.cycle, "chunk chain returns to \(address)", address, cpath))
+        break chain
+      }
       guard i < maxChunks else {
         try problems.report(
           located(
             .limitExceeded,
             "more than \(maxChunks) chunks for \(d.totalPages) pages of order \(d.order)",
             address, cpath))
-        break chain
-      }
-      guard seen.insert(address.rawValue).inserted else {
-        try problems.report(
-          located(.cycle, "chunk chain returns to \(address)", address, cpath))
         break chain
       }
       guard address.isPageAligned(g) else {
