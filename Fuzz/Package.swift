@@ -8,6 +8,10 @@ import PackageDescription
 /// Every fuzz target; each lives in Sources/<name>/ and seeds from Corpus/<name>/.
 let fuzzTargets = [
   "FuzzFDT",
+  "FuzzBlocks",
+  "FuzzLUO",
+  "FuzzMemfd",
+  "FuzzVMalloc",
 ]
 
 let package = Package(

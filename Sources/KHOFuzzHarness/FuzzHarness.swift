@@ -11,7 +11,11 @@ import KHOFormats
 public enum FuzzHarness {
   /// Every harness by fuzz target name.
   public static let all: [String: @Sendable ([UInt8]) -> String?] = [
-    "FuzzFDT": fdt
+    "FuzzFDT": fdt,
+    "FuzzBlocks": blocks,
+    "FuzzLUO": luo,
+    "FuzzMemfd": memfd,
+    "FuzzVMalloc": vmalloc,
   ]
 
   /// Arbitrary bytes as a DTB: refused, or a tree that rebuilds through

@@ -190,3 +190,58 @@ struct LUOGoldenVectorTests {
     #expect(S.sameContents(again, image))
   }
 }
+
+/// The fuzz seeds made from the vectors (Fuzz/Corpus/Fuzz{Blocks,LUO,Memfd,VMalloc})
+/// decode cleanly, so the fuzzers start from valid inputs of every version.
+@Suite("fuzz seeds of block-v1, LUO, memfd, vmalloc-v1")
+struct LUOFuzzSeedTests {
+  static func seeds(_ target: String) throws -> [(String, [UInt8])] {
+    let dir = LUOTestVector.directory.deletingLastPathComponent().deletingLastPathComponent()
+      .appendingPathComponent("Fuzz/Corpus/\(target)")
+    return try FileManager.default.contentsOfDirectory(atPath: dir.path).sorted().map {
+      ($0, [UInt8](try Data(contentsOf: dir.appendingPathComponent($0))))
+    }
+  }
+
+  static func image(_ bytes: ArraySlice<UInt8>) -> PhysicalImage {
+    let image = PhysicalImage()
+    var page: UInt64 = 0x100000
+    var offset = bytes.startIndex
+    while offset < bytes.endIndex {
+      let end = Swift.min(offset + 4096, bytes.endIndex)
+      image.zeroPage(page)
+      image.write(bytes[offset..<end], at: PhysAddr(page << 12))
+      offset = end
+      page += 1
+    }
+    return image
+  }
+
+  @Test func luoSeedsCoverEveryVersion() throws {
+    var versions = Set<LUOVersion>()
+    for (name, data) in try Self.seeds("FuzzLUO") {
+      let d = try LUO.decode(from: Self.image(data.dropFirst()), blob: 0x1_0000_0000, size: nil)
+      #expect(d.state == LUOTestSupport.sampleState(), "\(name)")
+      versions.insert(d.version)
+    }
+    #expect(versions == Set(LUOVersion.allCases))
+  }
+
+  @Test func otherSeedsDecode() throws {
+    for (_, data) in try Self.seeds("FuzzBlocks") {
+      let sizes = [1, 16, 32, 64, 80, 1024, 4080]
+      let layout = try #require(BlockLayout(entrySize: sizes[Int(data[0]) % sizes.count]))
+      #expect(try BlockList.decode(from: Self.image(data.dropFirst()), head: 0x1_0000_0000, layout: layout).count > 0)
+    }
+    for (_, data) in try Self.seeds("FuzzMemfd") {
+      let v = MemfdVersion.allCases[Int(data[0]) % 3]
+      let at = PhysAddr(0x1_0000_0000 + UInt64(Int(data[0]) / 3) * 4096)
+      #expect(try Memfd.decode(from: Self.image(data.dropFirst()), at: at, version: v).state.folios.count == 2)
+    }
+    for (_, data) in try Self.seeds("FuzzVMalloc") {
+      var r = ByteReader(Bytes(data.prefix(16)), order: .little)
+      let d = try VMallocDescriptor(reading: &r)
+      #expect(try VMalloc.decode(d, from: Self.image(data.dropFirst(16))).runs.count > 0)
+    }
+  }
+}
