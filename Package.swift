@@ -20,6 +20,7 @@ let package = Package(
     .library(name: "KHOImage", targets: ["KHOImage"]),
     .library(name: "KHOInspect", targets: ["KHOInspect"]),
     .executable(name: "khodump", targets: ["khodump"]),
+    .library(name: "KHOFuzzHarness", targets: ["KHOFuzzHarness"]),
   ],
   dependencies: [
     .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -59,6 +60,12 @@ let package = Package(
       ],
       swiftSettings: strict),
 
+    // What each fuzz target checks, shared by Fuzz/ and the regression tests.
+    .target(
+      name: "KHOFuzzHarness",
+      dependencies: ["KHOCore", "KHOFormats", "KHOCompat", "KHOImage", "KHOInspect"],
+      swiftSettings: strict),
+
     // Tests, one target per module.
     .testTarget(
       name: "KHOCoreTests",
@@ -83,5 +90,6 @@ let package = Package(
       name: "KHOInspectTests",
       dependencies: ["KHOInspect", "KHOImage", "KHOFormats", "KHOCore"]),
     .testTarget(name: "khodumpTests", dependencies: ["khodump"]),
+    .testTarget(name: "FuzzRegressionTests", dependencies: ["KHOFuzzHarness"]),
   ]
 )

@@ -8,6 +8,10 @@ import PackageDescription
 /// Every fuzz target; each lives in Sources/<name>/ and seeds from Corpus/<name>/.
 let fuzzTargets = [
   "FuzzFDT",
+  "FuzzBlocks",
+  "FuzzLUO",
+  "FuzzMemfd",
+  "FuzzVMalloc",
 ]
 
 let package = Package(
@@ -22,6 +26,7 @@ let package = Package(
         .product(name: "KHOCompat", package: "kho-toolkit"),
         .product(name: "KHOImage", package: "kho-toolkit"),
         .product(name: "KHOInspect", package: "kho-toolkit"),
+        .product(name: "KHOFuzzHarness", package: "kho-toolkit"),
       ],
       path: "Sources/\(name)")
   }

@@ -26,6 +26,26 @@ public struct PhysAddr: RawRepresentable, Hashable, Comparable, Sendable, Codabl
   /// `0x` followed by lowercase hex digits, no padding.
   public var description: String { "0x" + String(rawValue, radix: 16) }
 
+  /// Decodes `"0x…"` (as written) or a plain number.
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.singleValueContainer()
+    if let n = try? c.decode(UInt64.self) {
+      self.init(n)
+      return
+    }
+    let s = try c.decode(String.self).lowercased()
+    guard s.hasPrefix("0x"), let v = UInt64(s.dropFirst(2), radix: 16) else {
+      throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a 0x-prefixed hex address: \(s)")
+    }
+    self.init(v)
+  }
+
+  /// Encodes as a `"0x…"` string: JSON numbers lose precision above 2^53.
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.singleValueContainer()
+    try c.encode(description)
+  }
+
   /// Adds a byte offset, or returns `nil` if the sum overflows 64 bits.
   @inlinable public func advanced(by offset: UInt64) -> PhysAddr? {
     let (sum, overflow) = rawValue.addingReportingOverflow(offset)

@@ -63,13 +63,20 @@ extension PhysicalMemory {
 public enum SegmentIndex {
   /// The index of the segment containing `address`, if any. O(log n).
   public static func find(_ segments: [PhysRange], _ address: PhysAddr) -> Int? {
+    let i = firstEnding(after: address, in: segments)
+    guard i < segments.count, segments[i].contains(address) else { return nil }
+    return i
+  }
+
+  /// The index of the first segment that ends after `address` (that is, the
+  /// one containing it or the next one above it); `segments.count` if none.
+  public static func firstEnding(after address: PhysAddr, in segments: [PhysRange]) -> Int {
     var lo = 0
     var hi = segments.count
     while lo < hi {
       let mid = (lo + hi) / 2
       if segments[mid].end <= address.rawValue { lo = mid + 1 } else { hi = mid }
     }
-    guard lo < segments.count, segments[lo].contains(address) else { return nil }
     return lo
   }
 

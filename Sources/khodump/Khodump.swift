@@ -12,7 +12,10 @@ struct Khodump: ParsableCommand {
       Exit status: 0 when the input is clean, 1 when problems were found,
       2 for a usage error or an input that cannot be read.
       """,
-    subcommands: [FDTCommand.self, DemoCommand.self])
+    subcommands: [
+      InspectCommand.self, ValidateCommand.self, FDTCommand.self, ScanCommand.self, SessionsCommand.self,
+      MemfdCommand.self, DemoCommand.self,
+    ])
 
   /// Runs the command, mapping every outcome to the documented exit codes.
   static func main() {
@@ -46,6 +49,7 @@ enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
 func printJSON<T: Encodable>(_ value: T) throws {
   let encoder = JSONEncoder()
   encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+  encoder.keyEncodingStrategy = .convertToSnakeCase
   let data = try encoder.encode(value)
   FileHandle.standardOutput.write(data)
   FileHandle.standardOutput.write(Data("\n".utf8))

@@ -44,8 +44,8 @@ let benchmarks: @Sendable () -> Void = {
     benchmark.startMeasurement()
     var sum = 0
     if let fdt = try? FDT(parsing: bytes) {
-      for node in 0..<fdt.nodeCount {
-        for p in FDT.Node(fdt: fdt, index: node).properties {
+      for node in fdt.nodes {
+        for p in node.properties {
           sum &+= p.name.utf8.count &+ p.length
         }
       }
@@ -61,7 +61,7 @@ let benchmarks: @Sendable () -> Void = {
       guard let fdt = raw.baseAddress, fdt_check_header(fdt) == 0 else { return }
       var depth: Int32 = 0
       var node: Int32 = 0
-      while node >= 0 {
+      while node >= 0 && depth >= 0 {
         var prop = fdt_first_property_offset(fdt, node)
         while prop >= 0 {
           var len: Int32 = 0

@@ -3,17 +3,21 @@ import KHOCore
 extension FDT {
   /// A node of a parsed FDT: a cheap handle into the tree's index.
   public struct Node: Sendable {
-    /// The tree this node belongs to.
-    public let fdt: FDT
+    @usableFromInline let _index: _FDTIndex
     /// The node's position in document order (0 = root).
     public let index: Int
 
-    @inlinable var record: _NodeRecord { fdt._nodes[index] }
+    @inlinable init(_ i: _FDTIndex, _ index: Int) {
+      self._index = i
+      self.index = index
+    }
+
+    @inlinable var record: _NodeRecord { _index.nodes[index] }
 
     /// The node name as written (`""` for the root, `name@unit` kept whole).
     public var name: String {
       let r = record
-      return fdt.bytes.withUnsafeBytes { raw in
+      return _index.bytes.withUnsafeBytes { raw in
         let s = Int(r.nameOffset)
         return String(decoding: UnsafeRawBufferPointer(rebasing: raw[s..<s + Int(r.nameLength)]), as: UTF8.self)
       }
@@ -28,7 +32,7 @@ extension FDT {
     /// The parent node, `nil` for the root.
     public var parent: Node? {
       let p = record.parent
-      return p < 0 ? nil : Node(fdt: fdt, index: Int(p))
+      return p < 0 ? nil : Node(_index, Int(p))
     }
 
     /// The absolute path, `/` for the root.
@@ -43,9 +47,9 @@ extension FDT {
     }
 
     /// The properties in the order they were written.
-    public var properties: [Property] {
+    @inlinable public var properties: PropertyList {
       let r = record
-      return (0..<Int(r.propCount)).map { Property(fdt: fdt, index: Int(r.firstProp) + $0) }
+      return PropertyList(index: _index, range: Int(r.firstProp)..<Int(r.firstProp + r.propCount))
     }
 
     /// The number of properties.
@@ -57,53 +61,79 @@ extension FDT {
       out.reserveCapacity(Int(record.childCount))
       var c = record.firstChild
       while c >= 0 {
-        out.append(Node(fdt: fdt, index: Int(c)))
-        c = fdt._nodes[Int(c)].nextSibling
+        out.append(Node(_index, Int(c)))
+        c = _index.nodes[Int(c)].nextSibling
       }
       return out
     }
 
     /// The first property called `name`.
     public func property(_ name: String) -> Property? {
-      let r = record
-      for i in Int(r.firstProp)..<Int(r.firstProp + r.propCount)
-      where fdt._names[Int(fdt._props[i].name)] == name {
-        return Property(fdt: fdt, index: i)
-      }
-      return nil
+      properties.first { $0.name == name }
     }
 
     /// The first sub-node called `name`.
     public func child(_ name: String) -> Node? {
       var c = record.firstChild
       while c >= 0 {
-        let n = Node(fdt: fdt, index: Int(c))
+        let n = Node(_index, Int(c))
         if n.name == name { return n }
-        c = fdt._nodes[Int(c)].nextSibling
+        c = _index.nodes[Int(c)].nextSibling
       }
       return nil
     }
   }
 
+  /// Nodes in document order, without copying.
+  public struct NodeList: RandomAccessCollection, Sendable {
+    @usableFromInline let index: _FDTIndex
+    @usableFromInline let range: Range<Int>
+    @inlinable init(index: _FDTIndex, range: Range<Int>) {
+      self.index = index
+      self.range = range
+    }
+    @inlinable public var startIndex: Int { range.lowerBound }
+    @inlinable public var endIndex: Int { range.upperBound }
+    @inlinable public subscript(i: Int) -> Node { Node(index, i) }
+  }
+
+  /// The properties of one node, without copying.
+  public struct PropertyList: RandomAccessCollection, Sendable {
+    @usableFromInline let index: _FDTIndex
+    @usableFromInline let range: Range<Int>
+    @inlinable init(index: _FDTIndex, range: Range<Int>) {
+      self.index = index
+      self.range = range
+    }
+    @inlinable public var startIndex: Int { range.lowerBound }
+    @inlinable public var endIndex: Int { range.upperBound }
+    @inlinable public subscript(i: Int) -> Property { Property(index, i) }
+  }
+
   /// A property of a parsed FDT.
   public struct Property: Sendable {
-    public let fdt: FDT
+    @usableFromInline let _index: _FDTIndex
     /// The property's position among all properties of the tree.
     public let index: Int
 
-    @inlinable var record: _PropRecord { fdt._props[index] }
+    @inlinable init(_ i: _FDTIndex, _ index: Int) {
+      self._index = i
+      self.index = index
+    }
+
+    @inlinable var record: _PropRecord { _index.props[index] }
 
     /// The property name.
-    public var name: String { fdt._names[Int(record.name)] }
+    @inlinable public var name: String { _index.names[Int(record.name)] }
 
     /// The value bytes (a view into the blob).
     public var value: Bytes {
       let r = record
-      return fdt.bytes.extracting(Int(r.valueOffset), count: Int(r.valueLength)) ?? Bytes()
+      return _index.bytes.extracting(Int(r.valueOffset), count: Int(r.valueLength)) ?? Bytes()
     }
 
     /// The value length in bytes.
-    public var length: Int { Int(record.valueLength) }
+    @inlinable public var length: Int { Int(record.valueLength) }
 
     /// The byte offset of the value in the blob.
     public var valueOffset: Int { Int(record.valueOffset) }

@@ -20,17 +20,15 @@ public struct FDT: Sendable {
   /// The deepest nesting accepted (the root is depth 0).
   public static let maxDepth = 64
 
-  /// The blob, `totalsize` bytes long.
-  public let bytes: Bytes
   /// The header.
   public let header: FDTHeader
   /// The memory-reservation entries.
   public let reservations: [FDTReservation]
+  /// The index: one reference, so node and property handles copy cheaply.
+  @usableFromInline let _index: _FDTIndex
 
-  @usableFromInline var _nodes: [_NodeRecord]
-  @usableFromInline var _props: [_PropRecord]
-  /// Property names, indexed by `_PropRecord.name`.
-  @usableFromInline var _names: [String]
+  /// The blob, `totalsize` bytes long.
+  public var bytes: Bytes { _index.bytes }
 
   /// Parses and validates a DTB.
   ///
@@ -56,14 +54,11 @@ public struct FDT: Sendable {
     guard let blob = bytes.extracting(0, count: total) else {
       throw DecodeError(.truncated, "cannot take \(total) bytes", offset: 4)
     }
-    self.bytes = blob
     self.header = header
     var parser = _FDTParser(blob, header)
     try parser.run()
     self.reservations = parser.reservations
-    self._nodes = parser.nodes
-    self._props = parser.props
-    self._names = parser.names
+    self._index = _FDTIndex(bytes: blob, nodes: parser.nodes, props: parser.props, names: parser.names)
   }
 
   /// Parses a DTB held in an array.
@@ -72,15 +67,15 @@ public struct FDT: Sendable {
   }
 
   /// The root node.
-  public var root: Node { Node(fdt: self, index: 0) }
+  public var root: Node { Node(_index, 0) }
 
   /// Every node in document order (depth first, as written).
-  public var nodes: [Node] { (0..<_nodes.count).map { Node(fdt: self, index: $0) } }
+  public var nodes: NodeList { NodeList(index: _index, range: 0..<_index.nodes.count) }
 
   /// The number of nodes.
-  public var nodeCount: Int { _nodes.count }
+  public var nodeCount: Int { _index.nodes.count }
   /// The number of properties in all nodes.
-  public var propertyCount: Int { _props.count }
+  public var propertyCount: Int { _index.props.count }
 
   /// The node at an absolute path such as `/LUO` or `/a/b`, if present.
   public func node(at path: String) -> Node? {
@@ -95,24 +90,41 @@ public struct FDT: Sendable {
 
 // MARK: - Index records
 
+/// The parsed index of one blob, shared by every handle into it.
+@usableFromInline
+final class _FDTIndex: Sendable {
+  let bytes: Bytes
+  @usableFromInline let nodes: [_NodeRecord]
+  @usableFromInline let props: [_PropRecord]
+  /// Property names, indexed by `_PropRecord.name`.
+  @usableFromInline let names: [String]
+
+  init(bytes: Bytes, nodes: [_NodeRecord], props: [_PropRecord], names: [String]) {
+    self.bytes = bytes
+    self.nodes = nodes
+    self.props = props
+    self.names = names
+  }
+}
+
 @usableFromInline
 struct _NodeRecord: Sendable {
-  var nameOffset: Int32
-  var nameLength: Int32
-  var parent: Int32
-  var depth: Int32
-  var firstProp: Int32
-  var propCount: Int32
-  var firstChild: Int32 = -1
-  var nextSibling: Int32 = -1
-  var childCount: Int32 = 0
+  @usableFromInline var nameOffset: Int32
+  @usableFromInline var nameLength: Int32
+  @usableFromInline var parent: Int32
+  @usableFromInline var depth: Int32
+  @usableFromInline var firstProp: Int32
+  @usableFromInline var propCount: Int32
+  @usableFromInline var firstChild: Int32 = -1
+  @usableFromInline var nextSibling: Int32 = -1
+  @usableFromInline var childCount: Int32 = 0
   /// Offset of the node's FDT_BEGIN_NODE token in the blob.
-  var tokenOffset: Int32
+  @usableFromInline var tokenOffset: Int32
 }
 
 @usableFromInline
 struct _PropRecord: Sendable {
-  var name: Int32
-  var valueOffset: Int32
-  var valueLength: Int32
+  @usableFromInline var name: Int32
+  @usableFromInline var valueOffset: Int32
+  @usableFromInline var valueLength: Int32
 }

@@ -74,6 +74,19 @@ struct _FDTParser {
     }
   }
 
+  /// Whether `raw[start..<end]` is UTF-8; ASCII (the usual case) without allocating.
+  @inline(__always)
+  static func isValidUTF8(_ raw: UnsafeRawBufferPointer, _ start: Int, _ end: Int) -> Bool {
+    var i = start
+    while i < end {
+      if raw[i] >= 0x80 {
+        return String(validating: UnsafeRawBufferPointer(rebasing: raw[start..<end]), as: UTF8.self) != nil
+      }
+      i += 1
+    }
+    return true
+  }
+
   @inline(__always)
   private func be32(_ raw: UnsafeRawBufferPointer, _ offset: Int) -> UInt32 {
     UInt32(bigEndian: raw.loadUnaligned(fromByteOffset: offset, as: UInt32.self))
@@ -119,8 +132,9 @@ struct _FDTParser {
           throw fail(.badString, "node name is not terminated inside the structure block", off)
         }
         let nameLength = n - off
-        guard String(validating: UnsafeRawBufferPointer(rebasing: raw[off..<n]), as: UTF8.self) != nil
-        else { throw fail(.badString, "node name is not valid UTF-8", off) }
+        guard Self.isValidUTF8(raw, off, n) else {
+          throw fail(.badString, "node name is not valid UTF-8", off)
+        }
         let index = Int32(nodes.count)
         let parent = stack.last ?? -1
         nodes.append(

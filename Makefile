@@ -1,0 +1,55 @@
+# Two commands on a fresh machine:  make demo   and   make test
+# Others: make deps, make fuzz, make bench, make build.
+
+SYSTEM_PACKAGES := libfdt-dev libzstd-dev device-tree-compiler libjudy-dev zstd
+FUZZ_TARGETS := $(shell sed -n 's/^  "\(Fuzz[A-Za-z0-9]*\)",.*/\1/p' Fuzz/Package.swift)
+FUZZ_SMOKE_SECONDS ?= 15
+FUZZ_SECONDS ?= 300
+SWIFT ?= swift
+SHELL := /bin/bash
+
+.PHONY: deps build demo test unit fuzz-smoke fuzz bench clean
+
+# Install the system libraries and tools when missing (as root), or say how.
+deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "install ok installed" || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) >/dev/null || exit 2; \
+	  else \
+	    echo "missing system packages; run: sudo apt-get install -y$$missing"; exit 2; \
+	  fi; \
+	fi
+
+build: deps
+	$(SWIFT) build
+
+demo: deps
+	@$(SWIFT) build --product khodump 2>&1 | grep -v '^warning: ' | tail -1
+	@.build/debug/khodump demo
+
+test: deps unit fuzz-smoke
+
+unit: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build 2>&1 | tee .build/test.log | grep -v -e '^✔ Test "' -e '^◇ Test "'; \
+	  exit $${PIPESTATUS[0]}
+
+# Every fuzz target for $(FUZZ_SMOKE_SECONDS) s; any crash fails the run.
+fuzz-smoke: deps
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "== fuzz smoke $$t ($(FUZZ_SMOKE_SECONDS) s)"; \
+	  Fuzz/run.sh $$t $(FUZZ_SMOKE_SECONDS) || { echo "fuzz target $$t crashed; see Fuzz/Crashes/$$t"; exit 1; }; \
+	done
+
+fuzz: deps
+	@for t in $(FUZZ_TARGETS); do Fuzz/run.sh $$t $(FUZZ_SECONDS) || exit 1; done
+
+bench: deps
+	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --format markdown
+
+clean:
+	rm -rf .build Fuzz/.build-fuzz Benchmarks/.build

@@ -1,0 +1,124 @@
+import KHOCore
+
+/// The memfd file handler's format (`memfd-v1`, `memfd-v2`,
+/// `memfd-v2;vmalloc-v1`): `struct memfd_luo_ser` and its folio array.
+///
+/// | off v1 | off v2 | size | field |
+/// |---|---|---|---|
+/// | 0 | 0 | 8 | `pos` |
+/// | 8 | 8 | 8 | `size` |
+/// | – | 16 | 4 | `seals` |
+/// | – | 20 | 4 | `flags` (must be 0) |
+/// | 16 | 24 | 8 | `nr_folios` |
+/// | 24 | 32 | 16 | `folios`: ``VMallocDescriptor`` of the folio array |
+public enum Memfd {
+  /// The size of `struct memfd_luo_folio_ser`.
+  public static let folioEntrySize = 16
+
+  /// Decodes the memfd state at `address` (the file's `data` field).
+  ///
+  /// Checks: the struct is captured; memfd-v2 `flags` is 0 and `seals` has
+  /// only known bits; an empty file (`nr_folios` 0) has an all-zero
+  /// descriptor and a non-empty one has a chain; the vmalloc area (checked
+  /// by ``VMalloc/decode(_:from:path:at:)``) holds `nr_folios` entries.
+  public static func decode(
+    from memory: any PhysicalMemory, at address: PhysAddr, version: MemfdVersion,
+    path: DecodePath = .root
+  ) throws(DecodeError) -> MemfdDecoded {
+    var problems = DecodeProblems(strict: true)
+    return try decode(memory, address, version, path, &problems)
+  }
+
+  /// Like ``decode(from:at:version:path:)`` but collects problems and
+  /// returns what could be read (`nil` when the struct itself is unreadable).
+  public static func read(
+    from memory: any PhysicalMemory, at address: PhysAddr, version: MemfdVersion,
+    path: DecodePath = .root
+  ) -> (decoded: MemfdDecoded?, problems: [DecodeError]) {
+    var problems = DecodeProblems(strict: false)
+    do {
+      let d = try decode(memory, address, version, path, &problems)
+      return (d, problems.list)
+    } catch {
+      return (nil, problems.list + [error])
+    }
+  }
+
+  static func decode(
+    _ memory: any PhysicalMemory, _ address: PhysAddr, _ version: MemfdVersion,
+    _ path: DecodePath, _ problems: inout DecodeProblems
+  ) throws(DecodeError) -> MemfdDecoded {
+    let g = memory.geometry
+    var r = try memory.reader(at: address, count: version.serSize, path: path)
+    let pos = try r.u64()
+    let size = try r.u64()
+    var seals: UInt32 = 0
+    var flags: UInt32 = 0
+    if version.hasSeals {
+      seals = try r.u32()
+      flags = try r.u32()
+      if flags != 0 {
+        try problems.report(
+          r.error(.unsupported, "flags is 0x\(String(flags, radix: 16)); \(version) requires 0", at: 20))
+      }
+      if seals & ~MemfdState.allSeals != 0 {
+        try problems.report(
+          r.error(
+            .unsupported,
+            "seals 0x\(String(seals, radix: 16)) has bits outside MEMFD_LUO_ALL_SEALS (0x3f)", at: 16))
+      }
+    }
+    let nrOffset = r.offset
+    let nr = try r.u64()
+    let descriptorOffset = r.offset
+    let descriptor = try VMallocDescriptor(reading: &r)
+    let descriptorAddress = address.advanced(by: UInt64(descriptorOffset))
+    let folioPath = path.appending("folios")
+    let empty = VMallocArea(descriptor: descriptor, chunks: [], runs: [], geometry: g)
+    func result(_ folios: [MemfdFolio], _ area: VMallocArea) -> MemfdDecoded {
+      MemfdDecoded(
+        version: version, address: address,
+        state: MemfdState(pos: pos, size: size, seals: seals, flags: flags, folios: folios),
+        folioArray: area)
+    }
+    if nr == 0 {
+      if !descriptor.isEmpty {
+        try problems.report(
+          r.error(.inconsistent, "nr_folios is 0 but the folio descriptor is not empty", at: descriptorOffset))
+      }
+      return result([], empty)
+    }
+    guard !descriptor.first.isZero else {
+      try problems.report(
+        r.error(.missing, "nr_folios is \(nr) but the folio array has no chunk", at: descriptorOffset))
+      return result([], empty)
+    }
+    var sub = DecodeProblems(strict: problems.strict)
+    let area = try VMalloc.walk(descriptor, memory, folioPath, descriptorAddress, &sub)
+    try problems.report(contentsOf: sub.list)
+    let (need, overflow) = nr.multipliedReportingOverflow(by: UInt64(folioEntrySize))
+    var count = nr
+    if overflow || need > area.byteCount {
+      try problems.report(
+        r.error(
+          .truncated,
+          "nr_folios \(nr) needs \(overflow ? "more than 2^64" : String(need)) bytes; the folio array holds \(area.byteCount)",
+          at: nrOffset))
+      count = area.byteCount / UInt64(folioEntrySize)
+    }
+    let raw = try VMalloc.readData(area, count: Int(count) * folioEntrySize, from: memory, path: folioPath)
+    var folios: [MemfdFolio] = []
+    folios.reserveCapacity(Int(count))
+    let little = g.byteOrder == .little
+    raw.withUnsafeBytes { buf in
+      for i in 0..<Int(count) {
+        var w = buf.loadUnaligned(fromByteOffset: i * 16, as: UInt64.self)
+        var x = buf.loadUnaligned(fromByteOffset: i * 16 + 8, as: UInt64.self)
+        w = little ? UInt64(littleEndian: w) : UInt64(bigEndian: w)
+        x = little ? UInt64(littleEndian: x) : UInt64(bigEndian: x)
+        folios.append(MemfdFolio(packed: w, index: x, order: g.byteOrder))
+      }
+    }
+    return result(folios, area)
+  }
+}

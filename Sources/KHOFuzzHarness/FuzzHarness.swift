@@ -1,0 +1,35 @@
+import KHOCore
+import KHOFormats
+
+/// The checks each libFuzzer target runs on one input.
+///
+/// A harness returns `nil` when the input was handled correctly (decoded,
+/// or refused with a `DecodeError`) and a description of the broken
+/// property otherwise. The Fuzz/ targets trap on a non-nil result so that
+/// libFuzzer records the input; `swift test` replays every saved input
+/// (Fuzz/Corpus and Fuzz/Regressions) through the same function.
+public enum FuzzHarness {
+  /// Every harness by fuzz target name.
+  public static let all: [String: @Sendable ([UInt8]) -> String?] = [
+    "FuzzFDT": fdt,
+    "FuzzBlocks": blocks,
+    "FuzzLUO": luo,
+    "FuzzMemfd": memfd,
+    "FuzzVMalloc": vmalloc,
+  ]
+
+  /// Arbitrary bytes as a DTB: refused, or a tree that rebuilds through
+  /// libfdt into a blob that parses to the same tree.
+  @Sendable public static func fdt(_ data: [UInt8]) -> String? {
+    guard let fdt = try? FDT(parsing: Bytes(data), allowTrailingBytes: true) else { return nil }
+    for node in fdt.nodes {
+      _ = node.path
+      for p in node.properties { _ = (p.name, p.string, p.cells, p.u64(.little)) }
+    }
+    let tree = fdt.tree()
+    // libfdt refuses some names our reader accepts (a '/' inside a name).
+    guard let rebuilt = try? FDTBuilder.build(tree, reservations: fdt.reservations) else { return nil }
+    guard let again = try? FDT(parsing: rebuilt) else { return "FDTBuilder output does not parse" }
+    return again.tree() == tree ? nil : "FDT round trip changed the tree"
+  }
+}

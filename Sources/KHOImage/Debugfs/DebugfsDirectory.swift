@@ -1,0 +1,91 @@
+import Foundation
+import KHOCore
+import KHOFormats
+
+/// A copy of `/sys/kernel/debug/kho/` (or its `in/` or `out/` half).
+///
+/// debugfs exposes only blobs: the root FDT (`fdt`), each sub-blob
+/// (`sub_fdts/<name>`) and the scratch areas (`scratch_phys`, `scratch_len`,
+/// one `0x…` line per area). The loader places each sub-blob at the physical
+/// address the root FDT gives for it, so decoders can follow the root's
+/// pointers; anything beyond those blobs reads as "not captured".
+public struct DebugfsDirectory {
+  /// The directory holding `fdt` (the `in/` or `out/` half).
+  public let directory: String
+  /// The root FDT bytes as copied (possibly shorter than its `totalsize`).
+  public let rootFDT: Bytes
+  /// The sub-blobs placed at their addresses.
+  public let memory: SegmentedMemory
+  /// Sub-blob name → (address, size).
+  public let blobs: [(name: String, address: PhysAddr, size: Int)]
+  /// Scratch areas from `scratch_phys`/`scratch_len`, if present.
+  public let scratch: [PhysRange]?
+
+  /// Whether `path` looks like a kho debugfs copy (has `fdt`, or `in/fdt` or `out/fdt`).
+  public static func resolve(_ path: String, prefer side: String? = nil) -> String? {
+    let fm = FileManager.default
+    var isDir: ObjCBool = false
+    guard fm.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else { return nil }
+    if fm.fileExists(atPath: path + "/fdt") { return path }
+    for s in [side, "in", "out"].compactMap({ $0 }) where fm.fileExists(atPath: path + "/\(s)/fdt") {
+      return path + "/" + s
+    }
+    return nil
+  }
+
+  /// Loads a debugfs copy at `path` (the `kho` directory or one of its halves).
+  public init(path: String, side: String? = nil, geometry: PageGeometry = .x86_64) throws(DecodeError) {
+    guard let dir = Self.resolve(path, prefer: side) else {
+      throw DecodeError(.unreadable, "\(path) holds no kho debugfs copy (no fdt, in/fdt or out/fdt)")
+    }
+    directory = dir
+    rootFDT = try Self.read(dir + "/fdt")
+    let fdt = try FDT(parsing: rootFDT, allowTrailingBytes: true)
+    var pieces: [(PhysAddr, Bytes)] = []
+    var blobs: [(String, PhysAddr, Int)] = []
+    for node in fdt.root.children {
+      let prop = node.property("preserved-data") ?? node.property("fdt")
+      guard let address = prop?.u64(geometry.byteOrder), address != 0 else { continue }
+      let file = dir + "/sub_fdts/" + node.name
+      guard FileManager.default.fileExists(atPath: file) else { continue }
+      let data = try Self.read(file)
+      pieces.append((PhysAddr(address), data))
+      blobs.append((node.name, PhysAddr(address), data.count))
+    }
+    self.blobs = blobs
+    memory = try SegmentedMemory(geometry: geometry, pieces: pieces)
+    scratch = try Self.scratch(dir)
+  }
+
+  private static func read(_ path: String) throws(DecodeError) -> Bytes {
+    guard let d = FileManager.default.contents(atPath: path) else {
+      throw DecodeError(.unreadable, "cannot read \(path)")
+    }
+    return Bytes(d)
+  }
+
+  private static func lines(_ path: String) throws(DecodeError) -> [UInt64]? {
+    guard let d = FileManager.default.contents(atPath: path) else { return nil }
+    var out: [UInt64] = []
+    for (i, line) in String(decoding: d, as: UTF8.self).split(separator: "\n").enumerated() {
+      let t = line.trimmingCharacters(in: .whitespaces)
+      let digits = t.hasPrefix("0x") ? String(t.dropFirst(2)) : t
+      guard let v = UInt64(digits, radix: 16) else {
+        throw DecodeError(.outOfRange, "line \(i + 1) of \(path) is not a hex number: \(t)")
+      }
+      out.append(v)
+    }
+    return out
+  }
+
+  private static func scratch(_ dir: String) throws(DecodeError) -> [PhysRange]? {
+    guard let phys = try lines(dir + "/scratch_phys"), let len = try lines(dir + "/scratch_len") else {
+      return nil
+    }
+    guard phys.count == len.count else {
+      throw DecodeError(
+        .inconsistent, "scratch_phys has \(phys.count) lines, scratch_len \(len.count)")
+    }
+    return zip(phys, len).map { PhysRange(start: PhysAddr($0), size: $1) }
+  }
+}

@@ -1,0 +1,96 @@
+import Foundation
+import KHOCore
+import KHOFormats
+
+/// A handover image opened from disk: its memory and where its root is.
+///
+/// The input kind is detected from content, never from the file name: an
+/// ELF64 core (a toolkit bundle when it carries the ``BundleNote``), a raw
+/// DTB, a copied debugfs `kho/` directory; any of the files may be zstd
+/// compressed.
+public struct HandoverSource {
+  /// What the input turned out to be.
+  public enum Kind: String, Sendable, Codable {
+    case elfCore = "elf-core"
+    case bundle
+    case debugfs
+    case dtb
+  }
+
+  public let kind: Kind
+  public let path: String
+  /// Captured physical memory (for a lone DTB: nothing, or the DTB itself
+  /// when its address was given).
+  public let memory: any PhysicalMemory
+  /// The root FDT's physical address, when known.
+  public let rootAddress: PhysAddr?
+  /// The root FDT bytes when they do not come from `memory` (debugfs, DTB).
+  public let rootBytes: Bytes?
+  /// Scratch areas, when the source records them (debugfs).
+  public let scratch: [PhysRange]?
+  /// The bundle note, for bundles.
+  public let bundle: BundleNote?
+  /// Root candidates found by scanning, when no address was given or noted.
+  public let candidates: [RootScanner.Candidate]
+
+  /// Opens `path`, finding the root from `fdtPhys`, a bundle note or a scan.
+  public static func open(
+    _ path: String, fdtPhys: PhysAddr? = nil, geometry: PageGeometry? = nil, debugfsSide: String? = nil,
+    locateRoot: Bool = true
+  ) throws(DecodeError) -> HandoverSource {
+    if DebugfsDirectory.resolve(path, prefer: debugfsSide) != nil {
+      let d = try DebugfsDirectory(path: path, side: debugfsSide, geometry: geometry ?? .x86_64)
+      return HandoverSource(
+        kind: .debugfs, path: path, memory: d.memory, rootAddress: fdtPhys, rootBytes: d.rootFDT,
+        scratch: d.scratch, bundle: nil, candidates: [])
+    }
+    let bytes = try InputFile.load(path)
+    if bytes.count >= 4, (0..<4).allSatisfy({ bytes.byte(at: $0) == [0x7f, 0x45, 0x4c, 0x46][$0] }) {
+      let core = try ELFCore(bytes: bytes, geometry: geometry)
+      let note = BundleNote(notes: core.notes)
+      let memory: any PhysicalMemory = core
+      var root = fdtPhys ?? note?.root
+      var candidates: [RootScanner.Candidate] = []
+      if root == nil, locateRoot {
+        candidates = RootScanner.scan(memory)
+        if candidates.count == 1 { root = candidates[0].address }
+      }
+      return HandoverSource(
+        kind: note == nil ? .elfCore : .bundle, path: path, memory: memory, rootAddress: root,
+        rootBytes: nil, scratch: nil, bundle: note, candidates: candidates)
+    }
+    if (try? FDTHeader(reading: bytes)) != nil {
+      let g = geometry ?? .x86_64
+      let pieces: [(PhysAddr, Bytes)] = fdtPhys.map { [($0, bytes)] } ?? []
+      return HandoverSource(
+        kind: .dtb, path: path, memory: try SegmentedMemory(geometry: g, pieces: pieces),
+        rootAddress: fdtPhys, rootBytes: bytes, scratch: nil, bundle: nil, candidates: [])
+    }
+    throw DecodeError(
+      .unsupported, "\(path) is neither an ELF core, a DTB nor a kho debugfs directory")
+  }
+
+  /// The root FDT: parsed from the source's own copy or from memory.
+  public func rootFDT() throws(DecodeError) -> FDT {
+    if let rootBytes { return try FDT(parsing: rootBytes, allowTrailingBytes: true) }
+    guard let rootAddress else {
+      if candidates.isEmpty {
+        throw DecodeError(.missing, "no KHO root FDT found in \(path); give --fdt-phys")
+      }
+      let list = candidates.map { "\($0.address) (\($0.compatible))" }.joined(separator: ", ")
+      throw DecodeError(.inconsistent, "several KHO root candidates: \(list); choose one with --fdt-phys")
+    }
+    let head = try memory.bytes(at: rootAddress, count: FDTHeader.size, path: .root)
+    let h = try FDTHeader(reading: head)
+    let size = Int(h.totalSize)
+    guard size <= RootScanner.maxRootSize else {
+      throw DecodeError(.limitExceeded, "root FDT totalsize \(size) is implausible", address: rootAddress)
+    }
+    let blob = try memory.bytes(at: rootAddress, count: size, path: .root)
+    do { return try FDT(parsing: blob) } catch {
+      var e = error
+      if e.address == nil, let off = e.offset { e.address = rootAddress.advanced(by: UInt64(off)) }
+      throw e
+    }
+  }
+}

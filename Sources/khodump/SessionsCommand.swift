@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import KHOCore
+import KHOFormats
+
+/// `khodump sessions IMAGE`: the LUO sessions, files and FLBs a handover
+/// hands to the next kernel, and everything wrong with them.
+struct SessionsCommand: ParsableCommand {
+  static let configuration = CommandConfiguration(
+    commandName: "sessions",
+    abstract: "List the Live Update sessions, their files and the FLBs in a handover.",
+    discussion: """
+      Finds the LUO sub-blob through the KHO root FDT, tells its version
+      (luo-v1 … luo-v5) by content, and prints sessions and files as a tree.
+      Problems (bad counts, broken chains, duplicate names or tokens) are
+      listed on stderr with their path and physical address; the exit status
+      is then 1. JSON output: {"liveupdate_number", "sessions": [{"name",
+      "files": [{"compatible", "token", "data"}]}], "flbs": [{"name",
+      "data", "count"}]}.
+      """)
+
+  @OptionGroup var image: ImageOptions
+
+  @Option(help: "Output format: text or json.")
+  var format: OutputFormat = .text
+
+  func run() throws {
+    let source = try image.open()
+    let root = try source.rootFDT()
+    let report = Self.report(memory: source.memory, rootFDT: root)
+    switch format {
+    case .json:
+      try printJSON(report.json)
+    case .text:
+      print(report.text, terminator: "")
+    }
+    reportProblems(report.problems)
+    if !report.problems.isEmpty { throw ExitCode(1) }
+  }
+
+  /// Everything `sessions` shows about one handover.
+  struct Report {
+    var version: LUOVersion?
+    var blob: PhysAddr?
+    var blobSize: UInt64?
+    var state: LUOState?
+    var problems: [DecodeError]
+
+    /// The JSON document (keys become snake_case).
+    var json: SessionsJSON {
+      SessionsJSON(
+        liveupdateNumber: state?.liveUpdateNumber ?? 0,
+        sessions: (state?.sessions ?? []).map { s in
+          SessionsJSON.Session(
+            name: s.name,
+            files: s.files.map { .init(compatible: $0.compatible, token: $0.token, data: $0.data.description) })
+        },
+        flbs: (state?.flbs ?? []).map {
+          .init(name: $0.name, data: "0x" + String($0.data, radix: 16), count: $0.count)
+        })
+    }
+
+    /// The tree printed for `--format text`.
+    var text: String {
+      guard let state, let version, let blob else {
+        return "no LUO state could be read\n"
+      }
+      var out = "LUO \(version) at \(blob) (\(blobSize ?? 0) bytes), live update number \(state.liveUpdateNumber)\n"
+      out += "sessions: \(state.sessions.count), files: \(state.fileCount)\n"
+      for (i, s) in state.sessions.enumerated() {
+        let lastSession = i == state.sessions.count - 1
+        out += (lastSession ? "└─ " : "├─ ") + "\(s.name)  (\(s.files.count) file\(s.files.count == 1 ? "" : "s"))\n"
+        let indent = lastSession ? "   " : "│  "
+        for (j, f) in s.files.enumerated() {
+          let branch = j == s.files.count - 1 ? "└─ " : "├─ "
+          out += indent + branch + "token \(f.token) (0x\(String(f.token, radix: 16)))  \(f.compatible)  data \(f.data)\n"
+        }
+      }
+      out += "flbs: \(state.flbs.count)\n"
+      for (i, f) in state.flbs.enumerated() {
+        out += (i == state.flbs.count - 1 ? "└─ " : "├─ ") + "\(f.name)  data 0x\(String(f.data, radix: 16))  files \(f.count)\n"
+      }
+      return out
+    }
+  }
+
+  /// Decodes the LUO state reachable from `rootFDT` leniently and runs the
+  /// cross-link checks (with `isPreserved`, when a preserved-memory map is
+  /// at hand, also that every referenced page is preserved).
+  static func report(
+    memory: any PhysicalMemory, rootFDT: FDT, isPreserved: ((PhysAddr) -> Bool)? = nil
+  ) -> Report {
+    let blob: PhysAddr
+    let size: UInt64?
+    do {
+      (blob, size) = try LUO.locate(in: rootFDT, order: memory.geometry.byteOrder)
+    } catch {
+      return Report(problems: [error])
+    }
+    let read = LUO.read(from: memory, blob: blob, size: size)
+    guard let decoded = read.decoded else {
+      return Report(blob: blob, blobSize: size, problems: read.problems)
+    }
+    let checks = decoded.crossCheck(isPreserved: isPreserved, memory: isPreserved == nil ? nil : memory)
+    return Report(
+      version: decoded.version, blob: blob, blobSize: decoded.layout.blobSize, state: decoded.state,
+      problems: read.problems + checks.filter { !read.problems.contains($0) })
+  }
+}
+
+/// The `sessions --format json` document.
+struct SessionsJSON: Encodable {
+  struct File: Encodable {
+    var compatible: String
+    var token: UInt64
+    var data: String
+  }
+  struct Session: Encodable {
+    var name: String
+    var files: [File]
+  }
+  struct FLB: Encodable {
+    var name: String
+    var data: String
+    var count: UInt64
+  }
+  var liveupdateNumber: UInt64
+  var sessions: [Session]
+  var flbs: [FLB]
+}

@@ -1,0 +1,113 @@
+import Foundation
+import KHOCore
+import KHOFormats
+import Testing
+
+@testable import KHOImage
+
+/// Paths of the handover images written by the kernel's own code.
+enum KernelImages {
+  static let directory = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().appendingPathComponent("shared/kernel-images")
+
+  static func path(_ name: String) -> String { directory.appendingPathComponent(name).path }
+
+  static func expected(_ name: String) throws -> [String: Any] {
+    let data = try Data(contentsOf: directory.appendingPathComponent(name + ".expected.json"))
+    return try JSONSerialization.jsonObject(with: data) as? [String: Any] ?? [:]
+  }
+}
+
+@Suite("ELF cores")
+struct ELFCoreTests {
+  @Test("the kernel's kho-v2 image opens and its root FDT is where expected.json says")
+  func kernelImageRoot() throws {
+    let core = try ELFCore(path: KernelImages.path("kho-v2-radix.elf"))
+    let expected = try KernelImages.expected("kho-v2-radix")
+    #expect(core.geometry == .x86_64)
+    #expect(core.machine == 62)
+    #expect(core.vmcoreinfo["PAGESIZE"] == "4096")
+    let rootPhys = try #require(expected["root_fdt_phys"] as? UInt64)
+    let page = try core.bytes(at: PhysAddr(rootPhys), count: 4096)
+    let fdt = try FDT(parsing: page, allowTrailingBytes: true)
+    #expect(fdt.root.property("compatible")?.string == "kho-v2")
+    #expect(Int(fdt.header.totalSize) == expected["root_fdt_totalsize"] as? Int)
+    let dtb = try Data(contentsOf: URL(fileURLWithPath: KernelImages.path("kho-v2-radix.dtb")))
+    #expect(page.extracting(0, count: dtb.count)?.array == Array(dtb))
+  }
+
+  @Test("the zstd-compressed kho-v4 image opens through InputFile")
+  func compressedImage() throws {
+    let core = try ELFCore(path: KernelImages.path("kho-v4-luo-v4.elf.zst"))
+    let expected = try KernelImages.expected("kho-v4-luo-v4")
+    let rootPhys = try #require(expected["root_fdt_phys"] as? UInt64)
+    let fdt = try FDT(parsing: try core.bytes(at: PhysAddr(rootPhys), count: 4096), allowTrailingBytes: true)
+    #expect(fdt.root.property("compatible")?.string == "kho-v4")
+    #expect(fdt.root.children.map(\.name) == ["memblock", "LUO", "kexec-metadata"])
+  }
+
+  @Test("uncaptured addresses and holes are typed errors")
+  func holes() throws {
+    let core = try ELFCore(path: KernelImages.path("kho-v2-radix.elf"))
+    #expect(throws: DecodeError.self) { try core.bytes(at: 0x10, count: 8) }
+    do {
+      _ = try core.bytes(at: 0x10, count: 8)
+    } catch {
+      #expect(error.kind == .notCaptured)
+    }
+    let last = try #require(core.segments.last)
+    do {
+      _ = try core.bytes(at: PhysAddr(last.end - 4), count: 8)
+      Issue.record("read across the end of the last segment succeeded")
+    } catch {
+      #expect(error.kind == .crossesHole)
+    }
+  }
+
+  @Test("writer and reader round-trip an image, in both byte orders")
+  func roundTrip() throws {
+    for order in ByteOrder.allCases {
+      let g = try #require(PageGeometry(pageShift: 12, byteOrder: order))
+      let image = PhysicalImage(geometry: g)
+      image.write(Array(0..<200).map { UInt8($0) }, at: 0x2000_0ff0)
+      image.store(UInt64(0x1122_3344_5566_7788), at: 0x7000_0000)
+      let note = ELFNote(name: "VMCOREINFO", type: 0, descriptor: Array("PAGESIZE=4096\n".utf8))
+      let file = try ELFCoreWriter(notes: [note]).write(image)
+      let core = try ELFCore(bytes: Bytes(file))
+      #expect(core.segments == image.segments)
+      #expect(core.geometry == g)
+      #expect(try core.bytes(at: 0x2000_0ff0, count: 200).array == Array(0..<200).map { UInt8($0) })
+      #expect(try core.u64(at: 0x7000_0000) == 0x1122_3344_5566_7788)
+    }
+  }
+
+  @Test("malformed headers are refused with located errors", arguments: [
+    ([UInt8](repeating: 0, count: 10), DecodeError.Kind.truncated),
+    ([UInt8](repeating: 0, count: 64), .badMagic),
+    ([0x7f, 0x45, 0x4c, 0x46, 1, 1] + [UInt8](repeating: 0, count: 58), .unsupported),
+  ])
+  func malformed(input: [UInt8], kind: DecodeError.Kind) {
+    do {
+      _ = try ELFCore(bytes: Bytes(input))
+      Issue.record("accepted malformed ELF")
+    } catch {
+      #expect(error.kind == kind)
+    }
+  }
+
+  @Test("program headers pointing past the file are refused")
+  func truncatedSegments() throws {
+    let image = PhysicalImage()
+    image.write([1, 2, 3], at: 0x1000)
+    var file = try ELFCoreWriter().write(image)
+    file.removeLast(100)
+    do {
+      _ = try ELFCore(bytes: Bytes(file))
+      Issue.record("accepted a truncated core")
+    } catch {
+      #expect(error.kind == .truncated)
+      #expect(error.path.description.hasPrefix("/elf/phdr["))
+    }
+  }
+}
