@@ -42,6 +42,12 @@ extension PreservedSet: Sequence {
 
   public var underestimatedCount: Int { count }
 
+  /// The entry with the lowest address (lowest order on ties), if any.
+  public var first: PreservedEntry? {
+    var it = makeIterator()
+    return it.next()
+  }
+
   /// The entries of one order in ascending address order.
   public func entries(order: Int) -> [PreservedEntry] {
     var out: [PreservedEntry] = []
