@@ -12,6 +12,9 @@ let fuzzTargets = [
   "FuzzLUO",
   "FuzzMemfd",
   "FuzzVMalloc",
+  "FuzzRadix",
+  "FuzzBitmapChunks",
+  "FuzzKHORoot",
 ]
 
 let package = Package(

@@ -16,6 +16,9 @@ public enum FuzzHarness {
     "FuzzLUO": luo,
     "FuzzMemfd": memfd,
     "FuzzVMalloc": vmalloc,
+    "FuzzRadix": radix,
+    "FuzzBitmapChunks": bitmapChunks,
+    "FuzzKHORoot": khoRoot,
   ]
 
   /// Arbitrary bytes as a DTB: refused, or a tree that rebuilds through

@@ -1,0 +1,10 @@
+import KHOFuzzHarness
+
+/// libFuzzer entry: see FuzzHarness.bitmapChunks.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzBitmapChunks(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+  if let failure = FuzzHarness.bitmapChunks(Array(UnsafeBufferPointer(start: data, count: size))) {
+    fatalError(failure)
+  }
+  return 0
+}

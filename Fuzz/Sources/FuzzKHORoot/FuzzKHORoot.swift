@@ -1,0 +1,10 @@
+import KHOFuzzHarness
+
+/// libFuzzer entry: see FuzzHarness.khoRoot.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzKHORoot(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+  if let failure = FuzzHarness.khoRoot(Array(UnsafeBufferPointer(start: data, count: size))) {
+    fatalError(failure)
+  }
+  return 0
+}

@@ -1,0 +1,10 @@
+import KHOFuzzHarness
+
+/// libFuzzer entry: see FuzzHarness.radix.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzRadix(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+  if let failure = FuzzHarness.radix(Array(UnsafeBufferPointer(start: data, count: size))) {
+    fatalError(failure)
+  }
+  return 0
+}
