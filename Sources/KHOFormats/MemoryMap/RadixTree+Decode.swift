@@ -104,8 +104,13 @@ struct _RadixWalker {
     // Tables first (they are few), so the leaves' storage can be reserved
     // in one go; then the leaves, in walk order.
     try table(root, level: top, prefix: 0)
+    // Only captured leaves count, so a table of pointers into nothing
+    // cannot make the reservation larger than the input.
     var perOrder = [Int](repeating: 0, count: set._orders.count)
-    for (_, prefix) in leaves {
+    let segments = memory.segments
+    let pageSize = layout.geometry.pageSize64
+    for (node, prefix) in leaves
+    where SegmentIndex.covers(segments, PhysRange(start: node, size: pageSize)) {
       let p = prefix >> UInt64(layout.leafBits)
       let orderBit = layout.leafBits + 63 - p.leadingZeroBitCount
       if p != 0, orderBit <= layout.order0Log2 { perOrder[layout.order0Log2 - orderBit] += 1 }
