@@ -64,7 +64,7 @@ public final class HandoverWalker {
   private func readRoot() -> FDT? {
     do {
       let fdt = try source.rootFDT()
-      if let a = source.rootAddress, source.rootBytes == nil {
+      if let a = source.rootAddress {
         memory.touch(PhysRange(start: a, size: UInt64(fdt.header.totalSize)))
       }
       return fdt
@@ -143,7 +143,7 @@ public final class HandoverWalker {
       }
     } else {
       var r = ByteReader(head, order: order)
-      if let s = try? r.cString(limit: 8), !s.isEmpty, s.allSatisfy({ $0.isASCII && !$0.isWhitespace }) {
+      if let s = try? r.cString(limit: 8), !s.isEmpty, s.unicodeScalars.allSatisfy({ (0x21...0x7e).contains($0.value) }) {
         info.compatible = s
       }
     }
