@@ -66,3 +66,12 @@ extension XArray {
     if let e = _invariantViolation() { preconditionFailure("XArray invariant: \(e)") }
   }
 }
+
+extension XArray {
+  /// How many nodes of each kind the array has. For tests and benchmarks.
+  public var _nodeCounts: (branches: Int, leaves: Int, buckets: Int) {
+    var c = (0, 0, 0)
+    _main.countNodes(_main.root, &c)
+    return c
+  }
+}

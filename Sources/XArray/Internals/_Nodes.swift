@@ -22,15 +22,15 @@
 //         values[cap]
 
 /// Largest number of entries in one bucket (marks fit one word each).
-@usableFromInline let _bucketMax = 64
+@inlinable var _bucketMax: Int { 64 }
 /// Entries of one 64-key block at which a bucket becomes a leaf.
-@usableFromInline let _leafThreshold = 8
+@inlinable var _leafThreshold: Int { 8 }
 /// Size of a branch node in bytes.
-@usableFromInline let _branchBytes = 40 + 64 * 8
+@inlinable var _branchBytes: Int { 40 + 64 * 8 }
 
-@usableFromInline let _kindBranch: UInt = 1
-@usableFromInline let _kindLeaf: UInt = 2
-@usableFromInline let _kindBucket: UInt = 3
+@inlinable var _kindBranch: UInt { 1 }
+@inlinable var _kindLeaf: UInt { 2 }
+@inlinable var _kindBucket: UInt { 3 }
 
 /// What glibc's malloc takes for a request of `n` bytes (its chunk size).
 @inlinable
@@ -229,7 +229,7 @@ struct _Bucket<V> {
   @inlinable func lowerBound(_ key: UInt64) -> Int {
     let n = count
     let k = keys
-    if n == 0 || k[n &- 1] < key { return n }
+    if n == 0 { return 0 }
     var base = 0
     var len = n
     while len > 1 {
@@ -237,7 +237,7 @@ struct _Bucket<V> {
       if k[base &+ half &- 1] < key { base &+= half }
       len &-= half
     }
-    return base
+    return k[base] < key ? base &+ 1 : base
   }
 
   /// The last position whose key is not above `key`, or -1.

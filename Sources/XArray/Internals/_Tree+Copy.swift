@@ -81,6 +81,23 @@ extension _Tree {
     count = 0
   }
 
+  /// Adds the nodes of subtree `r` to `c` (branches, leaves, buckets).
+  @usableFromInline func countNodes(_ r: _Ref, _ c: inout (Int, Int, Int)) {
+    switch r.kind {
+    case _kindBranch:
+      c.0 += 1
+      let b = _Branch(r)
+      for i in 0..<64 {
+        let s = b.slot(i)
+        if s.isNone || (i > 0 && s == b.slot(i - 1)) { continue }
+        countNodes(s, &c)
+      }
+    case _kindLeaf: c.1 += 1
+    case _kindBucket: c.2 += 1
+    default: break
+    }
+  }
+
   // MARK: Invariants
 
   /// Checks every structural invariant; returns a description of the first

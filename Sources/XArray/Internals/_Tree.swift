@@ -8,14 +8,14 @@
 @usableFromInline
 final class _Tree<V> {
   /// The root node, if any.
-  @usableFromInline var root: _Ref = .none
+  @exclusivity(unchecked) @usableFromInline var root: _Ref = .none
   /// The shift of a branch at the root: the tree covers keys below
   /// 2^(rootShift + 6). A multiple of 6 in 0...60.
-  @usableFromInline var rootShift: Int = 0
+  @exclusivity(unchecked) @usableFromInline var rootShift: Int = 0
   /// The number of entries.
-  @usableFromInline var count: Int = 0
+  @exclusivity(unchecked) @usableFromInline var count: Int = 0
   /// Bytes allocated for nodes (malloc chunk sizes).
-  @usableFromInline var bytes: Int = 0
+  @exclusivity(unchecked) @usableFromInline var bytes: Int = 0
 
   @inlinable init() {}
 
@@ -133,7 +133,7 @@ final class _Tree<V> {
         let bit = Int(truncatingIfNeeded: key & 63)
         let bm = l.bitmap
         guard (bm &>> UInt64(bit)) & 1 != 0 else { return nil }
-        return l.values + (bm & _below(bit)).nonzeroBitCount
+        return l.values + (bm == .max ? bit : (bm & _below(bit)).nonzeroBitCount)
       case _kindBucket:
         let b = _Bucket<V>(ref)
         let pos = b.lowerBound(key)
@@ -280,7 +280,7 @@ final class _Tree<V> {
     _ bucket: _Bucket<V>, _ parent: _Branch?, _ slot: Int, _ key: UInt64, _ value: V
   ) -> V? {
     let n = bucket.count
-    let pos = bucket.lowerBound(key)
+    let pos = n > 0 && bucket.keys[n &- 1] < key ? n : bucket.lowerBound(key)
     if pos < n && bucket.keys[pos] == key {
       let p = bucket.values + pos
       let old = p.move()
