@@ -14,7 +14,7 @@ struct Khodump: ParsableCommand {
       """,
     subcommands: [
       InspectCommand.self, ValidateCommand.self, FDTCommand.self, ScanCommand.self, SessionsCommand.self,
-      MemfdCommand.self, DemoCommand.self,
+      MemfdCommand.self, CompatCommand.self, DemoCommand.self,
     ])
 
   /// Runs the command, mapping every outcome to the documented exit codes.

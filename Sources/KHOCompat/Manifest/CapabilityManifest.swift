@@ -11,7 +11,7 @@ import Foundation
 ///       "components": {
 ///         "kho":   { "read": ["kho-v4"], "write": ["kho-v4"] },
 ///         "memfd": { "read": ["memfd-v1", "memfd-v2"], "write": ["memfd-v2", "memfd-v1"],
-///                    "multiWrite": true }
+///                    "multi_write": true }
 ///       },
 ///       "profiles": { "current": ["kho-v4", "memfd-v2"], "previous": ["kho-v4", "memfd-v1"] }
 ///     }
@@ -69,7 +69,7 @@ public struct CapabilityManifest: Hashable, Sendable, Codable {
       self.multiWrite = multiWrite
     }
 
-    private enum CodingKeys: String, CodingKey { case read, write, multiWrite }
+    private enum CodingKeys: String, CodingKey { case read, write, multiWrite = "multi_write" }
 
     public init(from decoder: any Decoder) throws {
       let c = try decoder.container(keyedBy: CodingKeys.self)

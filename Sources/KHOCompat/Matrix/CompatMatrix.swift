@@ -81,6 +81,16 @@ public struct CompatMatrix: Hashable, Sendable, Codable {
   public var releases: [String]
   public var releaseCells: [ReleaseCell]
 
+  private enum CodingKeys: String, CodingKey {
+    case schema, components, releases, releaseCells = "release_cells"
+  }
+
+  public init(components: [ComponentTable], releases: [String], releaseCells: [ReleaseCell]) {
+    self.components = components
+    self.releases = releases
+    self.releaseCells = releaseCells
+  }
+
   /// The cell of `component` for (`writer`, `reader`).
   public func cell(_ component: ComponentID, writer: String, reader: String) -> Cell? {
     components.first { $0.component == component }?.cells.first { $0.writer == writer && $0.reader == reader }

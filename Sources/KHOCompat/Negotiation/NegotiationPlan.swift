@@ -27,6 +27,10 @@ public struct NegotiationPlan: Hashable, Sendable, Codable {
     public var reason: String
     /// Further facts (unregistered strings, unverified requirements, conversion hints).
     public var notes: [String]
+
+    private enum CodingKeys: String, CodingKey {
+      case component, classification, decision, write, readerPicks = "reader_picks", verified, reason, notes
+    }
   }
 
   public var schema: String = Self.schemaID
@@ -41,6 +45,36 @@ public struct NegotiationPlan: Hashable, Sendable, Codable {
 
   /// Whether no mandatory component is blocked.
   public var canProceed: Bool { !entries.contains { $0.decision == .blocked } }
+
+  private enum CodingKeys: String, CodingKey {
+    case schema, outgoing, incoming, profile, entries, canProceed = "can_proceed"
+  }
+
+  public init(outgoing: String, incoming: [String], profile: String?, entries: [Entry]) {
+    self.outgoing = outgoing
+    self.incoming = incoming
+    self.profile = profile
+    self.entries = entries
+  }
+
+  public init(from decoder: any Decoder) throws {
+    let c = try decoder.container(keyedBy: CodingKeys.self)
+    schema = try c.decode(String.self, forKey: .schema)
+    outgoing = try c.decode(String.self, forKey: .outgoing)
+    incoming = try c.decode([String].self, forKey: .incoming)
+    profile = try c.decodeIfPresent(String.self, forKey: .profile)
+    entries = try c.decode([Entry].self, forKey: .entries)
+  }
+
+  public func encode(to encoder: any Encoder) throws {
+    var c = encoder.container(keyedBy: CodingKeys.self)
+    try c.encode(schema, forKey: .schema)
+    try c.encode(outgoing, forKey: .outgoing)
+    try c.encode(incoming, forKey: .incoming)
+    try c.encodeIfPresent(profile, forKey: .profile)
+    try c.encode(entries, forKey: .entries)
+    try c.encode(canProceed, forKey: .canProceed)
+  }
 
   /// The entry for `component`.
   public func entry(_ component: ComponentID) -> Entry? { entries.first { $0.component == component } }

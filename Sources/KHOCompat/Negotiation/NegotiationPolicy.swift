@@ -16,8 +16,8 @@ public enum ComponentClass: String, Hashable, Sendable, Codable, CaseIterable {
 ///       "optional": ["pci"],
 ///       "default": "mandatory",
 ///       "profile": "fleet-2026a",
-///       "dualWrite": ["memfd"],
-///       "dropCost": { "pci": "devices re-enumerate config space: longer blackout" }
+///       "dual_write": ["memfd"],
+///       "drop_cost": { "pci": "devices re-enumerate config space: longer blackout" }
 ///     }
 public struct NegotiationPolicy: Hashable, Sendable, Codable {
   public static let schemaID = "kho-compat-policy/1"
@@ -55,7 +55,8 @@ public struct NegotiationPolicy: Hashable, Sendable, Codable {
   public static let strict = NegotiationPolicy()
 
   private enum CodingKeys: String, CodingKey {
-    case schema, mandatory, optional, defaultClass = "default", profile, dualWrite, dropCost
+    case schema, mandatory, optional, defaultClass = "default", profile, dualWrite = "dual_write"
+    case dropCost = "drop_cost"
   }
 
   public init(from decoder: any Decoder) throws {
@@ -91,13 +92,13 @@ public struct NegotiationPolicy: Hashable, Sendable, Codable {
     guard schema == Self.schemaID else {
       throw CompatError(.unknownSchema, "schema '\(CompatibleString.shown(schema))' is not \(Self.schemaID)", location: "schema")
     }
-    for (key, list) in [("mandatory", mandatory), ("optional", optional), ("dualWrite", dualWrite)] {
+    for (key, list) in [("mandatory", mandatory), ("optional", optional), ("dual_write", dualWrite)] {
       guard list.count <= Self.maxEntries else {
         throw CompatError(.limitExceeded, "\(list.count) entries", location: key)
       }
       var seen: Set<String> = []
       for (i, s) in list.enumerated() {
-        if !(key == "dualWrite" && s == "*") { try CompatNames.checkName(s, at: "\(key)[\(i)]") }
+        if !(key == "dual_write" && s == "*") { try CompatNames.checkName(s, at: "\(key)[\(i)]") }
         guard seen.insert(s).inserted else {
           throw CompatError(.duplicate, "'\(s)' is listed twice", location: "\(key)[\(i)]")
         }
@@ -108,9 +109,9 @@ public struct NegotiationPolicy: Hashable, Sendable, Codable {
     }
     if let profile { try CompatNames.checkName(profile, at: "profile") }
     guard dropCost.count <= Self.maxEntries else {
-      throw CompatError(.limitExceeded, "\(dropCost.count) entries", location: "dropCost")
+      throw CompatError(.limitExceeded, "\(dropCost.count) entries", location: "drop_cost")
     }
-    for k in dropCost.keys.sorted() { try CompatNames.checkName(k, at: "dropCost.\(CompatibleString.shown(k))") }
+    for k in dropCost.keys.sorted() { try CompatNames.checkName(k, at: "drop_cost.\(CompatibleString.shown(k))") }
   }
 
   /// The class of `component` under this policy.
