@@ -110,3 +110,19 @@ public enum SubNodeNames {
   /// The component a root sub-node name stands for.
   public static func component(for name: String) -> ComponentID? { known[name] }
 }
+
+extension CapabilityManifest {
+  /// A kernel manifest for a release the registry knows: it reads and writes exactly its own versions.
+  ///
+  /// Components whose version in the release is unknown are left out and noted.
+  public static func fromRelease(_ release: KernelRelease) -> CapabilityManifest {
+    var comps: [String: Capability] = [:]
+    for (c, v) in release.writes { comps[c.rawValue] = Capability(read: [v], write: [v]) }
+    let obs = release.unknown.keys.sorted().map { "\($0): \(release.unknown[$0] ?? "")" }
+    return CapabilityManifest(
+      subject: Subject(
+        kind: .kernel, name: release.name, release: release.name,
+        source: "registry" + (release.inferred ? " (release mapping inferred)" : "")),
+      components: comps, observations: obs.isEmpty ? nil : obs)
+  }
+}
