@@ -108,6 +108,11 @@ public struct CapabilityManifest: Hashable, Sendable, Codable {
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     schema = try c.decode(String.self, forKey: .schema)
+    // Say "wrong schema" before "missing key" when handed another document.
+    guard schema == Self.schemaID else {
+      throw CompatError(
+        .unknownSchema, "schema '\(CompatibleString.shown(schema))' is not \(Self.schemaID)", location: "schema")
+    }
     subject = try c.decode(Subject.self, forKey: .subject)
     scope = try c.decodeIfPresent(Scope.self, forKey: .scope) ?? .all
     components = try c.decode([String: Capability].self, forKey: .components)

@@ -14,6 +14,7 @@ enum CompatJSON {
 
   /// A `DecodingError` (or any error from JSONDecoder) as a located ``CompatError``.
   static func error(_ error: any Error, what: String) -> CompatError {
+    if let e = error as? CompatError { return e }
     guard let e = error as? DecodingError else {
       return CompatError(.invalidJSON, "\(what) is not valid JSON")
     }

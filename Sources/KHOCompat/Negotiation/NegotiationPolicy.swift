@@ -62,6 +62,10 @@ public struct NegotiationPolicy: Hashable, Sendable, Codable {
   public init(from decoder: any Decoder) throws {
     let c = try decoder.container(keyedBy: CodingKeys.self)
     schema = try c.decode(String.self, forKey: .schema)
+    guard schema == Self.schemaID else {
+      throw CompatError(
+        .unknownSchema, "schema '\(CompatibleString.shown(schema))' is not \(Self.schemaID)", location: "schema")
+    }
     mandatory = try c.decodeIfPresent([String].self, forKey: .mandatory) ?? []
     optional = try c.decodeIfPresent([String].self, forKey: .optional) ?? []
     defaultClass = try c.decodeIfPresent(ComponentClass.self, forKey: .defaultClass) ?? .mandatory
