@@ -151,7 +151,7 @@ public struct Negotiator: Sendable {
       if cls == .optional {
         reason = "dropped: " + why
         if let cost = policy.dropCost[c.rawValue] { reason += "; cost of dropping it: \(cost)" }
-        else { reason += "; the update proceeds without it (its state is rebuilt, e.g. at the cost of blackout time)" }
+        else { reason += "; the update proceeds without it (its state is not handed over)" }
       } else {
         reason = "blocked: " + why
       }
