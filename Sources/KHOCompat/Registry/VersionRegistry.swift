@@ -9,6 +9,10 @@ public struct VersionRegistry: Sendable {
   public let versions: [ComponentVersion]
   private let byName: [String: Int]
   private let byString: [String: Int]
+  /// Base family of every registered string → its component.
+  private let families: [String: ComponentID]
+  /// Per component: (base -vN, ordinal) of every registered string.
+  private let baseVersions: [ComponentID: [(n: Int, ordinal: Int)]]
 
   /// The toolkit's registry (see `RegistryTable.swift`).
   public static let standard = VersionRegistry(versions: standardVersions)
@@ -22,9 +26,20 @@ public struct VersionRegistry: Sendable {
       if byName[v.name] == nil { byName[v.name] = i }
       for s in v.strings where byString[s] == nil { byString[s] = i }
     }
+    var families: [String: ComponentID] = [:]
+    var baseVersions: [ComponentID: [(n: Int, ordinal: Int)]] = [:]
+    for v in sorted {
+      for str in v.strings {
+        guard let p = try? CompatibleString(parsing: str) else { continue }
+        if families[p.base.family] == nil { families[p.base.family] = v.component }
+        if let n = p.base.version { baseVersions[v.component, default: []].append((n, v.ordinal)) }
+      }
+    }
     self.versions = sorted
     self.byName = byName
     self.byString = byString
+    self.families = families
+    self.baseVersions = baseVersions
   }
 
   /// The version registered under `name`.
@@ -94,12 +109,7 @@ public struct VersionRegistry: Sendable {
   /// The component for an unregistered family: the registered component of that
   /// family's versions when there is one (`luo-v9` → luo), else the family itself.
   func familyComponent(_ family: String) -> ComponentID {
-    for v in versions {
-      for s in v.strings {
-        if let p = try? CompatibleString(parsing: s), p.base.family == family { return v.component }
-      }
-    }
-    return ComponentID(family)
+    families[family] ?? ComponentID(family)
   }
 
   /// Whether `a` is an older version than `b` of the same component.
@@ -126,15 +136,8 @@ public struct VersionRegistry: Sendable {
     let n = parsed?.base.version ?? 0
     let component = identify(s).component
     var major = n
-    var best = -1
-    for v in versions where v.component == component {
-      for str in v.strings {
-        if let vn = (try? CompatibleString(parsing: str))?.base.version, vn <= n, v.ordinal > best {
-          best = v.ordinal
-        }
-      }
-    }
-    if best >= 0 { major = best }
+    let best = (baseVersions[component] ?? []).filter { $0.n <= n }.map(\.ordinal).max()
+    if let best { major = best }
     return OrderKey(major: major, known: 1, parts: parts, text: Array(s.utf8))
   }
 
