@@ -15,6 +15,9 @@ let fuzzTargets = [
   "FuzzManifest",
   "FuzzLiveupdateVersions",
   "FuzzCompatString",
+  "FuzzELFCore",
+  "FuzzBundle",
+  "FuzzDebugfs",
 ]
 
 let package = Package(

@@ -19,6 +19,9 @@ public enum FuzzHarness {
     "FuzzManifest": manifest,
     "FuzzLiveupdateVersions": liveupdateVersions,
     "FuzzCompatString": compatString,
+    "FuzzELFCore": elfCore,
+    "FuzzBundle": bundle,
+    "FuzzDebugfs": debugfs,
   ]
 
   /// Arbitrary bytes as a DTB: refused, or a tree that rebuilds through

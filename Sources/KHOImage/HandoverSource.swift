@@ -45,7 +45,16 @@ public struct HandoverSource {
         kind: .debugfs, path: path, memory: d.memory, rootAddress: fdtPhys, rootBytes: d.rootFDT,
         scratch: d.scratch, bundle: nil, candidates: [])
     }
-    let bytes = try InputFile.load(path)
+    return try open(bytes: try InputFile.load(path), name: path, fdtPhys: fdtPhys, geometry: geometry, locateRoot: locateRoot)
+  }
+
+  /// Detects the kind of `bytes` (already decompressed by ``InputFile``, or
+  /// zstd here) and opens it like ``open(_:fdtPhys:geometry:debugfsSide:locateRoot:)``.
+  public static func open(
+    bytes input: Bytes, name path: String, fdtPhys: PhysAddr? = nil, geometry: PageGeometry? = nil,
+    locateRoot: Bool = true
+  ) throws(DecodeError) -> HandoverSource {
+    let bytes = Zstd.isCompressed(input) ? Bytes(try Zstd.decompress(input, limit: InputFile.defaultDecompressionLimit)) : input
     if bytes.count >= 4, (0..<4).allSatisfy({ bytes.byte(at: $0) == [0x7f, 0x45, 0x4c, 0x46][$0] }) {
       let core = try ELFCore(bytes: bytes, geometry: geometry)
       let note = BundleNote(notes: core.notes)
