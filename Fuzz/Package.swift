@@ -12,6 +12,9 @@ let fuzzTargets = [
   "FuzzLUO",
   "FuzzMemfd",
   "FuzzVMalloc",
+  "FuzzManifest",
+  "FuzzLiveupdateVersions",
+  "FuzzCompatString",
 ]
 
 let package = Package(

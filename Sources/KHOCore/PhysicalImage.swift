@@ -91,6 +91,12 @@ public final class PhysicalImage: PhysicalMemory {
 
   /// Writes `data` at `address`, adding zero-filled pages as needed.
   public func write<C: Collection>(_ data: C, at address: PhysAddr) where C.Element == UInt8 {
+    // Contiguous input (arrays, buffers, `withUnsafeBytes`) is copied a page
+    // run at a time; the element-wise loop below is for other collections.
+    let copied: Void? = data.withContiguousStorageIfAvailable { buffer in
+      writeContiguous(UnsafeRawBufferPointer(buffer), at: address)
+    }
+    if copied != nil { return }
     var a = address.rawValue
     var i = data.startIndex
     while i != data.endIndex {
@@ -105,6 +111,22 @@ public final class PhysicalImage: PhysicalMemory {
         i = data.index(after: i)
       }
       a &+= UInt64(o - off)
+    }
+  }
+
+  /// Copies `raw` to `address` with one `memcpy` per page touched.
+  private func writeContiguous(_ raw: UnsafeRawBufferPointer, at address: PhysAddr) {
+    var a = address.rawValue
+    var done = 0
+    while done < raw.count {
+      let pfn = a >> UInt64(geometry.pageShift)
+      let off = Int(a & geometry.pageMask)
+      if pages[pfn] == nil { zeroPage(pfn) }
+      guard let page = pages[pfn], let src = raw.baseAddress else { return }
+      let n = Swift.min(geometry.pageSize - off, raw.count - done)
+      (page.base + off).copyMemory(from: src + done, byteCount: n)
+      done += n
+      a &+= UInt64(n)
     }
   }
 

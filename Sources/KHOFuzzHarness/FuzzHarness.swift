@@ -16,6 +16,9 @@ public enum FuzzHarness {
     "FuzzLUO": luo,
     "FuzzMemfd": memfd,
     "FuzzVMalloc": vmalloc,
+    "FuzzManifest": manifest,
+    "FuzzLiveupdateVersions": liveupdateVersions,
+    "FuzzCompatString": compatString,
   ]
 
   /// Arbitrary bytes as a DTB: refused, or a tree that rebuilds through

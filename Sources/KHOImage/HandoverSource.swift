@@ -39,7 +39,8 @@ public struct HandoverSource {
     locateRoot: Bool = true
   ) throws(DecodeError) -> HandoverSource {
     if DebugfsDirectory.resolve(path, prefer: debugfsSide) != nil {
-      let d = try DebugfsDirectory(path: path, side: debugfsSide, geometry: geometry ?? .x86_64)
+      let d = try DebugfsDirectory(
+        path: path, side: debugfsSide, geometry: geometry ?? .x86_64, rootAddress: fdtPhys)
       return HandoverSource(
         kind: .debugfs, path: path, memory: d.memory, rootAddress: fdtPhys, rootBytes: d.rootFDT,
         scratch: d.scratch, bundle: nil, candidates: [])
@@ -92,5 +93,17 @@ public struct HandoverSource {
       if e.address == nil, let off = e.offset { e.address = rootAddress.advanced(by: UInt64(off)) }
       throw e
     }
+  }
+}
+
+extension HandoverSource {
+  /// A source assembled from live-host parts (debugfs blobs over RAM).
+  public init(
+    capturing memory: any PhysicalMemory, root: PhysAddr?, rootBytes: Bytes, scratch: [PhysRange]?,
+    path: String
+  ) {
+    self.init(
+      kind: .debugfs, path: path, memory: memory, rootAddress: root, rootBytes: rootBytes,
+      scratch: scratch, bundle: nil, candidates: [])
   }
 }

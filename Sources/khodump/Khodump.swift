@@ -12,7 +12,11 @@ struct Khodump: ParsableCommand {
       Exit status: 0 when the input is clean, 1 when problems were found,
       2 for a usage error or an input that cannot be read.
       """,
-    subcommands: [FDTCommand.self, ScanCommand.self, SessionsCommand.self, MemfdCommand.self, DemoCommand.self])
+    subcommands: [
+      InspectCommand.self, ValidateCommand.self, FDTCommand.self, ScanCommand.self, SessionsCommand.self,
+      MemfdCommand.self, PackCommand.self, CaptureCommand.self, DiffCommand.self, CompatCommand.self,
+      DemoCommand.self,
+    ])
 
   /// Runs the command, mapping every outcome to the documented exit codes.
   static func main() {

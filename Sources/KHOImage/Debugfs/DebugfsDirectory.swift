@@ -34,14 +34,20 @@ public struct DebugfsDirectory {
   }
 
   /// Loads a debugfs copy at `path` (the `kho` directory or one of its halves).
-  public init(path: String, side: String? = nil, geometry: PageGeometry = .x86_64) throws(DecodeError) {
+  ///
+  /// debugfs does not say where the root FDT lives; when `rootAddress` is
+  /// given, the root is placed there too, so that bundles can carry it.
+  public init(
+    path: String, side: String? = nil, geometry: PageGeometry = .x86_64, rootAddress: PhysAddr? = nil
+  ) throws(DecodeError) {
     guard let dir = Self.resolve(path, prefer: side) else {
       throw DecodeError(.unreadable, "\(path) holds no kho debugfs copy (no fdt, in/fdt or out/fdt)")
     }
     directory = dir
-    rootFDT = try Self.read(dir + "/fdt")
-    let fdt = try FDT(parsing: rootFDT, allowTrailingBytes: true)
-    var pieces: [(PhysAddr, Bytes)] = []
+    let rootBytes = try Self.read(dir + "/fdt")
+    rootFDT = rootBytes
+    let fdt = try FDT(parsing: rootBytes, allowTrailingBytes: true)
+    var pieces: [(PhysAddr, Bytes)] = rootAddress.map { [($0, rootBytes)] } ?? []
     var blobs: [(String, PhysAddr, Int)] = []
     for node in fdt.root.children {
       let prop = node.property("preserved-data") ?? node.property("fdt")

@@ -1,0 +1,278 @@
+import KHOCore
+import KHOFormats
+import KHOImage
+
+/// Decodes everything reachable from a handover's root and collects every
+/// problem instead of stopping at the first.
+///
+/// Order: root FDT → KHO root model → preserved-memory map → each sub-blob
+/// (LUO with sessions, files, FLBs and memfd state; kexec-metadata;
+/// memblock; others listed as opaque) → cross-checks (pages referenced but
+/// not preserved, overlapping preserved ranges, scratch overlapping
+/// preserved memory, declared sizes). Reads go through a
+/// ``RecordingMemory`` so that ``touchedRanges`` lists every page used.
+public final class HandoverWalker {
+  public let source: HandoverSource
+  public let memory: RecordingMemory
+  public private(set) var report: HandoverReport
+  /// The decoded preserved set, when the map could be read.
+  public private(set) var preserved: PreservedSet?
+  /// Whether every node of the map was read (so "not preserved" is a fact).
+  public private(set) var preservedComplete = false
+  public private(set) var root: KHORoot?
+  public private(set) var rootFDT: FDT?
+  public private(set) var luo: LUODecoded?
+
+  public init(source: HandoverSource) {
+    self.source = source
+    self.memory = RecordingMemory(source.memory)
+    let g = source.memory.geometry
+    report = HandoverReport(
+      source: SourceInfo(
+        path: source.path, kind: source.kind.rawValue, pageSize: g.pageSize, byteOrder: g.byteOrder,
+        segments: source.memory.segments.count, capturedBytes: source.memory.capturedBytes))
+    report.scratch = source.scratch
+  }
+
+  var order: ByteOrder { memory.geometry.byteOrder }
+
+  /// Runs the walk once; later calls return the same report.
+  @discardableResult
+  public func walk() -> HandoverReport {
+    guard rootFDT == nil, report.root == nil else { return report }
+    guard let fdt = readRoot() else { return finish() }
+    rootFDT = fdt
+    let (root, problems) = KHORoot.decodeReporting(fdt, byteOrder: order)
+    add(problems)
+    self.root = root
+    report.root = RootInfo(
+      address: source.rootAddress, compatible: fdt.root.property("compatible")?.string,
+      version: root?.version.rawValue, totalSize: Int(fdt.header.totalSize),
+      memoryMap: root.map { $0.memoryMap })
+    guard let root else { return finish() }
+    walkMemoryMap(root)
+    for blob in root.subBlobs { walkSubBlob(blob, root: root) }
+    crossCheck(root)
+    return finish()
+  }
+
+  /// Every captured page the walk read, as ranges (for bundles).
+  public var touchedRanges: [PhysRange] { memory.touchedRanges }
+
+  // MARK: - Steps
+
+  private func readRoot() -> FDT? {
+    do {
+      let fdt = try source.rootFDT()
+      if let a = source.rootAddress {
+        memory.touch(PhysRange(start: a, size: UInt64(fdt.header.totalSize)))
+      }
+      return fdt
+    } catch {
+      add([error])
+      return nil
+    }
+  }
+
+  private func walkMemoryMap(_ root: KHORoot) {
+    let path = DecodePath.root.appending("preserved-memory-map")
+    guard !root.memoryMap.isZero else {
+      report.problems.append(
+        Problem(
+          .error, kind: "missing", path: path,
+          message: "preserved-memory-map is 0: the next kernel will refuse the handover (not finalized?)"))
+      return
+    }
+    let format = root.version.memoryMapFormat
+    var info = MemoryMapInfo(
+      format: format.rawValue, address: root.memoryMap, entries: 0, pages: 0, bytes: 0, perOrder: [:])
+    let set: PreservedSet
+    switch format {
+    case .radixV1:
+      let r = RadixTree.decodeReporting(from: memory, root: root.memoryMap, path: path)
+      set = r.set
+      add(r.problems)
+      preservedComplete = r.isClean
+      info.tableNodesByLevel = r.stats.tableNodesByLevel
+      info.leaves = r.stats.leaves
+      info.emptyLeaves = r.stats.emptyLeaves
+    case .bitmapChunksV1:
+      let r = BitmapChunkList.decodeReporting(from: memory, head: root.memoryMap, path: path)
+      set = r.set
+      add(r.problems)
+      preservedComplete = r.problems.isEmpty
+      info.chunks = r.stats.chunks
+    }
+    info.entries = set.count
+    info.pages = set.pageCount
+    info.bytes = set.byteCount
+    for o in set.orders { info.perOrder[String(o)] = set.count(order: o) }
+    preserved = set
+    report.memoryMap = info
+  }
+
+  private func walkSubBlob(_ blob: KHOSubBlob, root: KHORoot) {
+    let path = DecodePath.root.appending(blob.name)
+    var info = ComponentInfo(
+      name: blob.name, path: path.description, address: blob.address, size: blob.size,
+      container: "raw", compatible: nil, status: .opaque, summary: nil)
+    defer { report.components.append(info) }
+    // Peek: an FDT, or a raw struct whose first bytes may be a string.
+    let head: Bytes
+    do { head = try memory.bytes(at: blob.address, count: 8, path: path) } catch {
+      info.status = error.kind == .notCaptured ? .notCaptured : .failed
+      add([error])
+      return
+    }
+    let isFDT = (try? FDTHeader(reading: head)) != nil || head.array.prefix(4) == [0xd0, 0x0d, 0xfe, 0xed]
+    var fdt: FDT?
+    if isFDT {
+      info.container = "fdt"
+      do throws(DecodeError) {
+        let size = try blob.resolvedSize(in: memory)
+        info.size = size
+        guard size <= UInt64(LUO.maxFDTSize) else {
+          throw DecodeError(.limitExceeded, "sub-FDT of \(size) bytes", path: path, address: blob.address)
+        }
+        fdt = try FDT(parsing: try memory.bytes(at: blob.address, count: Int(size), path: path), allowTrailingBytes: true)
+        info.compatible = fdt?.root.property("compatible")?.string
+      } catch {
+        info.status = error.kind == .notCaptured ? .notCaptured : .failed
+        add([error.at(path)])
+        return
+      }
+    } else {
+      var r = ByteReader(head, order: order)
+      if let s = try? r.cString(limit: 8), !s.isEmpty, s.unicodeScalars.allSatisfy({ (0x21...0x7e).contains($0.value) }) {
+        info.compatible = s
+      }
+    }
+    switch blob.name {
+    case LUO.subnodeName:
+      walkLUO(blob, path: path, info: &info)
+    case KexecMetadata.nodeName:
+      do throws(DecodeError) {
+        let b = try memory.bytes(at: blob.address, count: Int(min(blob.size ?? UInt64(KexecMetadata.size), 4096)), path: path)
+        let m = try KexecMetadata(decoding: b, byteOrder: order, path: path, base: blob.address)
+        report.kexecMetadata = m
+        info.status = .decoded
+        info.summary = "version \(m.version), previous release \(m.previousRelease), kexec count \(m.kexecCount)"
+      } catch {
+        info.status = error.kind == .notCaptured ? .notCaptured : .failed
+        add([error])
+      }
+    case Memblock.nodeName:
+      guard let fdt else { return }
+      do {
+        let regions = try Memblock.decode(fdt, order: order, path: path)
+        report.memblock = regions
+        info.status = .decoded
+        info.summary = "\(regions.count) reserve_mem region\(regions.count == 1 ? "" : "s")"
+      } catch {
+        info.status = .failed
+        add([error])
+      }
+    default:
+      info.status = .opaque
+    }
+  }
+
+  private func walkLUO(_ blob: KHOSubBlob, path: DecodePath, info: inout ComponentInfo) {
+    let r = LUO.read(from: memory, blob: blob.address, size: blob.size, path: path)
+    add(r.problems)
+    guard let d = r.decoded else {
+      info.status = .failed
+      return
+    }
+    luo = d
+    info.status = .decoded
+    info.compatible = d.version.rawValue
+    info.summary = "\(d.state.sessions.count) sessions, \(d.state.fileCount) files, \(d.state.flbs.count) FLBs"
+    var sessions: [LUOInfo.Session] = []
+    for s in d.state.sessions {
+      var files: [LUOInfo.File] = []
+      for f in s.files {
+        var m: MemfdInfo?
+        if let mv = MemfdVersion(rawValue: f.compatible),
+          let md = try? Memfd.decode(from: memory, at: f.data, version: mv)
+        {
+          m = MemfdInfo(
+            version: mv.rawValue, size: md.state.size, pos: md.state.pos, seals: md.state.seals,
+            folios: md.state.folios.count)
+        }
+        files.append(LUOInfo.File(compatible: f.compatible, token: f.token, data: f.data, memfd: m))
+      }
+      sessions.append(LUOInfo.Session(name: s.name, files: files))
+    }
+    report.luo = LUOInfo(
+      version: d.version.rawValue, blob: d.layout.blob, blobSize: d.layout.blobSize,
+      liveupdateNumber: d.state.liveUpdateNumber, sessions: sessions,
+      flbs: d.state.flbs.map { .init(name: $0.name, data: "0x" + String($0.data, radix: 16), count: $0.count) })
+  }
+
+  private func crossCheck(_ root: KHORoot) {
+    let preservedSet = preservedComplete ? preserved : nil
+    let isPreserved: ((PhysAddr) -> Bool)? = preservedSet.map { set in
+      { a in set.contains(pfn: a.pfn(set.geometry)) }
+    }
+    if let luo {
+      add(luo.crossCheck(isPreserved: isPreserved, memory: memory))
+    }
+    guard let set = preservedSet, let isPreserved else { return }
+    // The root FDT page and every sub-blob must survive the kexec.
+    if let a = source.rootAddress, !isPreserved(a) {
+      report.problems.append(
+        Problem(.error, kind: "notPreserved", path: .root, address: a,
+                message: "the root FDT page is not in the preserved-memory map"))
+    }
+    for blob in root.subBlobs where !isPreserved(blob.address) {
+      report.problems.append(
+        Problem(.error, kind: "notPreserved", path: DecodePath.root.appending(blob.name), address: blob.address,
+                message: "sub-blob \(blob.name) is not preserved: the next kernel may reuse its page"))
+    }
+    overlapChecks(set)
+  }
+
+  /// Overlapping preserved entries and scratch areas that hold preserved pages.
+  private func overlapChecks(_ set: PreservedSet) {
+    let g = set.geometry
+    let path = DecodePath.root.appending("preserved-memory-map")
+    var lastEnd: UInt64 = 0
+    var last: PreservedEntry?
+    var reported = 0
+    let scratch = (source.scratch ?? []).sorted { $0.start < $1.start }
+    var scratchHits = [Int](repeating: 0, count: scratch.count)
+    for e in set {
+      guard let bytes = e.byteCount(g) else { continue }
+      let r = PhysRange(start: e.phys, size: bytes)
+      if let prev = last, e.phys.rawValue < lastEnd, reported < 100 {
+        reported += 1
+        report.problems.append(
+          Problem(.error, kind: "overlap", path: path, address: e.phys,
+                  message: "entry \(e) overlaps entry \(prev)"))
+      }
+      if r.end > lastEnd {
+        lastEnd = r.end
+        last = e
+      }
+      for (i, s) in scratch.enumerated() where s.overlaps(r) { scratchHits[i] += 1 }
+    }
+    for (i, n) in scratchHits.enumerated() where n > 0 {
+      report.problems.append(
+        Problem(.error, kind: "scratchOverlap", path: DecodePath.root.appending("scratch").index(i),
+                address: scratch[i].start,
+                message: "scratch area \(scratch[i]) overlaps \(n) preserved entr\(n == 1 ? "y" : "ies")"))
+    }
+  }
+
+  // MARK: - Helpers
+
+  private func add(_ errors: [DecodeError]) {
+    report.problems += errors.map(Problem.init)
+  }
+
+  private func finish() -> HandoverReport {
+    report.problems.sort { ($0.severity, $0.path) < ($1.severity, $1.path) }
+    return report
+  }
+}
