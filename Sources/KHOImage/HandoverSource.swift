@@ -99,7 +99,7 @@ public struct HandoverSource {
 extension HandoverSource {
   /// A source assembled from live-host parts (debugfs blobs over RAM).
   public init(
-    capturing memory: any PhysicalMemory, root: PhysAddr?, rootBytes: Bytes, scratch: [PhysRange]?,
+    capturing memory: any PhysicalMemory, root: PhysAddr?, rootBytes: Bytes?, scratch: [PhysRange]?,
     path: String
   ) {
     self.init(

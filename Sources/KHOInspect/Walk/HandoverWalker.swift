@@ -1,6 +1,7 @@
 import KHOCore
 import KHOFormats
 import KHOImage
+import XArray
 
 /// Decodes everything reachable from a handover's root and collects every
 /// problem instead of stopping at the first.
@@ -173,7 +174,19 @@ public final class HandoverWalker {
         add([error])
       }
     default:
-      info.status = .opaque
+      if let magic: UInt32 = try? ByteReader(head, order: order).integer(at: 0), magic == KHOXArrayV2.magic {
+        info.compatible = "kho-xarray-v2"
+        do throws(DecodeError) {
+          let view = try KHOXArrayV2View(memory: memory, at: blob.address, path: path, verifyChecksums: true)
+          info.status = .decoded
+          info.summary = "\(view.count) entr\(view.count == 1 ? "y" : "ies"), keys up to \(view.header.keyBits) bits"
+        } catch {
+          info.status = error.kind == .notCaptured ? .notCaptured : .failed
+          add([error])
+        }
+      } else {
+        info.status = .opaque
+      }
     }
   }
 
