@@ -280,8 +280,16 @@ public final class HandoverWalker {
 
   // MARK: - Helpers
 
+  /// Records decode errors. Memory a debugfs copy or a lone DTB lacks is
+  /// expected (a note); in a core or bundle, metadata that points outside
+  /// what was captured is a problem (an error).
   private func add(_ errors: [DecodeError]) {
-    report.problems += errors.map(Problem.init)
+    let partial = source.kind == .debugfs || source.kind == .dtb
+    report.problems += errors.map { e in
+      var p = Problem(e)
+      if p.severity == .note && !partial { p.severity = .error }
+      return p
+    }
   }
 
   private func finish() -> HandoverReport {
