@@ -35,7 +35,6 @@ extension CodecSupport {
   public static let table: [String: CodecSupport] = {
     let both = { (codec: String) in CodecSupport(read: .available, write: .available, codec: codec) }
     let readOnly = { (codec: String) in CodecSupport(read: .available, write: .planned, codec: codec) }
-    let planned = { (codec: String) in CodecSupport(read: .planned, write: .planned, codec: codec) }
     let root = "KHOFormats/Root"
     let mm = "KHOFormats/MemoryMap"
     let luo = "KHOFormats/LUO"
@@ -65,8 +64,8 @@ extension CodecSupport {
       "kexec-metadata-v1": both("KHOFormats/Metadata"),
       "memblock-v1": readOnly("KHOFormats/Memblock"),
       "reserve-mem-v1": readOnly("KHOFormats/Memblock"),
-      "kho-xarray-v1": planned("KHOFormats/XArrayFormat"),
-      "kho-xarray-v2": planned("KHOFormats/XArrayFormat"),
+      "kho-xarray-v1": both("KHOFormats/XArrayFormat"),
+      "kho-xarray-v2": both("KHOFormats/XArrayFormat"),
     ]
   }()
 
