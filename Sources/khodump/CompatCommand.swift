@@ -4,6 +4,7 @@ import KHOCompat
 import KHOCore
 import KHOFormats
 import KHOImage
+import KHOInspect
 
 /// `khodump compat`: version catalogues, negotiation and the compat matrix.
 struct CompatCommand: ParsableCommand {
@@ -150,53 +151,39 @@ enum CompatInputs {
     return try CapabilityManifest.decode(bytes.array)
   }
 
-  /// What a handover image contains: root compatible, and each sub-blob's head when memory has it.
+  /// What a handover image contains, as the inspector's walker found it.
   static func image(_ path: String, fdtPhys: String?) throws -> CapabilityManifest {
     let phys = try fdtPhys.map(ImageOptions.parseAddress)
     let source = try HandoverSource.open(path, fdtPhys: phys)
-    let fdt = try source.rootFDT()
-    var found: [HandoverContents.Found] = []
-    var unread: [String] = []
-    if let c = fdt.root.property("compatible")?.string {
-      found.append(.init(path: "/", compatible: c))
-    }
-    let order = source.memory.geometry.byteOrder
-    for child in fdt.root.children {
-      if let v = subBlobVersion(child, memory: source.memory, order: order) {
-        found.append(.init(path: "/" + child.name, compatible: v))
-      } else {
-        unread.append(child.name)
-      }
-    }
-    let contents = HandoverContents(
-      found: found, unreadSubNodes: unread, name: (path as NSString).lastPathComponent)
-    return CapabilityManifest.fromHandover(contents)
+    let report = HandoverWalker(source: source).walk()
+    return CapabilityManifest.fromHandover(contents(report, name: (path as NSString).lastPathComponent))
   }
 
-  /// The version at the head of a sub-blob: an FDT's root compatible, LUO's
-  /// raw compatible field, or kexec-metadata's version word. Nil when the
-  /// memory was not captured or the head says nothing recognisable.
-  static func subBlobVersion(_ node: FDT.Node, memory: any PhysicalMemory, order: ByteOrder) -> String? {
-    guard let addr = (node.property("preserved-data") ?? node.property("fdt"))?.u64(order), addr != 0 else {
-      return nil
+  /// Every version string a walk met, with where.
+  static func contents(_ report: HandoverReport, name: String) -> HandoverContents {
+    var found: [HandoverContents.Found] = []
+    var unread: [String] = []
+    func add(_ path: String, _ s: String?) -> Bool {
+      guard let s, (try? CompatibleString(parsing: s)) != nil else { return false }
+      found.append(.init(path: path, compatible: s))
+      return true
     }
-    let at = PhysAddr(addr)
-    guard let head = try? memory.bytes(at: at, count: FDTHeader.size, path: DecodePath("/" + node.name)) else { return nil }
-    if head.byte(at: 0) == 0xd0, head.byte(at: 1) == 0x0d, head.byte(at: 2) == 0xfe, head.byte(at: 3) == 0xed {
-      guard let h = try? FDTHeader(reading: head), h.totalSize <= 1 << 20,
-        let blob = try? memory.bytes(at: at, count: Int(h.totalSize), path: DecodePath("/" + node.name)),
-        let sub = try? FDT(parsing: blob)
-      else { return nil }
-      return sub.root.property("compatible")?.string
+    _ = add("/", report.root?.compatible)
+    if let mm = report.memoryMap { _ = add("/preserved-memory-map", mm.format) }
+    for c in report.components {
+      if c.name == KexecMetadata.nodeName {
+        if let v = report.kexecMetadata?.version { found.append(.init(path: c.path, compatible: "kexec-metadata-v\(v)")) }
+        else { unread.append(c.name) }
+        continue
+      }
+      if !add(c.path, c.compatible) { unread.append(c.name) }
     }
-    if node.name == "kexec-metadata" {
-      var r = ByteReader(head, order: order)
-      return (try? r.u32()) == 1 ? "kexec-metadata-v1" : nil
+    if let luo = report.luo {
+      for (i, s) in luo.sessions.enumerated() {
+        for (j, f) in s.files.enumerated() { _ = add("/LUO/sessions[\(i)]/files[\(j)]", f.compatible) }
+      }
+      for (i, f) in luo.flbs.enumerated() { _ = add("/LUO/flbs[\(i)]", f.name) }
     }
-    var r = ByteReader(head, order: order)
-    if let s = try? r.cString(limit: 16), s.hasPrefix("luo-"), (try? CompatibleString(parsing: s)) != nil {
-      return s
-    }
-    return nil
+    return HandoverContents(found: found, unreadSubNodes: unread, name: name)
   }
 }

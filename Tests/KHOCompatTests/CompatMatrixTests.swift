@@ -27,7 +27,7 @@ struct CompatMatrixTests {
     #expect(down.kernel.hasPrefix("refuses: the incoming kernel panics"))
     #expect(m.cell(.memfd, writer: "memfd-v1", reader: "memfd-v2;vmalloc-v1")?.conditions == [])
     #expect(m.cell(.memfd, writer: "memfd-v2", reader: "memfd-v1")?.conditions == [.memfdNoSeals])
-    #expect(m.cell(.memoryMap, writer: "radix-v1", reader: "kho-bitmap-v1")?.outcome == .converted)
+    #expect(m.cell(.memoryMap, writer: "radix-v1", reader: "bitmap-chunks-v1")?.outcome == .converted)
     #expect(m.cell(.khoXArray, writer: "kho-xarray-v2", reader: "kho-xarray-v1")?.conditions.count == 4)
     // Opaque versions are not in the matrix.
     #expect(m.components.allSatisfy { t in t.versions.allSatisfy { VersionRegistry.standard.version(named: $0)?.scope == .decoded } })

@@ -9,7 +9,7 @@ struct RegistryTests {
   func coverage() {
     let expected: [(String, ComponentID)] = [
       ("kho-v1", .kho), ("kho-v2", .kho), ("kho-v3", .kho), ("kho-v4", .kho),
-      ("kho-v4;radix-v1;vmalloc-v1", .kho), ("radix-v1", .memoryMap), ("kho-bitmap-v1", .memoryMap),
+      ("kho-v4;radix-v1;vmalloc-v1", .kho), ("radix-v1", .memoryMap), ("bitmap-chunks-v1", .memoryMap),
       ("block-v1", .block), ("vmalloc-v1", .vmalloc), ("luo-v1", .luo), ("luo-v2", .luo), ("luo-v3", .luo),
       ("luo-v4", .luo), ("luo-v5", .luo), ("luo-v5;block-v1", .luo), ("luo-session-v1", .luoSession),
       ("luo-session-v2", .luoSession), ("luo-flb-v1", .luoFLB), ("memfd-v1", .memfd), ("memfd-v2", .memfd),
@@ -24,7 +24,7 @@ struct RegistryTests {
 
   @Test("stringless versions have no kernel string; the others' string is their name")
   func strings() {
-    for n in ["kho-bitmap-v1", "kexec-metadata-v1", "kho-xarray-v1"] {
+    for n in ["bitmap-chunks-v1", "kexec-metadata-v1", "kho-xarray-v1"] {
       #expect(r.version(named: n)?.strings == [], "\(n)")
       #expect(r.version(forString: n) == nil)
     }
@@ -36,7 +36,7 @@ struct RegistryTests {
   func nesting() {
     #expect(r.version(named: "luo-v5")?.nests == ["block-v1"])
     #expect(r.version(named: "memfd-v1")?.nests == ["vmalloc-v1"])
-    #expect(r.version(named: "kho-v1")?.nests == ["kho-bitmap-v1"])
+    #expect(r.version(named: "kho-v1")?.nests == ["bitmap-chunks-v1"])
     #expect(r.version(named: "kho-v4;radix-v1;vmalloc-v1")?.nests == ["radix-v1", "vmalloc-v1"])
     #expect(r.version(named: "memblock-v1")?.nests == ["reserve-mem-v1"])
     #expect(r.version(named: "radix-v1")?.impliedBy == ["kho-v2", "kho-v3", "kho-v4"])

@@ -48,7 +48,7 @@ struct CompatCommandTests {
     #expect(((obj?["components"] as? [String: Any])?["memfd"] as? [String: Any])?["read"] as? [String] == ["memfd-v2;vmalloc-v1"])
   }
 
-  @Test("versions IMAGE lists the root and, from a core, each sub-blob's version")
+  @Test("versions IMAGE lists every version the inspector's walker finds")
   func versionsImage() throws {
     let core = try KhodumpCLI.run(["compat", "versions", KhodumpCLI.kernelImage("kho-v4-luo-v4.elf.zst")])
     #expect(core.status == 0, "\(core.stderr)")
@@ -56,6 +56,8 @@ struct CompatCommandTests {
     #expect(core.stdout.contains("  luo             write luo-v4"))
     #expect(core.stdout.contains("  memblock        write memblock-v1"))
     #expect(core.stdout.contains("  kexec-metadata  write kexec-metadata-v1"))
+    #expect(core.stdout.contains("  memfd           write memfd-v1"))  // from the walker's LUO files
+    #expect(core.stdout.contains("  memory-map      write radix-v1"))
     let dtb = try KhodumpCLI.run(["compat", "versions", KhodumpCLI.kernelImage("kho-v2-radix.dtb")])
     #expect(dtb.stdout.contains("write kho-v2"))
     #expect(dtb.stdout.contains("note: sub-node 'memblock' (memblock) present; its version needs physical memory to read"))

@@ -33,37 +33,39 @@ extension CodecSupport {
   /// every decoded registry version has an entry and every entry names a
   /// registry version.
   public static let table: [String: CodecSupport] = {
+    let both = { (codec: String) in CodecSupport(read: .available, write: .available, codec: codec) }
+    let readOnly = { (codec: String) in CodecSupport(read: .available, write: .planned, codec: codec) }
     let root = "KHOFormats/Root"
     let mm = "KHOFormats/MemoryMap"
     let luo = "KHOFormats/LUO"
-    let planned = { (codec: String) in CodecSupport(read: .planned, write: .planned, codec: codec) }
+    let memfd = "KHOFormats/Memfd"
     return [
-      "kho-v1": planned(root),
-      "kho-v2": planned(root),
-      "kho-v3": planned(root),
-      "kho-v4": planned(root),
-      "kho-v4;radix-v1;vmalloc-v1": planned(root),
-      "kho-bitmap-v1": planned(mm),
-      "radix-v1": planned(mm),
-      "block-v1": planned("KHOFormats/Blocks"),
-      "vmalloc-v1": planned("KHOFormats/VMalloc"),
-      "luo-v1": planned(luo),
-      "luo-v2": planned(luo),
-      "luo-v3": planned(luo),
-      "luo-v4": planned(luo),
-      "luo-v5": planned(luo),
-      "luo-v5;block-v1": planned(luo),
-      "luo-session-v1": planned(luo),
-      "luo-session-v2": planned(luo),
-      "luo-flb-v1": planned(luo),
-      "memfd-v1": planned("KHOFormats/Memfd"),
-      "memfd-v2": planned("KHOFormats/Memfd"),
-      "memfd-v2;vmalloc-v1": planned("KHOFormats/Memfd"),
-      "kexec-metadata-v1": planned("KHOFormats/Metadata"),
-      "memblock-v1": planned("KHOFormats/Metadata"),
-      "reserve-mem-v1": planned("KHOFormats/Metadata"),
-      "kho-xarray-v1": planned("KHOFormats/XArrayFormat"),
-      "kho-xarray-v2": planned("KHOFormats/XArrayFormat"),
+      "kho-v1": both(root),
+      "kho-v2": both(root),
+      "kho-v3": both(root),
+      "kho-v4": both(root),
+      "kho-v4;radix-v1;vmalloc-v1": both(root),
+      "bitmap-chunks-v1": both(mm),
+      "radix-v1": both(mm),
+      "block-v1": both("KHOFormats/Blocks"),
+      "vmalloc-v1": both("KHOFormats/VMalloc"),
+      "luo-v1": both(luo),
+      "luo-v2": both(luo),
+      "luo-v3": both(luo),
+      "luo-v4": both(luo),
+      "luo-v5": both(luo),
+      "luo-v5;block-v1": both(luo),
+      "luo-session-v1": readOnly(luo),
+      "luo-session-v2": both(luo),
+      "luo-flb-v1": both(luo),
+      "memfd-v1": both(memfd),
+      "memfd-v2": both(memfd),
+      "memfd-v2;vmalloc-v1": both(memfd),
+      "kexec-metadata-v1": both("KHOFormats/Metadata"),
+      "memblock-v1": readOnly("KHOFormats/Memblock"),
+      "reserve-mem-v1": readOnly("KHOFormats/Memblock"),
+      "kho-xarray-v1": both("KHOFormats/XArrayFormat"),
+      "kho-xarray-v2": both("KHOFormats/XArrayFormat"),
     ]
   }()
 

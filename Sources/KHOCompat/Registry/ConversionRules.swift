@@ -93,7 +93,7 @@ extension ConversionRule {
       r.append(ConversionRule(c, b, a, down, note))
     }
     // Memory map: one PreservedSet model, either encoding.
-    both(.memoryMap, "kho-bitmap-v1", "radix-v1", "re-encode the (phys, order) set")
+    both(.memoryMap, "bitmap-chunks-v1", "radix-v1", "re-encode the (phys, order) set")
     // Root: v1 ↔ v2 converts the map and the sub-node property name.
     both(.kho, "kho-v1", "kho-v2", "memory map bitmap ↔ radix; sub-node property fdt ↔ preserved-data")
     both(.kho, "kho-v2", "kho-v3", down: [.allSubBlobsAreFDT], "add or drop blob-size")

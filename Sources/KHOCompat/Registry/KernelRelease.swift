@@ -32,7 +32,7 @@ public struct KernelRelease: Hashable, Sendable, Codable {
   /// The releases the registry knows, oldest first.
   public static let known: [KernelRelease] = {
     let v616: [ComponentID: String] = [
-      .kho: "kho-v1", .memoryMap: "kho-bitmap-v1", .memblock: "memblock-v1", .reserveMem: "reserve-mem-v1",
+      .kho: "kho-v1", .memoryMap: "bitmap-chunks-v1", .memblock: "memblock-v1", .reserveMem: "reserve-mem-v1",
     ]
     var v618 = v616
     v618[.vmalloc] = "vmalloc-v1"

@@ -32,7 +32,7 @@ extension VersionRegistry {
 
     // KHO root (§2).
     v.append(.init(
-      name: "kho-v1", component: .kho, ordinal: 1, role: .root, nests: ["kho-bitmap-v1"],
+      name: "kho-v1", component: .kho, ordinal: 1, role: .root, nests: ["bitmap-chunks-v1"],
       status: .mainline, onMismatch: Mismatch.root, source: "kho-abi §2.1, §3a",
       notes: "sub-blobs via the `fdt` property (FDT only); bitmap chunk memory map"))
     v.append(.init(
@@ -54,7 +54,7 @@ extension VersionRegistry {
 
     // Memory map (§3).
     v.append(.init(
-      name: "kho-bitmap-v1", component: .memoryMap, ordinal: 1, strings: [], role: .nested,
+      name: "bitmap-chunks-v1", component: .memoryMap, ordinal: 1, strings: [], role: .nested,
       impliedBy: ["kho-v1"], status: .mainline, onMismatch: Mismatch.map, source: "kho-abi §3a",
       notes: "toolkit name; the kernel names it only through the root string kho-v1"))
     v.append(.init(
