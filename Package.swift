@@ -50,7 +50,7 @@ let package = Package(
       swiftSettings: strict),
     .target(
       name: "KHOInspect",
-      dependencies: ["KHOCore", "KHOFormats", "KHOCompat", "KHOImage"],
+      dependencies: ["KHOCore", "XArray", "KHOFormats", "KHOCompat", "KHOImage"],
       swiftSettings: strict),
     .executableTarget(
       name: "khodump",

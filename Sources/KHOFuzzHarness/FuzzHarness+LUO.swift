@@ -1,5 +1,6 @@
 import KHOCore
 import KHOFormats
+import KHOImage
 
 // Harnesses for the block-v1, LUO, memfd and vmalloc-v1 decoders. Each
 // input is one selector byte followed by memory: the bytes are laid out as
@@ -12,18 +13,13 @@ extension FuzzHarness {
   /// The largest memfd file the harness reads back (bounds allocation).
   static let contentsLimit: UInt64 = 1 << 20
 
-  static func image(_ bytes: ArraySlice<UInt8>, _ g: PageGeometry = .x86_64) -> PhysicalImage {
-    let image = PhysicalImage(geometry: g)
-    var offset = bytes.startIndex
-    var page = base.pfn(g)
-    while offset < bytes.endIndex {
-      let end = Swift.min(offset + g.pageSize, bytes.endIndex)
-      image.zeroPage(page)
-      if let a = PhysAddr.ofPage(page, g) { image.write(bytes[offset..<end], at: a) }
-      offset = end
-      page += 1
-    }
-    return image
+  /// The input's memory: one captured segment from `base`, zero padded to
+  /// whole pages.
+  static func image(_ bytes: ArraySlice<UInt8>, _ g: PageGeometry = .x86_64) -> any PhysicalMemory {
+    let pages = Swift.max(1, (bytes.count + g.pageSize - 1) / g.pageSize)
+    let storage = _InputPages(count: pages * g.pageSize, copying: bytes)
+    let view = Bytes(_owner: storage, base: UnsafeRawPointer(storage.base), count: storage.count)
+    return (try? SegmentedMemory(geometry: g, pieces: [(base, view)])) ?? PhysicalImage(geometry: g)
   }
 
   /// Input: entry-size selector, then pages; the chain starts at `base`.
@@ -144,4 +140,22 @@ extension FuzzHarness {
     }
     return back.runs == strict.runs ? nil : "vmalloc round trip changed the runs"
   }
+}
+
+/// Zero-filled heap memory holding a fuzz input's pages (one memcpy, where
+/// building `Bytes` from an array copies element by element in debug builds).
+final class _InputPages: @unchecked Sendable {
+  let base: UnsafeMutableRawPointer
+  let count: Int
+
+  init(count: Int, copying bytes: ArraySlice<UInt8>) {
+    self.count = count
+    base = UnsafeMutableRawPointer.allocate(byteCount: count, alignment: 16)
+    base.initializeMemory(as: UInt8.self, repeating: 0, count: count)
+    bytes.withUnsafeBytes { src in
+      if let s = src.baseAddress { base.copyMemory(from: s, byteCount: Swift.min(src.count, count)) }
+    }
+  }
+
+  deinit { base.deallocate() }
 }

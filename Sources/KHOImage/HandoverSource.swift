@@ -39,12 +39,22 @@ public struct HandoverSource {
     locateRoot: Bool = true
   ) throws(DecodeError) -> HandoverSource {
     if DebugfsDirectory.resolve(path, prefer: debugfsSide) != nil {
-      let d = try DebugfsDirectory(path: path, side: debugfsSide, geometry: geometry ?? .x86_64)
+      let d = try DebugfsDirectory(
+        path: path, side: debugfsSide, geometry: geometry ?? .x86_64, rootAddress: fdtPhys)
       return HandoverSource(
         kind: .debugfs, path: path, memory: d.memory, rootAddress: fdtPhys, rootBytes: d.rootFDT,
         scratch: d.scratch, bundle: nil, candidates: [])
     }
-    let bytes = try InputFile.load(path)
+    return try open(bytes: try InputFile.load(path), name: path, fdtPhys: fdtPhys, geometry: geometry, locateRoot: locateRoot)
+  }
+
+  /// Detects the kind of `bytes` (already decompressed by ``InputFile``, or
+  /// zstd here) and opens it like ``open(_:fdtPhys:geometry:debugfsSide:locateRoot:)``.
+  public static func open(
+    bytes input: Bytes, name path: String, fdtPhys: PhysAddr? = nil, geometry: PageGeometry? = nil,
+    locateRoot: Bool = true
+  ) throws(DecodeError) -> HandoverSource {
+    let bytes = Zstd.isCompressed(input) ? Bytes(try Zstd.decompress(input, limit: InputFile.defaultDecompressionLimit)) : input
     if bytes.count >= 4, (0..<4).allSatisfy({ bytes.byte(at: $0) == [0x7f, 0x45, 0x4c, 0x46][$0] }) {
       let core = try ELFCore(bytes: bytes, geometry: geometry)
       let note = BundleNote(notes: core.notes)
@@ -92,5 +102,17 @@ public struct HandoverSource {
       if e.address == nil, let off = e.offset { e.address = rootAddress.advanced(by: UInt64(off)) }
       throw e
     }
+  }
+}
+
+extension HandoverSource {
+  /// A source assembled from live-host parts (debugfs blobs over RAM).
+  public init(
+    capturing memory: any PhysicalMemory, root: PhysAddr?, rootBytes: Bytes?, scratch: [PhysRange]?,
+    path: String
+  ) {
+    self.init(
+      kind: .debugfs, path: path, memory: memory, rootAddress: root, rootBytes: rootBytes,
+      scratch: scratch, bundle: nil, candidates: [])
   }
 }

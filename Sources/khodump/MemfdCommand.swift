@@ -13,8 +13,9 @@ struct MemfdCommand: ParsableCommand {
       The memfd is found through the LUO sessions of the handover. Its folio
       pages must be captured in the image for --out to write the file's
       bytes; pages that are not are written as zeros and reported (exit 1).
-      Folio orders are not in the memfd format: without the preserved-memory
-      map every folio is read as one page, which the output says.
+      Folio orders are not in the memfd format: they come from the
+      preserved-memory map; without a readable map every folio is read as
+      one page, which the output says.
       """)
 
   @OptionGroup var image: ImageOptions
@@ -41,8 +42,10 @@ struct MemfdCommand: ParsableCommand {
     var problems = found.problems
     var contents: MemfdContents?
     if let out {
+      let lookup = preservedLookup(source)
       let c = try Memfd.readContents(
-        found.memfd, from: source.memory, missingPages: .zeroFill, path: found.path.appending("memfd"))
+        found.memfd, from: source.memory, folioOrder: lookup.map { l in { l.order($0) } },
+        missingPages: .zeroFill, path: found.path.appending("memfd"))
       try Data(c.data).write(to: URL(fileURLWithPath: out))
       problems += c.problems
       contents = c

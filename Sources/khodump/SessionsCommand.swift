@@ -2,6 +2,8 @@ import ArgumentParser
 import Foundation
 import KHOCore
 import KHOFormats
+import KHOImage
+import KHOInspect
 
 /// `khodump sessions IMAGE`: the LUO sessions, files and FLBs a handover
 /// hands to the next kernel, and everything wrong with them.
@@ -12,6 +14,8 @@ struct SessionsCommand: ParsableCommand {
     discussion: """
       Finds the LUO sub-blob through the KHO root FDT, tells its version
       (luo-v1 … luo-v5) by content, and prints sessions and files as a tree.
+      When the preserved-memory map can be read in full, every LUO page, file
+      data address and memfd page must be in it.
       Problems (bad counts, broken chains, duplicate names or tokens) are
       listed on stderr with their path and physical address; the exit status
       is then 1. JSON output: {"liveupdate_number", "sessions": [{"name",
@@ -27,7 +31,8 @@ struct SessionsCommand: ParsableCommand {
   func run() throws {
     let source = try image.open()
     let root = try source.rootFDT()
-    let report = Self.report(memory: source.memory, rootFDT: root)
+    let report = Self.report(
+      memory: source.memory, rootFDT: root, isPreserved: preservedLookup(source)?.isPreserved)
     switch format {
     case .json:
       try printJSON(report.json)
@@ -127,4 +132,26 @@ struct SessionsJSON: Encodable {
   var liveupdateNumber: UInt64
   var sessions: [Session]
   var flbs: [FLB]
+}
+
+/// The handover's preserved-memory map as lookups, when it could be read in full.
+struct PreservedLookup {
+  let set: PreservedSet
+
+  /// Whether the page holding `address` is preserved.
+  func isPreserved(_ address: PhysAddr) -> Bool { set.contains(pfn: address.pfn(set.geometry)) }
+
+  /// The order of the preserved entry that starts at `address`, if any.
+  func order(_ address: PhysAddr) -> Int? {
+    guard let e = set.covering(pfn: address.pfn(set.geometry)), e.phys == address else { return nil }
+    return e.order
+  }
+}
+
+/// Walks the handover's root and memory map; `nil` when the map is missing or incomplete.
+func preservedLookup(_ source: HandoverSource) -> PreservedLookup? {
+  let walker = HandoverWalker(source: source)
+  walker.walk()
+  guard walker.preservedComplete, let set = walker.preserved else { return nil }
+  return PreservedLookup(set: set)
 }

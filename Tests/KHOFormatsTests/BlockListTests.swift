@@ -90,6 +90,18 @@ struct BlockListTests {
     }
   }
 
+  @Test func decodeIntoReusedBuffer() throws {
+    let (image, w, layout, data) = try Self.write(300, size: 32)
+    var buffer: [UInt8] = [1, 2, 3]
+    let blocks = try BlockList.decode(from: image, head: w.head, layout: layout, into: &buffer)
+    #expect(buffer == data)
+    #expect(blocks.map(\.count) == [127, 127, 46])
+    image.store(UInt64(0), at: w.blocks[1].advanced(by: 8) ?? .zero)
+    #expect(throws: DecodeError.self) {
+      try BlockList.decode(from: image, head: w.head, layout: layout, into: &buffer)
+    }
+  }
+
   @Test func entryLocations() throws {
     let (image, w, layout, _) = try Self.write(130, size: 32)
     let chain = try BlockList.decode(from: image, head: w.head, layout: layout)

@@ -73,11 +73,13 @@ struct FDTCommandTests {
     #expect(try KhodumpCLI.run(["--help"]).status == 0)
   }
 
-  @Test("demo prints a KHO root tree")
+  @Test("demo builds, packs, re-opens and inspects a full handover")
   func demo() throws {
     let r = try KhodumpCLI.run(["demo"])
     #expect(r.status == 0)
-    #expect(r.stdout.contains("compatible = \"kho-v4\";"))
-    #expect(r.stdout.contains("LUO {"))
+    #expect(r.stdout.contains(": kho-v4 (345 bytes)"))
+    #expect(r.stdout.contains("LUO  raw luo-v5"))
+    #expect(r.stdout.contains("kho-xarray  raw kho-xarray-v2"))
+    #expect(r.stdout.hasSuffix("problems: none\n"))
   }
 }

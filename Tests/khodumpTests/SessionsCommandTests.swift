@@ -44,7 +44,7 @@ struct SessionsCommandTests {
     #expect(doc["size"] as? Int == 24_845_102)
     #expect(doc["pos"] as? Int == 4242)
     #expect(doc["nr_folios"] as? Int == 3000)
-    #expect(doc["assumed_order_zero"] as? Bool == true)
+    #expect(doc["assumed_order_zero"] as? Bool == false)  // orders come from the radix map
     #expect(r.stderr.contains("notCaptured at /LUO/sessions[0]/files[0]/memfd/folios[0]"))
     #expect(r.stderr.contains("more problems"))
     let attrs = try FileManager.default.attributesOfItem(atPath: out)

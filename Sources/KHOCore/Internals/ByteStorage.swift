@@ -20,7 +20,10 @@ final class _ByteStorage: @unchecked Sendable {
   convenience init<C: Collection>(copying bytes: C) where C.Element == UInt8 {
     self.init(zeroedCount: bytes.count)
     let buffer = UnsafeMutableRawBufferPointer(start: base, count: count)
-    _ = buffer.initializeMemory(as: UInt8.self, from: bytes)
+    let done: Void? = bytes.withContiguousStorageIfAvailable { src in
+      buffer.copyMemory(from: UnsafeRawBufferPointer(src))
+    }
+    if done == nil { _ = buffer.initializeMemory(as: UInt8.self, from: bytes) }
   }
 
   deinit { base.deallocate() }

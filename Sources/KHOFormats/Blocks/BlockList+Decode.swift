@@ -53,13 +53,60 @@ public enum BlockList {
     }
   }
 
-  /// The shared walker: pass 1 follows `next` pointers and checks the
-  /// headers, keeping a view of each block page; pass 2 copies the entries
-  /// of every block into one buffer with one `memcpy` per block.
+  /// Walks the chain at `head` and copies its entries into `buffer`,
+  /// replacing what it held but keeping its capacity, so a caller that
+  /// decodes again and again reuses one allocation. Returns the blocks.
+  /// Checks and errors are those of ``decode(from:head:layout:path:)``.
+  public static func decode(
+    from memory: any PhysicalMemory, head: PhysAddr, layout: BlockLayout,
+    path: DecodePath = .root, into buffer: inout [UInt8]
+  ) throws(DecodeError) -> [BlockChain.Block] {
+    var problems = DecodeProblems(strict: true)
+    var visitor = _NoVisitor()
+    let (blocks, pages, _) = try headers(memory, head, layout, path, &problems, &visitor)
+    buffer.removeAll(keepingCapacity: true)
+    let e = layout.entrySize
+    for (i, b) in blocks.enumerated() {
+      guard let part = pages[i].extracting(BlockLayout.headerSize, count: b.count * e) else {
+        throw DecodeError(
+          .truncated, "block page shorter than its entries", path: path.appending("block", index: i),
+          address: b.address)
+      }
+      part.withUnsafeBytes { buffer.append(contentsOf: $0) }
+    }
+    return blocks
+  }
+
+  /// The shared walker: ``headers`` follows the chain and checks each
+  /// block, keeping a view of its page; then the entries of every block are
+  /// copied into one buffer with one `memcpy` per block.
   static func walk<V: _BlockVisitor>(
     _ memory: any PhysicalMemory, _ head: PhysAddr, _ layout: BlockLayout,
     _ path: DecodePath, _ problems: inout DecodeProblems, _ visitor: inout V
   ) throws(DecodeError) -> BlockChain {
+    let (blocks, pages, total) = try headers(memory, head, layout, path, &problems, &visitor)
+    let e = layout.entrySize
+    let storage = _EntryStorage(count: total * e)
+    var offset = 0
+    for (i, b) in blocks.enumerated() {
+      let n = b.count * e
+      guard storage.copy(from: pages[i], sourceOffset: BlockLayout.headerSize, length: n, to: offset)
+      else {
+        throw DecodeError(
+          .truncated, "block page shorter than its entries", path: path.appending("block", index: i),
+          address: b.address)
+      }
+      offset += n
+    }
+    return BlockChain(layout: layout, head: head, blocks: blocks, entries: storage.bytes)
+  }
+
+  /// Pass 1: follows `next` pointers from `head`, applies the guards, and
+  /// returns the blocks, a view of each block's page, and the entry total.
+  static func headers<V: _BlockVisitor>(
+    _ memory: any PhysicalMemory, _ head: PhysAddr, _ layout: BlockLayout,
+    _ path: DecodePath, _ problems: inout DecodeProblems, _ visitor: inout V
+  ) throws(DecodeError) -> (blocks: [BlockChain.Block], pages: [Bytes], total: Int) {
     let g = layout.geometry
     let pageSize = g.pageSize
     let capacity = layout.entriesPerBlock
@@ -136,20 +183,7 @@ public enum BlockList {
       address = PhysAddr(next)
     }
 
-    let e = layout.entrySize
-    let storage = _EntryStorage(count: total * e)
-    var offset = 0
-    for (i, b) in blocks.enumerated() {
-      let n = b.count * e
-      guard storage.copy(from: pages[i], sourceOffset: BlockLayout.headerSize, length: n, to: offset)
-      else {
-        throw DecodeError(
-          .truncated, "block page shorter than its entries", path: path.appending("block", index: i),
-          address: b.address)
-      }
-      offset += n
-    }
-    return BlockChain(layout: layout, head: head, blocks: blocks, entries: storage.bytes)
+    return (blocks, pages, total)
   }
 
   /// The index of the first block whose address appeared earlier, if any.

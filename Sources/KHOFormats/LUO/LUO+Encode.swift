@@ -60,9 +60,10 @@ public struct LUOEncodeOptions: Hashable, Sendable {
 extension LUO {
   /// Writes `state` as `version` into `image`, taking pages from `allocator`.
   ///
-  /// Every structure gets its own zeroed pages, in a fixed order (the blob,
-  /// `luo_ser`, the session region or FLB page, file arrays or chains,
-  /// session chain), so one input always gives the same bytes.
+  /// Every structure gets its own zeroed pages, in a fixed order (the FDT
+  /// page, `luo_ser`, the FLB page, each session's file array or chain,
+  /// then the session region or chain), so one input always gives the same
+  /// bytes.
   ///
   /// - Throws: ``EncodeError/Kind/notRepresentable`` naming the session,
   ///   file or field a version cannot hold (see ``check(_:as:geometry:options:)``);
@@ -81,12 +82,6 @@ extension LUO {
     if version.container == .fdt { fdtPage = try allocator.allocate(in: image) }
     if version != .v1 { ser = try allocator.allocate(in: image) }
 
-    // The session region of the array versions, allocated before the FLB
-    // page as the kernel does at boot (luo-v1 always, later only if used).
-    var region: PhysAddr = .zero
-    if version.sessionLayout == .array, version == .v1 || !state.sessions.isEmpty {
-      region = try allocator.allocate(pages: LUOLimits.sessionRegionPages, in: image)
-    }
     var flbPage: PhysAddr = .zero
     if version != .v1 || options.v1FLBNode {
       flbPage = try allocator.allocate(pages: LUOLimits.flbPages, in: image)
@@ -124,10 +119,17 @@ extension LUO {
       sessionEntries += LUOEntries.session(s.name, files: head, count: s.files.count, order)
     }
 
-    // Sessions.
+    // Sessions, last: the 16-page region of the array versions (luo-v1
+    // always has one, later versions only when there are sessions), or the
+    // session chain. Most of a region is zero; placing it last keeps the
+    // golden vectors and fuzz seeds small.
     var sessionsPA: PhysAddr = .zero
     switch version.sessionLayout {
     case .array:
+      var region: PhysAddr = .zero
+      if version == .v1 || !state.sessions.isEmpty {
+        region = try allocator.allocate(pages: LUOLimits.sessionRegionPages, in: image)
+      }
       sessionsPA = region
       if !region.isZero {
         var bytes: [UInt8] = []
@@ -169,7 +171,7 @@ extension LUO {
           LUOv1FDT.sessionNode,
           properties: [
             .string("compatible", LUOv1FDT.sessionCompatible),
-            .u64(LUOv1FDT.sessionHeader, region.rawValue, order),
+            .u64(LUOv1FDT.sessionHeader, sessionsPA.rawValue, order),
           ]))
       if options.v1FLBNode {
         root.children.append(

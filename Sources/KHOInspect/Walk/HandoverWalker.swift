@@ -1,6 +1,7 @@
 import KHOCore
 import KHOFormats
 import KHOImage
+import XArray
 
 /// Decodes everything reachable from a handover's root and collects every
 /// problem instead of stopping at the first.
@@ -64,7 +65,7 @@ public final class HandoverWalker {
   private func readRoot() -> FDT? {
     do {
       let fdt = try source.rootFDT()
-      if let a = source.rootAddress, source.rootBytes == nil {
+      if let a = source.rootAddress {
         memory.touch(PhysRange(start: a, size: UInt64(fdt.header.totalSize)))
       }
       return fdt
@@ -143,7 +144,7 @@ public final class HandoverWalker {
       }
     } else {
       var r = ByteReader(head, order: order)
-      if let s = try? r.cString(limit: 8), !s.isEmpty, s.allSatisfy({ $0.isASCII && !$0.isWhitespace }) {
+      if let s = try? r.cString(limit: 8), !s.isEmpty, s.unicodeScalars.allSatisfy({ (0x21...0x7e).contains($0.value) }) {
         info.compatible = s
       }
     }
@@ -173,7 +174,19 @@ public final class HandoverWalker {
         add([error])
       }
     default:
-      info.status = .opaque
+      if let magic: UInt32 = try? ByteReader(head, order: order).integer(at: 0), magic == KHOXArrayV2.magic {
+        info.compatible = "kho-xarray-v2"
+        do throws(DecodeError) {
+          let view = try KHOXArrayV2View(memory: memory, at: blob.address, path: path, verifyChecksums: true)
+          info.status = .decoded
+          info.summary = "\(view.count) entr\(view.count == 1 ? "y" : "ies"), keys up to \(view.header.keyBits) bits"
+        } catch {
+          info.status = error.kind == .notCaptured ? .notCaptured : .failed
+          add([error])
+        }
+      } else {
+        info.status = .opaque
+      }
     }
   }
 
@@ -267,8 +280,16 @@ public final class HandoverWalker {
 
   // MARK: - Helpers
 
+  /// Records decode errors. Memory a debugfs copy or a lone DTB lacks is
+  /// expected (a note); in a core or bundle, metadata that points outside
+  /// what was captured is a problem (an error).
   private func add(_ errors: [DecodeError]) {
-    report.problems += errors.map(Problem.init)
+    let partial = source.kind == .debugfs || source.kind == .dtb
+    report.problems += errors.map { e in
+      var p = Problem(e)
+      if p.severity == .note && !partial { p.severity = .error }
+      return p
+    }
   }
 
   private func finish() -> HandoverReport {

@@ -6,7 +6,7 @@ import pathlib
 root = str(pathlib.Path(__file__).resolve().parents[3])
 V = root + '/Specs/vectors'
 C = root + '/Fuzz/Corpus'
-def memory(fmt, name):
+def memory(fmt, name, keep_last_page=False):
     m = json.load(open(f'{V}/{fmt}/{name}.json'))
     b = open(f'{V}/{fmt}/{name}.bin', 'rb').read()
     ps = m['page_size']; out = bytearray(); off = 0
@@ -18,7 +18,9 @@ def memory(fmt, name):
         prev = a
         out += b[off:off+n] + bytes(ps - n); off += n
     # trim trailing zeros of the last page only (the harness zero-pads)
-    keep = (len(m['pages']) - 1) * ps + 1
+    # Trailing zeros are dropped (the harness zero-pads to a page); with
+    # keep_last_page a trailing all-zero page that must be captured stays.
+    keep = (len(m['pages']) - 1) * ps + 1 if keep_last_page else 0
     while len(out) > keep and out[-1] == 0: out.pop()
     return m, bytes(out), start
 def save(target, name, data):
@@ -41,6 +43,6 @@ for i, v in enumerate(mv):
     page = (int(m['address'], 16) - start) // 4096
     save('FuzzMemfd', v.replace(';', '_') + '.bin', bytes([page * 3 + i]) + mem)
 for name in ['data-3pages', 'runs-511']:
-    m, mem, start = memory('vmalloc-v1', name)
+    m, mem, start = memory('vmalloc-v1', name, keep_last_page=True)
     assert int(m['descriptor'], 16) == start
     save('FuzzVMalloc', name + '.bin', mem[:16] + mem)

@@ -1,0 +1,10 @@
+import KHOFuzzHarness
+
+/// libFuzzer entry: see FuzzHarness.bundle.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzBundle(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+  if let failure = FuzzHarness.bundle(Array(UnsafeBufferPointer(start: data, count: size))) {
+    fatalError(failure)
+  }
+  return 0
+}

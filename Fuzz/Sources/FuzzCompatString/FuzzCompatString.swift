@@ -1,0 +1,10 @@
+import KHOFuzzHarness
+
+/// libFuzzer entry: see FuzzHarness.compatString.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzCompatString(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+  if let failure = FuzzHarness.compatString(Array(UnsafeBufferPointer(start: data, count: size))) {
+    fatalError(failure)
+  }
+  return 0
+}

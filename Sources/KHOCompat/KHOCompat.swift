@@ -1,1 +1,0 @@
-// KHOCompat: see DESIGN.md for what this layer owns.

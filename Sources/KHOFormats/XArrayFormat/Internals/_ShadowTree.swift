@@ -1,0 +1,423 @@
+import KHOCore
+
+// The engine behind both zero-copy views: an index built once, when a view
+// is opened, after every pointer of the preserved tree has been validated.
+// Interior nodes are translated into small integer ids (so that a lookup
+// never hashes a physical address); leaves are read in place through the
+// `Bytes` handles that `PhysicalMemory` gave out, kept alive in `owners`.
+// This file holds the only raw pointer reads of the xarray format code.
+
+/// A reference to a shadow node: tag in the low two bits.
+///   0 empty, 1 interior node (id << 2), 2 leaf (id << 2), 3 range (id << 2)
+typealias _ShadowRef = Int32
+
+/// How a leaf stores its block.
+enum _LeafKind: UInt8 {
+  /// kho-xarray-v1: pageSize/8 values, 0 = absent.
+  case v1 = 0
+  /// kho-xarray-v2 dense: every key present, no marks.
+  case dense = 1
+  /// kho-xarray-v2 packed: bitmaps, values packed in key order.
+  case packed = 2
+  /// kho-xarray-v2 wide: values by key, bitmaps on a second page.
+  case wide = 3
+}
+
+struct _LeafInfo {
+  var kind: _LeafKind
+  /// The first value.
+  var values: UnsafeRawPointer
+  /// The start of the bitmaps (present, sibling, mark0..2), packed/wide only.
+  var meta: UnsafeRawPointer?
+  /// Index in `rankTable` of this leaf's per-word prefix counts.
+  var rankBase: Int
+}
+
+struct _RangeInfo {
+  var first: UInt64
+  var last: UInt64
+  var value: UInt64
+  var marks: UInt8
+}
+
+/// One entry found by a search: its extent, value and marks.
+struct _Hit {
+  var first: UInt64
+  var last: UInt64
+  var value: UInt64
+  var marks: UInt8
+}
+
+final class _ShadowTree: @unchecked Sendable {
+  let leafBits: Int
+  let nodeBits: Int
+  let order: ByteOrder
+  /// Words of a leaf bitmap.
+  let bitmapWords: Int
+  /// Child references, `1 << nodeBits` per interior node.
+  var children: [_ShadowRef] = []
+  /// Mark summary per child slot (v2), parallel to `children`.
+  var slotMarks: [UInt8] = []
+  var leaves: [_LeafInfo] = []
+  var ranges: [_RangeInfo] = []
+  var rankTable: [UInt16] = []
+  var owners: [Bytes] = []
+  var nodeCount = 0
+  /// The top reference and its level (0 = a leaf block).
+  var root: _ShadowRef = 0
+  var rootLevel = 0
+  /// The bits above the root's coverage that every key must have.
+  var rootPrefix: UInt64 = 0
+  var count = 0
+
+  init(leafBits: Int, nodeBits: Int, order: ByteOrder) {
+    self.leafBits = leafBits
+    self.nodeBits = nodeBits
+    self.order = order
+    self.bitmapWords = (1 << leafBits) / 64
+  }
+
+  // MARK: Building (used by the openers)
+
+  /// Adds an interior node with all slots empty; returns its reference.
+  func addNode() -> _ShadowRef {
+    let id = nodeCount
+    nodeCount += 1
+    children.append(contentsOf: repeatElement(0, count: 1 << nodeBits))
+    slotMarks.append(contentsOf: repeatElement(0, count: 1 << nodeBits))
+    return _ShadowRef(truncatingIfNeeded: id << 2 | 1)
+  }
+
+  /// Adds a leaf over `bytes` (kept alive); returns its reference.
+  func addLeaf(_ kind: _LeafKind, values: Bytes, meta: Bytes?) -> _ShadowRef {
+    owners.append(values)
+    var info = _LeafInfo(kind: kind, values: Self.base(values), meta: nil, rankBase: rankTable.count)
+    if let meta {
+      owners.append(meta)
+      let m = Self.base(meta)
+      info.meta = m
+      var acc = 0
+      for w in 0..<bitmapWords {
+        rankTable.append(UInt16(truncatingIfNeeded: acc))
+        acc += load(m, w * 8).nonzeroBitCount
+      }
+    }
+    let id = leaves.count
+    leaves.append(info)
+    return _ShadowRef(truncatingIfNeeded: id << 2 | 2)
+  }
+
+  func addRange(_ r: _RangeInfo) -> _ShadowRef {
+    let id = ranges.count
+    ranges.append(r)
+    return _ShadowRef(truncatingIfNeeded: id << 2 | 3)
+  }
+
+  static func base(_ b: Bytes) -> UnsafeRawPointer {
+    b.withUnsafeBytes { $0.baseAddress ?? UnsafeRawPointer(bitPattern: 8).unsafelyUnwrapped }
+  }
+
+  /// Reads a u64 at `offset` from `p`, in the image's byte order.
+  @inline(__always) func load(_ p: UnsafeRawPointer, _ offset: Int) -> UInt64 {
+    let raw = p.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+    return order == .little ? UInt64(littleEndian: raw) : UInt64(bigEndian: raw)
+  }
+
+  // MARK: Geometry
+
+  /// Bits of key covered by one slot of a node at `level` (level >= 1).
+  @inline(__always) func slotBits(_ level: Int) -> Int { leafBits + (level - 1) * nodeBits }
+  /// Bits of key covered by a whole node (or leaf) at `level`.
+  @inline(__always) func coverBits(_ level: Int) -> Int { leafBits + level * nodeBits }
+
+  // MARK: Leaves
+
+  @inline(__always) func bit(_ m: UnsafeRawPointer, _ table: Int, _ i: Int) -> Bool {
+    (load(m, (table * bitmapWords + (i >> 6)) * 8) >> UInt64(i & 63)) & 1 != 0
+  }
+
+  /// The value of the entry whose head is at `head` in leaf `l`.
+  @inline(__always) func value(_ l: _LeafInfo, head: Int) -> UInt64 {
+    switch l.kind {
+    case .v1, .dense, .wide:
+      return load(l.values, head * 8)
+    case .packed:
+      guard let m = l.meta else { return 0 }
+      let w = head >> 6
+      let word = load(m, w * 8)
+      let rank = Int(rankTable[l.rankBase + w]) + (word & ((1 << UInt64(head & 63)) &- 1)).nonzeroBitCount
+      return load(l.values, rank * 8)
+    }
+  }
+
+  /// Whether an entry starts at `i`.
+  @inline(__always) func isHead(_ l: _LeafInfo, _ i: Int) -> Bool {
+    switch l.kind {
+    case .v1: return load(l.values, i * 8) != 0
+    case .dense: return true
+    case .packed, .wide:
+      guard let m = l.meta else { return false }
+      return bit(m, 0, i)
+    }
+  }
+
+  /// The head of the entry covering `i`, if any.
+  func head(_ l: _LeafInfo, covering i: Int) -> Int? {
+    if isHead(l, i) { return i }
+    guard let m = l.meta, bit(m, 1, i) else { return nil }
+    var h = i
+    while h > 0 {
+      h -= 1
+      if bit(m, 0, h) { return h }
+    }
+    return nil
+  }
+
+  /// The last key of the entry whose head is `h`.
+  func end(_ l: _LeafInfo, head h: Int) -> Int {
+    guard let m = l.meta else { return h }
+    var e = h
+    while e + 1 < (1 << leafBits) && bit(m, 1, e + 1) { e += 1 }
+    return e
+  }
+
+  func marks(_ l: _LeafInfo, head h: Int) -> UInt8 {
+    guard let m = l.meta else { return 0 }
+    var r: UInt8 = 0
+    for k in 0..<3 where bit(m, 2 + k, h) { r |= 1 << UInt8(k) }
+    return r
+  }
+
+  /// The first head at or after `i` (with mark `mk`, when mk >= 0).
+  func nextHead(_ l: _LeafInfo, from i: Int, mark mk: Int) -> Int? {
+    let n = 1 << leafBits
+    switch l.kind {
+    case .v1:
+      if mk >= 0 { return nil }
+      var j = i
+      while j < n {
+        if load(l.values, j * 8) != 0 { return j }
+        j += 1
+      }
+      return nil
+    case .dense:
+      return mk >= 0 || i >= n ? nil : i
+    case .packed, .wide:
+      guard let m = l.meta else { return nil }
+      let table = mk >= 0 ? 2 + mk : 0
+      var w = i >> 6
+      var word = load(m, (table * bitmapWords + w) * 8) & ~((1 << UInt64(i & 63)) &- 1)
+      while true {
+        if word != 0 { return w * 64 + word.trailingZeroBitCount }
+        w += 1
+        if w >= bitmapWords { return nil }
+        word = load(m, (table * bitmapWords + w) * 8)
+      }
+    }
+  }
+
+  /// The last head at or before `i` (with mark `mk`, when mk >= 0).
+  func previousHead(_ l: _LeafInfo, through i: Int, mark mk: Int) -> Int? {
+    switch l.kind {
+    case .v1:
+      if mk >= 0 { return nil }
+      var j = i
+      while j >= 0 {
+        if load(l.values, j * 8) != 0 { return j }
+        j -= 1
+      }
+      return nil
+    case .dense:
+      return mk >= 0 ? nil : i
+    case .packed, .wide:
+      guard let m = l.meta else { return nil }
+      let table = mk >= 0 ? 2 + mk : 0
+      var w = i >> 6
+      let keep: UInt64 = i & 63 == 63 ? .max : (1 << UInt64((i & 63) + 1)) &- 1
+      var word = load(m, (table * bitmapWords + w) * 8) & keep
+      while true {
+        if word != 0 { return w * 64 + 63 - word.leadingZeroBitCount }
+        w -= 1
+        if w < 0 { return nil }
+        word = load(m, (table * bitmapWords + w) * 8)
+      }
+    }
+  }
+
+  func hit(_ l: _LeafInfo, _ base: UInt64, head h: Int) -> _Hit {
+    _Hit(
+      first: base | UInt64(h), last: base | UInt64(end(l, head: h)), value: value(l, head: h),
+      marks: marks(l, head: h))
+  }
+
+  // MARK: Queries
+
+  /// The entry covering `key`.
+  func find(_ key: UInt64) -> _Hit? {
+    let cb = coverBits(rootLevel)
+    guard cb >= 64 || key >> UInt64(cb) == rootPrefix else { return nil }
+    var ref = root
+    var level = rootLevel
+    while true {
+      let id = Int(ref >> 2)
+      switch ref & 3 {
+      case 1:
+        let sb = slotBits(level)
+        let idx = Int(truncatingIfNeeded: (key >> UInt64(sb)) & ((1 << UInt64(nodeBits)) &- 1))
+        ref = children[(id << nodeBits) | idx]
+        level -= 1
+      case 2:
+        let l = leaves[id]
+        let i = Int(truncatingIfNeeded: key & ((1 << UInt64(leafBits)) &- 1))
+        if l.kind == .dense || l.kind == .v1 {
+          let v = load(l.values, i * 8)
+          if l.kind == .v1 && v == 0 { return nil }
+          return _Hit(first: key, last: key, value: v, marks: 0)
+        }
+        guard let h = head(l, covering: i) else { return nil }
+        return hit(l, key & ~((1 << UInt64(leafBits)) &- 1), head: h)
+      case 3:
+        let r = ranges[id]
+        return r
+          .first <= key && key <= r.last
+          ? _Hit(first: r.first, last: r.last, value: r.value, marks: r.marks) : nil
+      default:
+        return nil
+      }
+    }
+  }
+
+  /// The value at `key` alone (the lookup fast path).
+  @inline(__always) func value(at key: UInt64) -> UInt64? {
+    let cb = coverBits(rootLevel)
+    guard cb >= 64 || key >> UInt64(cb) == rootPrefix else { return nil }
+    var ref = root
+    var level = rootLevel
+    let mask: UInt64 = (1 << UInt64(nodeBits)) &- 1
+    return children.withUnsafeBufferPointer { ch -> UInt64? in
+      while ref & 3 == 1 {
+        let sb = leafBits + (level - 1) * nodeBits
+        ref = ch[(Int(ref >> 2) << nodeBits) | Int(truncatingIfNeeded: (key >> UInt64(sb)) & mask)]
+        level -= 1
+      }
+      if ref & 3 == 2 {
+        let l = leaves[Int(ref >> 2)]
+        let i = Int(truncatingIfNeeded: key & ((1 << UInt64(leafBits)) &- 1))
+        switch l.kind {
+        case .dense: return load(l.values, i * 8)
+        case .v1:
+          let v = load(l.values, i * 8)
+          return v == 0 ? nil : v
+        default:
+          return find(key)?.value
+        }
+      }
+      return ref & 3 == 3 ? find(key)?.value : nil
+    }
+  }
+
+  /// The first entry with an index >= `a` (with mark `mk` if >= 0).
+  func next(from a: UInt64, mark mk: Int) -> _Hit? {
+    let cb = coverBits(rootLevel)
+    var start = a
+    if cb < 64 {
+      let p = a >> UInt64(cb)
+      if p > rootPrefix { return nil }
+      if p < rootPrefix { start = rootPrefix << UInt64(cb) }
+    }
+    return next(root, level: rootLevel, start, mk)
+  }
+
+  private func next(_ ref: _ShadowRef, level: Int, _ a: UInt64, _ mk: Int) -> _Hit? {
+    let id = Int(ref >> 2)
+    switch ref & 3 {
+    case 1:
+      let sb = slotBits(level)
+      let fan = 1 << nodeBits
+      let i0 = Int(truncatingIfNeeded: (a >> UInt64(sb)) & UInt64(fan - 1))
+      let nodeBase = coverBits(level) >= 64 ? 0 : a & ~((1 << UInt64(coverBits(level))) &- 1)
+      var lastRange: _ShadowRef = 0
+      for j in i0..<fan {
+        if sb < 64 && j > 0 && UInt64(j) > (UInt64.max >> UInt64(sb)) { break }
+        let slot = (id << nodeBits) | j
+        let c = children[slot]
+        if c == 0 || c == lastRange { continue }
+        if mk >= 0 && slotMarks[slot] & (1 << UInt8(mk)) == 0 { continue }
+        if c & 3 == 3 { lastRange = c }
+        let start = j == i0 ? a : nodeBase | (UInt64(j) << UInt64(sb))
+        if let h = next(c, level: level - 1, start, mk) { return h }
+      }
+      return nil
+    case 2:
+      let l = leaves[id]
+      let base = a & ~((1 << UInt64(leafBits)) &- 1)
+      let i = Int(truncatingIfNeeded: a & ((1 << UInt64(leafBits)) &- 1))
+      if let h = head(l, covering: i), h < i {
+        let e = hit(l, base, head: h)
+        if mk < 0 || e.marks & (1 << UInt8(mk)) != 0 { return e }
+      }
+      guard let h = nextHead(l, from: i, mark: mk) else { return nil }
+      return hit(l, base, head: h)
+    case 3:
+      let r = ranges[id]
+      guard r.last >= a, mk < 0 || r.marks & (1 << UInt8(mk)) != 0 else { return nil }
+      return _Hit(first: r.first, last: r.last, value: r.value, marks: r.marks)
+    default:
+      return nil
+    }
+  }
+
+  /// The last entry with an index <= `a` (with mark `mk` if >= 0).
+  func previous(through a: UInt64, mark mk: Int) -> _Hit? {
+    let cb = coverBits(rootLevel)
+    var start = a
+    if cb < 64 {
+      let p = a >> UInt64(cb)
+      if p < rootPrefix { return nil }
+      if p > rootPrefix { start = (rootPrefix << UInt64(cb)) | ((1 << UInt64(cb)) &- 1) }
+    }
+    return previous(root, level: rootLevel, start, mk)
+  }
+
+  private func previous(_ ref: _ShadowRef, level: Int, _ a: UInt64, _ mk: Int) -> _Hit? {
+    let id = Int(ref >> 2)
+    switch ref & 3 {
+    case 1:
+      let sb = slotBits(level)
+      let fan = 1 << nodeBits
+      let i0 = Int(truncatingIfNeeded: (a >> UInt64(sb)) & UInt64(fan - 1))
+      let nodeBase = coverBits(level) >= 64 ? 0 : a & ~((1 << UInt64(coverBits(level))) &- 1)
+      var lastRange: _ShadowRef = 0
+      for j in stride(from: i0, through: 0, by: -1) {
+        let slot = (id << nodeBits) | j
+        let c = children[slot]
+        if c == 0 || c == lastRange { continue }
+        if mk >= 0 && slotMarks[slot] & (1 << UInt8(mk)) == 0 { continue }
+        if c & 3 == 3 { lastRange = c }
+        let start =
+          j == i0 ? a : nodeBase | (UInt64(j) << UInt64(sb)) | ((1 << UInt64(sb)) &- 1)
+        if let h = previous(c, level: level - 1, start, mk) { return h }
+      }
+      return nil
+    case 2:
+      let l = leaves[id]
+      let base = a & ~((1 << UInt64(leafBits)) &- 1)
+      let i = Int(truncatingIfNeeded: a & ((1 << UInt64(leafBits)) &- 1))
+      if let h = head(l, covering: i) {
+        let e = hit(l, base, head: h)
+        if mk < 0 || e.marks & (1 << UInt8(mk)) != 0 { return e }
+        if h == 0 { return nil }
+        guard let p = previousHead(l, through: h - 1, mark: mk) else { return nil }
+        return hit(l, base, head: p)
+      }
+      guard let h = previousHead(l, through: i, mark: mk) else { return nil }
+      return hit(l, base, head: h)
+    case 3:
+      let r = ranges[id]
+      guard r.first <= a, mk < 0 || r.marks & (1 << UInt8(mk)) != 0 else { return nil }
+      return _Hit(first: r.first, last: r.last, value: r.value, marks: r.marks)
+    default:
+      return nil
+    }
+  }
+}

@@ -1,0 +1,449 @@
+import KHOCore
+import XArray
+
+/// A zero-copy reader of a kho-xarray-v2 structure in captured memory.
+///
+///     let view = try KHOXArrayV2View(memory: image, at: header)
+///     view.load(0x42)
+///     view.firstIndex(from: 0, marked: .mark0)
+///     view.entries(from: 0, marked: .mark1)
+///
+/// Opening checks the header (magic, version, page size, depth against the
+/// key width, CRC), then every slot and page: kinds, alignment, capture,
+/// each page reached once, range orders and alignment, leaf counts and
+/// bitmaps, mark summaries, the entry count and, unless told not to, every
+/// page's CRC-32C. Errors name the slot path and the physical address.
+public final class KHOXArrayV2View: KHOXArrayReading, @unchecked Sendable {
+  /// The memory read.
+  public let memory: any PhysicalMemory
+  /// The header's address.
+  public let address: PhysAddr
+  /// The parsed header.
+  public let header: KHOXArrayV2.Header
+  let shadow: _ShadowTree
+
+  /// Opens the structure whose header is at `address`.
+  public init(
+    memory: any PhysicalMemory, at address: PhysAddr, path: DecodePath = "/xarray",
+    verifyChecksums: Bool = true
+  ) throws(DecodeError) {
+    self.memory = memory
+    self.address = address
+    let g = memory.geometry
+    var r = try memory.reader(at: address, count: KHOXArrayV2.headerSize, path: path)
+    let magic = try r.u32()
+    guard magic == KHOXArrayV2.magic else {
+      let swapped = magic.byteSwapped == KHOXArrayV2.magic
+      throw r.error(
+        .badMagic,
+        swapped
+          ? "magic is byte-swapped: the structure was written in the other byte order"
+          : "magic 0x\(String(magic, radix: 16)) is not kho-xarray-v2 (0x\(String(KHOXArrayV2.magic, radix: 16)))",
+        at: 0)
+    }
+    let version = try r.u16()
+    guard version == KHOXArrayV2.version else {
+      throw r.error(.unknownVersion, "version \(version); this reader knows version 2", at: 4)
+    }
+    let pageShift = Int(try r.u8())
+    guard pageShift == g.pageShift else {
+      throw r.error(
+        .inconsistent, "written for 2^\(pageShift)-byte pages, memory has \(g.pageSize)", at: 6)
+    }
+    let keyBits = Int(try r.u8())
+    let depth = Int(try r.u8())
+    let flags = try r.u8()
+    let reserved = try r.u16()
+    let storedCRC = try r.u32()
+    let count = try r.u64()
+    let reserved2 = try r.u64()
+    guard keyBits <= 64 else { throw r.error(.outOfRange, "key width \(keyBits) bits", at: 7) }
+    guard depth == KHOXArrayV2.depth(keyBits: keyBits, g) else {
+      throw r.error(
+        .inconsistent,
+        "depth \(depth) does not fit \(keyBits)-bit keys (expected \(KHOXArrayV2.depth(keyBits: keyBits, g)))",
+        at: 8)
+    }
+    guard flags & ~(KHOXArrayV2.flagHasMarks | KHOXArrayV2.flagHasRanges) == 0,
+      reserved == 0, reserved2 == 0
+    else { throw r.error(.unsupported, "unknown flags or non-zero reserved header fields", at: 9) }
+    if verifyChecksums {
+      var copy = r.bytes.array
+      for i in 12..<16 { copy[i] = 0 }
+      for i in 48..<64 where copy[i] != 0 {
+        throw r.error(.unsupported, "non-zero reserved header bytes", at: i)
+      }
+      let crc = CRC32C.checksum(copy)
+      guard crc == storedCRC else {
+        throw r.error(
+          .inconsistent,
+          "header checksum 0x\(String(storedCRC, radix: 16)) != computed 0x\(String(crc, radix: 16)): header corrupted",
+          at: 12)
+      }
+    }
+    let s = _ShadowTree(
+      leafBits: KHOXArrayV2.leafBits(g), nodeBits: KHOXArrayV2.nodeBits(g), order: g.byteOrder)
+    self.shadow = s
+    var w = _V2Walker(
+      s: s, memory: memory, verify: verifyChecksums, visited: [], maxIndex: nil, marks: 0,
+      ranges: false)
+    let rootSlot = try w.slot(
+      r, at: 32, path: path.appending("root"), address: address.advanced(by: 32) ?? address)
+    s.root = try w.child(rootSlot, level: depth, base: 0, path: path.appending("root"))
+    s.rootLevel = depth
+    guard UInt64(s.count) == count else {
+      throw r.error(.inconsistent, "header says \(count) entries, the tree holds \(s.count)", at: 16)
+    }
+    let actualBits = w.maxIndex.map { 64 - $0.leadingZeroBitCount } ?? 0
+    guard actualBits == keyBits else {
+      throw r.error(
+        .inconsistent, "header key width \(keyBits) bits, largest index needs \(actualBits)", at: 7)
+    }
+    let wantFlags =
+      (w.marks != 0 ? KHOXArrayV2.flagHasMarks : 0) | (w.ranges ? KHOXArrayV2.flagHasRanges : 0)
+    guard wantFlags == flags else {
+      throw r.error(
+        .inconsistent, "flags 0x\(String(flags, radix: 16)) but content needs 0x\(String(wantFlags, radix: 16))",
+        at: 9)
+    }
+    guard rootSlot.marks == w.marks || rootSlot.kind == .range else {
+      throw r.error(.inconsistent, "root mark summary does not match the entries", at: 45)
+    }
+    header = KHOXArrayV2.Header(
+      pageShift: pageShift, keyBits: keyBits, depth: depth, flags: flags, count: count,
+      rootKind: rootSlot.kind, rootMarks: rootSlot.marks)
+  }
+
+  public var count: Int { shadow.count }
+
+  public func load(_ index: UInt64) -> UInt64? { shadow.value(at: index) }
+
+  /// The marks of the entry covering `index`, or nil when absent.
+  public func marks(at index: UInt64) -> XArrayMarks? {
+    shadow.find(index).map { XArrayMarks(rawValue: $0.marks) }
+  }
+
+  /// The indices covered by the entry at `index`, or nil when absent.
+  public func range(at index: UInt64) -> ClosedRange<UInt64>? {
+    shadow.find(index).map { $0.first...$0.last }
+  }
+
+  public func firstIndex(from index: UInt64, marked mark: XArrayMark? = nil) -> UInt64? {
+    shadow.firstIndex(from: index, marked: mark)
+  }
+
+  public func lastIndex(through index: UInt64, marked mark: XArrayMark? = nil) -> UInt64? {
+    shadow.lastIndex(through: index, marked: mark)
+  }
+
+  public func entries(from index: UInt64 = 0, marked mark: XArrayMark? = nil) -> [XArrayEntry<UInt64>] {
+    shadow.entries(from: index, marked: mark)
+  }
+}
+
+/// The validating walk that opens a v2 structure.
+struct _V2Walker {
+  let s: _ShadowTree
+  let memory: any PhysicalMemory
+  let verify: Bool
+  var visited: Set<UInt64>
+  var maxIndex: UInt64?
+  var marks: UInt8
+  var ranges: Bool
+
+  /// Reads the 16-byte slot at `off` of `r`.
+  func slot(_ r: ByteReader, at off: Int, path: DecodePath, address: PhysAddr) throws(DecodeError)
+    -> _V2Slot
+  {
+    let kindByte: UInt8 = try r.integer(at: off + 12)
+    guard let kind = KHOXArrayV2.SlotKind(rawValue: kindByte) else {
+      throw DecodeError(.unsupported, "unknown slot kind \(kindByte)", path: path, address: address)
+    }
+    let reserved: UInt8 = try r.integer(at: off + 15)
+    guard reserved == 0 else {
+      throw DecodeError(.unsupported, "non-zero reserved slot byte", path: path, address: address)
+    }
+    let s = _V2Slot(
+      word: try r.integer(at: off), crc: try r.integer(at: off + 8), kind: kind,
+      marks: try r.integer(at: off + 13), order: try r.integer(at: off + 14))
+    guard s.marks & ~7 == 0 else {
+      throw DecodeError(.outOfRange, "mark bits 0x\(String(s.marks, radix: 16))", path: path, address: address)
+    }
+    switch kind {
+    case .empty, .sibling:
+      guard s.word == 0, s.crc == 0, s.marks == 0, s.order == 0 else {
+        throw DecodeError(.inconsistent, "\(kind) slot with non-zero fields", path: path, address: address)
+      }
+    case .range:
+      guard s.crc == 0 else {
+        throw DecodeError(.inconsistent, "range slot with a checksum", path: path, address: address)
+      }
+    default:
+      guard s.order == 0 else {
+        throw DecodeError(.inconsistent, "pointer slot with an order", path: path, address: address)
+      }
+    }
+    return s
+  }
+
+  /// Fetches `pages` pages at `word`, checking alignment, capture,
+  /// uniqueness and the CRC.
+  mutating func pages(_ sl: _V2Slot, count pages: Int, path: DecodePath) throws(DecodeError) -> Bytes {
+    let g = memory.geometry
+    let addr = PhysAddr(sl.word)
+    guard addr.isPageAligned(g), !addr.isZero else {
+      throw DecodeError(.misaligned, "\(sl.kind) pointer \(addr) is not a page address", path: path, address: addr)
+    }
+    for k in 0..<UInt64(pages) {
+      guard visited.insert(sl.word &+ k << UInt64(g.pageShift)).inserted else {
+        throw DecodeError(
+          .cycle, "page \(addr) is reached twice (a cycle or a shared subtree)", path: path, address: addr)
+      }
+    }
+    guard visited.count <= 1 << 28 else {
+      throw DecodeError(.limitExceeded, "more than 2^28 pages", path: path, address: addr)
+    }
+    let b = try memory.bytes(at: addr, count: pages * g.pageSize, path: path)
+    if verify {
+      let crc = b.withUnsafeBytes { CRC32C.checksum($0) }
+      guard crc == sl.crc else {
+        throw DecodeError(
+          .inconsistent,
+          "checksum of \(sl.kind) page(s) at \(addr) is 0x\(String(crc, radix: 16)), the slot says 0x\(String(sl.crc, radix: 16)): page corrupted",
+          path: path, address: addr)
+      }
+    }
+    return b
+  }
+
+  mutating func note(_ first: UInt64, _ last: UInt64, _ m: UInt8, range: Bool) {
+    maxIndex = Swift.max(maxIndex ?? 0, last)
+    marks |= m
+    if range { ranges = true }
+    s.count += 1
+    _ = first
+  }
+
+  /// Validates and indexes what slot `sl` points to at `level` (the block
+  /// starting at `base`).
+  mutating func child(_ sl: _V2Slot, level: Int, base: UInt64, path: DecodePath) throws(DecodeError)
+    -> _ShadowRef
+  {
+    let g = memory.geometry
+    switch sl.kind {
+    case .empty:
+      return 0
+    case .sibling:
+      throw DecodeError(.inconsistent, "sibling slot with no range before it", path: path)
+    case .range:
+      let cover = s.coverBits(level)
+      guard Int(sl.order) >= Swift.min(cover, 64), sl.order <= 64 else {
+        throw DecodeError(.outOfRange, "range of order \(sl.order) in a slot of \(cover) bits", path: path)
+      }
+      let last = sl.order >= 64 ? UInt64.max : base | ((1 << UInt64(sl.order)) - 1)
+      note(base, last, sl.marks, range: true)
+      return s.addRange(_RangeInfo(first: base, last: last, value: sl.word, marks: sl.marks))
+    case .node:
+      guard level >= 1 else {
+        throw DecodeError(.inconsistent, "interior node where a leaf belongs", path: path, address: PhysAddr(sl.word))
+      }
+      let page = try pages(sl, count: 1, path: path)
+      let r = ByteReader(page, order: g.byteOrder, path: path, base: PhysAddr(sl.word))
+      let node = s.addNode()
+      let id = Int(node >> 2)
+      let sb = s.slotBits(level)
+      let fan = 1 << s.nodeBits
+      var summary: UInt8 = 0
+      var j = 0
+      while j < fan {
+        let slotAddr = PhysAddr(sl.word + UInt64(j * 16))
+        let sp = path.index(j)
+        let c = try slot(r, at: j * 16, path: sp, address: slotAddr)
+        let reachable = sb >= 64 || j == 0 || UInt64(j) <= UInt64.max >> UInt64(sb)
+        if c.kind == .empty {
+          j += 1
+          continue
+        }
+        guard reachable else {
+          throw DecodeError(.outOfRange, "slot \(j) lies above 2^64", path: sp, address: slotAddr)
+        }
+        let slotBase = base | (UInt64(j) << UInt64(sb))
+        if c.kind == .range {
+          let k = Int(c.order)
+          guard k >= sb, k < sb + s.nodeBits || k == 64 else {
+            throw DecodeError(
+              .outOfRange, "range of order \(k) in a slot of \(sb) bits", path: sp, address: slotAddr)
+          }
+          let n = k - sb >= 62 ? Int.max : 1 << (k - sb)
+          guard j % Swift.min(n, 1 << 30) == 0 || (n > fan && j == 0) else {
+            throw DecodeError(.misaligned, "range of order \(k) starts at slot \(j)", path: sp, address: slotAddr)
+          }
+          let last = k >= 64 ? UInt64.max : slotBase | ((1 << UInt64(k)) - 1)
+          note(slotBase, last, c.marks, range: true)
+          let ref = s.addRange(_RangeInfo(first: slotBase, last: last, value: c.word, marks: c.marks))
+          var span = 0
+          while span < n && j + span < fan {
+            if span > 0 {
+              let sib = try slot(r, at: (j + span) * 16, path: path.index(j + span),
+                address: PhysAddr(sl.word + UInt64((j + span) * 16)))
+              guard sib.kind == .sibling else {
+                throw DecodeError(
+                  .inconsistent, "slot \(j + span) should continue the range at slot \(j)",
+                  path: path.index(j + span), address: PhysAddr(sl.word + UInt64((j + span) * 16)))
+              }
+            }
+            s.children[(id << s.nodeBits) | (j + span)] = ref
+            s.slotMarks[(id << s.nodeBits) | (j + span)] = c.marks
+            span += 1
+          }
+          summary |= c.marks
+          j += span
+          continue
+        }
+        if c.kind == .sibling {
+          throw DecodeError(.inconsistent, "sibling slot with no range before it", path: sp, address: slotAddr)
+        }
+        let before = marks
+        marks = 0
+        let ref = try child(c, level: level - 1, base: slotBase, path: sp)
+        let below = marks
+        marks = before | below
+        guard below == c.marks else {
+          throw DecodeError(
+            .inconsistent,
+            "mark summary 0x\(String(c.marks, radix: 16)) but the subtree has 0x\(String(below, radix: 16))",
+            path: sp, address: slotAddr)
+        }
+        s.children[(id << s.nodeBits) | j] = ref
+        s.slotMarks[(id << s.nodeBits) | j] = c.marks
+        summary |= below
+        j += 1
+      }
+      _ = summary
+      return node
+    case .denseLeaf, .packedLeaf, .wideLeaf:
+      guard level == 0 else {
+        throw DecodeError(
+          .inconsistent, "\(sl.kind) at level \(level), where a node belongs", path: path,
+          address: PhysAddr(sl.word))
+      }
+      return try leaf(sl, base: base, path: path)
+    }
+  }
+
+  mutating func leaf(_ sl: _V2Slot, base: UInt64, path: DecodePath) throws(DecodeError) -> _ShadowRef {
+    let g = memory.geometry
+    let n = 1 << s.leafBits
+    let addr = PhysAddr(sl.word)
+    if sl.kind == .denseLeaf {
+      let page = try pages(sl, count: 1, path: path)
+      guard sl.marks == 0 else {
+        throw DecodeError(.inconsistent, "dense leaf with a mark summary", path: path, address: addr)
+      }
+      s.count += n
+      maxIndex = Swift.max(maxIndex ?? 0, base | UInt64(n - 1))
+      return s.addLeaf(.dense, values: page, meta: nil)
+    }
+    let wide = sl.kind == .wideLeaf
+    let all = try pages(sl, count: wide ? 2 : 1, path: path)
+    let metaOffset = wide ? g.pageSize : 0
+    let bmBytes = KHOXArrayV2.bitmapBytes(g)
+    guard let meta = all.extracting(metaOffset, count: 8 + 5 * bmBytes) else {
+      throw DecodeError(.truncated, "leaf shorter than its bitmaps", path: path, address: addr)
+    }
+    let r = ByteReader(meta, order: g.byteOrder, path: path, base: PhysAddr(sl.word + UInt64(metaOffset)))
+    let count = Int(try r.integer(at: 0, as: UInt32.self))
+    let reserved = try r.integer(at: 4, as: UInt32.self)
+    guard reserved == 0 else { throw r.error(.unsupported, "non-zero reserved leaf field", at: 4) }
+    let words = n / 64
+    func word(_ table: Int, _ w: Int) throws(DecodeError) -> UInt64 {
+      try r.integer(at: 8 + (table * words + w) * 8)
+    }
+    var heads = 0
+    var runStart = -1
+    var leafMarks: UInt8 = 0
+    var anySibling = false
+    for w in 0..<words where try word(1, w) != 0 { anySibling = true }
+    // Walk the bits once: heads, sibling runs (power-of-two, aligned),
+    // marks only on heads.
+    for w in 0..<words {
+      let p = try word(0, w)
+      let sib = try word(1, w)
+      guard p & sib == 0 else {
+        throw r.error(.inconsistent, "a key is both an entry and a sibling", at: 8 + w * 8)
+      }
+      for m in 0..<3 {
+        let mw = try word(2 + m, w)
+        guard mw & ~p == 0 else {
+          throw r.error(.inconsistent, "mark \(m) set on a key that is not an entry", at: 8 + ((2 + m) * words + w) * 8)
+        }
+        if mw != 0 { leafMarks |= 1 << UInt8(m) }
+      }
+      heads += p.nonzeroBitCount
+      if !anySibling {
+        if p != 0 {
+          s.count += p.nonzeroBitCount
+          maxIndex = Swift.max(maxIndex ?? 0, base | UInt64(w * 64 + 63 - p.leadingZeroBitCount))
+        }
+        continue
+      }
+      for b in 0..<64 {
+        let i = w * 64 + b
+        let isHead = (p >> UInt64(b)) & 1 != 0
+        let isSib = (sib >> UInt64(b)) & 1 != 0
+        if isSib {
+          guard runStart >= 0 else {
+            throw r.error(.inconsistent, "sibling bit \(i) follows no entry", at: 8 + (words + w) * 8)
+          }
+          continue
+        }
+        if runStart >= 0 {
+          let len = i - runStart
+          guard len & (len - 1) == 0, runStart % len == 0 else {
+            throw r.error(.misaligned, "range at bit \(runStart) of length \(len) is not an aligned power of two", at: 8 + words * 8)
+          }
+          if len > 1 { ranges = true }
+          let first = base | UInt64(runStart)
+          note(first, first + UInt64(len - 1), 0, range: false)
+          runStart = -1
+        }
+        if isHead { runStart = i }
+      }
+    }
+    if runStart >= 0 {
+      let len = n - runStart
+      guard len & (len - 1) == 0, runStart % len == 0 else {
+        throw r.error(.misaligned, "range at bit \(runStart) of length \(len) is not an aligned power of two", at: 8 + words * 8)
+      }
+      if len > 1 { ranges = true }
+      let first = base | UInt64(runStart)
+      note(first, first + UInt64(len - 1), 0, range: false)
+    }
+    guard heads == count else {
+      throw r.error(.badCount, "count \(count) but \(heads) entries in the bitmap", at: 0)
+    }
+    guard heads > 0 else { throw r.error(.badCount, "empty leaf", at: 0) }
+    if !wide {
+      guard heads <= KHOXArrayV2.packedCapacity(g) else {
+        throw r.error(.badCount, "\(heads) entries exceed a packed leaf's \(KHOXArrayV2.packedCapacity(g))", at: 0)
+      }
+    }
+    guard leafMarks == sl.marks else {
+      throw DecodeError(
+        .inconsistent,
+        "mark summary 0x\(String(sl.marks, radix: 16)) but the leaf has 0x\(String(leafMarks, radix: 16))",
+        path: path, address: addr)
+    }
+    marks |= leafMarks
+    if wide {
+      guard let values = all.extracting(0, count: g.pageSize) else {
+        throw DecodeError(.truncated, "wide leaf", path: path, address: addr)
+      }
+      return s.addLeaf(.wide, values: values, meta: meta.extracting(8, count: 5 * bmBytes) ?? meta)
+    }
+    guard let values = all.extracting(8 + 5 * bmBytes, count: heads * 8) else {
+      throw DecodeError(.truncated, "packed values", path: path, address: addr)
+    }
+    return s.addLeaf(.packed, values: values, meta: meta.extracting(8, count: 5 * bmBytes) ?? meta)
+  }
+}

@@ -1,0 +1,99 @@
+import KHOCore
+import KHOFormats
+
+/// What changed between two handovers: versions, components, sessions,
+/// files and preserved ranges.
+public struct HandoverDiff: Codable, Sendable {
+  public struct Change: Codable, Sendable, Hashable {
+    public var what: String
+    public var path: String
+    public var before: String?
+    public var after: String?
+  }
+
+  public var changes: [Change] = []
+  public var preservedAdded: [PreservedEntry] = []
+  public var preservedRemoved: [PreservedEntry] = []
+  /// Entries beyond the listing cap, counted only.
+  public var preservedAddedOmitted = 0
+  public var preservedRemovedOmitted = 0
+
+  public var isEmpty: Bool {
+    changes.isEmpty && preservedAdded.isEmpty && preservedRemoved.isEmpty
+  }
+
+  /// The most preserved entries listed per direction.
+  public static let listCap = 1000
+
+  public init(_ a: HandoverWalker, _ b: HandoverWalker) {
+    let ra = a.walk()
+    let rb = b.walk()
+    func cmp(_ what: String, _ path: String, _ x: String?, _ y: String?) {
+      if x != y { changes.append(Change(what: what, path: path, before: x, after: y)) }
+    }
+    cmp("version", "/", ra.root?.compatible, rb.root?.compatible)
+    cmp("memory map format", "/preserved-memory-map", ra.memoryMap?.format, rb.memoryMap?.format)
+    let ca = Dictionary(ra.components.map { ($0.name, $0) }, uniquingKeysWith: { x, _ in x })
+    let cb = Dictionary(rb.components.map { ($0.name, $0) }, uniquingKeysWith: { x, _ in x })
+    for name in Set(ca.keys).union(cb.keys).sorted() {
+      let x = ca[name]
+      let y = cb[name]
+      if x == nil { changes.append(Change(what: "component added", path: "/\(name)", before: nil, after: y?.compatible ?? y?.container)) }
+      else if y == nil { changes.append(Change(what: "component removed", path: "/\(name)", before: x?.compatible ?? x?.container, after: nil)) }
+      else { cmp("component version", "/\(name)", x?.compatible, y?.compatible) }
+    }
+    cmp("live update number", "/LUO", ra.luo.map { String($0.liveupdateNumber) }, rb.luo.map { String($0.liveupdateNumber) })
+    let sa = Dictionary((ra.luo?.sessions ?? []).map { ($0.name, $0) }, uniquingKeysWith: { x, _ in x })
+    let sb = Dictionary((rb.luo?.sessions ?? []).map { ($0.name, $0) }, uniquingKeysWith: { x, _ in x })
+    for name in Set(sa.keys).union(sb.keys).sorted() {
+      let path = "/LUO/sessions/\(name)"
+      guard let x = sa[name] else {
+        changes.append(Change(what: "session added", path: path, before: nil, after: "\(sb[name]?.files.count ?? 0) files"))
+        continue
+      }
+      guard let y = sb[name] else {
+        changes.append(Change(what: "session removed", path: path, before: "\(x.files.count) files", after: nil))
+        continue
+      }
+      let fa = Dictionary(x.files.map { ($0.token, $0) }, uniquingKeysWith: { p, _ in p })
+      let fb = Dictionary(y.files.map { ($0.token, $0) }, uniquingKeysWith: { p, _ in p })
+      for t in Set(fa.keys).union(fb.keys).sorted() {
+        let fp = path + "/files/\(t)"
+        switch (fa[t], fb[t]) {
+        case (nil, let n?): changes.append(Change(what: "file added", path: fp, before: nil, after: n.compatible))
+        case (let o?, nil): changes.append(Change(what: "file removed", path: fp, before: o.compatible, after: nil))
+        case (let o?, let n?):
+          cmp("file handler", fp, o.compatible, n.compatible)
+          cmp("file data", fp, o.data.description, n.data.description)
+          cmp("memfd size", fp, o.memfd.map { String($0.size) }, n.memfd.map { String($0.size) })
+        default: break
+        }
+      }
+    }
+    if let pa = a.preserved, let pb = b.preserved {
+      for e in pb.subtracting(pa) {
+        if preservedAdded.count < Self.listCap { preservedAdded.append(e) } else { preservedAddedOmitted += 1 }
+      }
+      for e in pa.subtracting(pb) {
+        if preservedRemoved.count < Self.listCap { preservedRemoved.append(e) } else { preservedRemovedOmitted += 1 }
+      }
+    }
+  }
+
+  /// A unified-diff-like listing.
+  public var text: String {
+    var out = ""
+    for c in changes {
+      switch (c.before, c.after) {
+      case (nil, let a?): out += "+ \(c.what) \(c.path): \(a)\n"
+      case (let b?, nil): out += "- \(c.what) \(c.path): \(b)\n"
+      default: out += "~ \(c.what) \(c.path): \(c.before ?? "(none)") -> \(c.after ?? "(none)")\n"
+      }
+    }
+    for e in preservedRemoved { out += "- preserved \(e.phys) \(e.order)\n" }
+    if preservedRemovedOmitted > 0 { out += "- … \(preservedRemovedOmitted) more preserved entries removed\n" }
+    for e in preservedAdded { out += "+ preserved \(e.phys) \(e.order)\n" }
+    if preservedAddedOmitted > 0 { out += "+ … \(preservedAddedOmitted) more preserved entries added\n" }
+    return out.isEmpty ? "no differences\n" : out
+  }
+}

@@ -1,0 +1,264 @@
+// The raw node layouts of the tree behind `XArray`. This file and
+// `_Tree*.swift` are the only places in the module that touch raw memory.
+//
+// Three node kinds, told apart by the low two bits of a child reference:
+//
+//   branch (1)  64 child slots for the 64 values of six key bits at `shift`;
+//               a `present` bitmap of non-empty slots and, per mark, a
+//               summary bitmap of slots whose subtree holds a marked entry.
+//   leaf   (2)  one aligned block of 64 keys (a child of a shift-6 branch,
+//               or the root when the tree covers keys 0..<64): a presence
+//               bitmap, one bitmap per mark and the present values packed in
+//               key order (rank = popcount of the bits below).
+//   bucket (3)  up to 64 entries of a sparse part of the key space, as
+//               sorted keys with their values; it may fill a run of several
+//               adjacent slots of its parent (each slot then refers to it),
+//               or be the root. Mark bits are per entry.
+//
+// Branch (552 bytes): +0 u8 shift | +8 u64 present | +16 u64 marks[3] |
+//                     +40 refs[64]
+// Leaf:   +0 u32 capacity | +8 u64 bitmap | +16 u64 marks[3] | values
+// Bucket: +0 u32 count | +4 u32 capacity | +8 u64 marks[3] | +32 keys[cap] |
+//         values[cap]
+
+/// Largest number of entries in one bucket (marks fit one word each).
+@inlinable var _bucketMax: Int { 64 }
+/// Entries of one 64-key block at which a bucket becomes a leaf.
+@inlinable var _leafThreshold: Int { 8 }
+/// Size of a branch node in bytes.
+@inlinable var _branchBytes: Int { 40 + 64 * 8 }
+
+@inlinable var _kindBranch: UInt { 1 }
+@inlinable var _kindLeaf: UInt { 2 }
+@inlinable var _kindBucket: UInt { 3 }
+
+/// What glibc's malloc takes for a request of `n` bytes (its chunk size).
+@inlinable
+func _mallocFootprint(_ n: Int) -> Int {
+  Swift.max(32, (n &+ 8 &+ 15) & ~15)
+}
+
+/// A tagged reference to a node; 0 is "no node".
+@frozen @usableFromInline
+struct _Ref: Equatable {
+  @usableFromInline var bits: UInt
+
+  @inlinable init(bits: UInt) { self.bits = bits }
+  @inlinable init(_ raw: UnsafeMutableRawPointer, kind: UInt) {
+    self.bits = UInt(bitPattern: raw) | kind
+  }
+
+  @inlinable static var none: _Ref { _Ref(bits: 0) }
+  @inlinable var isNone: Bool { bits == 0 }
+  @inlinable var kind: UInt { bits & 3 }
+  @inlinable var raw: UnsafeMutableRawPointer {
+    UnsafeMutableRawPointer(bitPattern: bits & ~3).unsafelyUnwrapped
+  }
+}
+
+/// A 64-way interior node.
+@frozen @usableFromInline
+struct _Branch {
+  @usableFromInline let raw: UnsafeMutableRawPointer
+
+  @inlinable init(_ raw: UnsafeMutableRawPointer) { self.raw = raw }
+  @inlinable init(_ ref: _Ref) { self.raw = ref.raw }
+
+  @inlinable var ref: _Ref { _Ref(raw, kind: _kindBranch) }
+
+  @inlinable var shift: Int { Int(raw.load(as: UInt8.self)) }
+
+  @inlinable var present: UInt64 {
+    get { raw.load(fromByteOffset: 8, as: UInt64.self) }
+    nonmutating set { raw.storeBytes(of: newValue, toByteOffset: 8, as: UInt64.self) }
+  }
+
+  @inlinable func marks(_ m: Int) -> UInt64 {
+    raw.load(fromByteOffset: 16 &+ 8 &* m, as: UInt64.self)
+  }
+  @inlinable func setMarks(_ m: Int, _ v: UInt64) {
+    raw.storeBytes(of: v, toByteOffset: 16 &+ 8 &* m, as: UInt64.self)
+  }
+  @inlinable var anyMarks: UInt8 {
+    (marks(0) != 0 ? 1 : 0) | (marks(1) != 0 ? 2 : 0) | (marks(2) != 0 ? 4 : 0)
+  }
+
+  @inlinable func slot(_ i: Int) -> _Ref {
+    _Ref(bits: raw.load(fromByteOffset: 40 &+ 8 &* i, as: UInt.self))
+  }
+  @inlinable func setSlot(_ i: Int, _ r: _Ref) {
+    raw.storeBytes(of: r.bits, toByteOffset: 40 &+ 8 &* i, as: UInt.self)
+  }
+
+  /// The run of adjacent slots that hold the same child as slot `i`.
+  @inlinable func span(_ i: Int) -> (lo: Int, hi: Int) {
+    let r = slot(i)
+    var lo = i
+    var hi = i
+    if r.kind == _kindBucket {
+      while lo > 0 && slot(lo &- 1) == r { lo &-= 1 }
+      while hi < 63 && slot(hi &+ 1) == r { hi &+= 1 }
+    }
+    return (lo, hi)
+  }
+
+  /// Sets slots `lo...hi` to `r`, with present and mark summary bits.
+  @inlinable func fill(_ lo: Int, _ hi: Int, _ r: _Ref, marks: UInt8) {
+    var i = lo
+    while i <= hi {
+      setSlot(i, r)
+      i &+= 1
+    }
+    let mask = _slotMask(lo, hi)
+    present = r.isNone ? present & ~mask : present | mask
+    for m in 0..<3 {
+      let on = marks & (1 << m) != 0
+      setMarks(m, on ? self.marks(m) | mask : self.marks(m) & ~mask)
+    }
+  }
+}
+
+/// The last slot of a branch at `shift` that keys can reach (15 at the top).
+@inlinable
+func _lastSlot(_ shift: Int) -> Int {
+  shift >= 60 ? 15 : 63
+}
+
+/// Bits `lo...hi` of a word.
+@inlinable
+func _slotMask(_ lo: Int, _ hi: Int) -> UInt64 {
+  (UInt64.max &>> UInt64(63 &- (hi &- lo))) &<< UInt64(lo)
+}
+
+/// Bits strictly below `bit` (0 ..< 64).
+@inlinable
+func _below(_ bit: Int) -> UInt64 {
+  (1 &<< UInt64(bit)) &- 1
+}
+
+/// Byte offsets that depend on the value type.
+@usableFromInline
+enum _Layout<V> {
+  @inlinable static var align: Int { Swift.max(16, MemoryLayout<V>.alignment) }
+  @inlinable static var stride: Int { MemoryLayout<V>.stride }
+  @inlinable static func roundUp(_ n: Int, _ a: Int) -> Int { (n &+ a &- 1) & ~(a &- 1) }
+  @inlinable static var leafValues: Int { roundUp(40, Swift.max(8, MemoryLayout<V>.alignment)) }
+  @inlinable static func leafBytes(_ cap: Int) -> Int { leafValues &+ cap &* stride }
+  @inlinable static func bucketValues(_ cap: Int) -> Int {
+    roundUp(32 &+ 8 &* cap, Swift.max(8, MemoryLayout<V>.alignment))
+  }
+  @inlinable static func bucketBytes(_ cap: Int) -> Int { bucketValues(cap) &+ cap &* stride }
+
+  /// The capacity to grow to from `n` (4, 8, 12, 16, 24, 32, 48, 64).
+  @inlinable static func grownCapacity(_ n: Int) -> Int {
+    if n < 4 { return 4 }
+    if n < 16 { return (n &+ 4) & ~3 }
+    let step = n < 32 ? 8 : 16
+    return Swift.min(64, (n &+ step) & ~(step &- 1))
+  }
+  /// The smallest capacity in the growth sequence that holds `n`.
+  @inlinable static func capacity(for n: Int) -> Int {
+    var c = 4
+    while c < n { c = grownCapacity(c) }
+    return c
+  }
+}
+
+/// A block of 64 keys with packed values.
+@frozen @usableFromInline
+struct _Leaf<V> {
+  @usableFromInline let raw: UnsafeMutableRawPointer
+
+  @inlinable init(_ raw: UnsafeMutableRawPointer) { self.raw = raw }
+  @inlinable init(_ ref: _Ref) { self.raw = ref.raw }
+
+  @inlinable var ref: _Ref { _Ref(raw, kind: _kindLeaf) }
+
+  @inlinable var capacity: Int { Int(raw.load(as: UInt32.self)) }
+  @inlinable var bitmap: UInt64 {
+    get { raw.load(fromByteOffset: 8, as: UInt64.self) }
+    nonmutating set { raw.storeBytes(of: newValue, toByteOffset: 8, as: UInt64.self) }
+  }
+  @inlinable var count: Int { bitmap.nonzeroBitCount }
+  @inlinable func marks(_ m: Int) -> UInt64 {
+    raw.load(fromByteOffset: 16 &+ 8 &* m, as: UInt64.self)
+  }
+  @inlinable func setMarks(_ m: Int, _ v: UInt64) {
+    raw.storeBytes(of: v, toByteOffset: 16 &+ 8 &* m, as: UInt64.self)
+  }
+  @inlinable var anyMarks: UInt8 {
+    (marks(0) != 0 ? 1 : 0) | (marks(1) != 0 ? 2 : 0) | (marks(2) != 0 ? 4 : 0)
+  }
+  @inlinable var values: UnsafeMutablePointer<V> {
+    (raw + _Layout<V>.leafValues).assumingMemoryBound(to: V.self)
+  }
+}
+
+/// Sorted entries of a sparse part of the key space.
+@frozen @usableFromInline
+struct _Bucket<V> {
+  @usableFromInline let raw: UnsafeMutableRawPointer
+
+  @inlinable init(_ raw: UnsafeMutableRawPointer) { self.raw = raw }
+  @inlinable init(_ ref: _Ref) { self.raw = ref.raw }
+
+  @inlinable var ref: _Ref { _Ref(raw, kind: _kindBucket) }
+
+  @inlinable var count: Int {
+    get { Int(raw.load(as: UInt32.self)) }
+    nonmutating set { raw.storeBytes(of: UInt32(truncatingIfNeeded: newValue), as: UInt32.self) }
+  }
+  @inlinable var capacity: Int { Int(raw.load(fromByteOffset: 4, as: UInt32.self)) }
+  @inlinable func marks(_ m: Int) -> UInt64 {
+    raw.load(fromByteOffset: 8 &+ 8 &* m, as: UInt64.self)
+  }
+  @inlinable func setMarks(_ m: Int, _ v: UInt64) {
+    raw.storeBytes(of: v, toByteOffset: 8 &+ 8 &* m, as: UInt64.self)
+  }
+  @inlinable var anyMarks: UInt8 {
+    (marks(0) != 0 ? 1 : 0) | (marks(1) != 0 ? 2 : 0) | (marks(2) != 0 ? 4 : 0)
+  }
+  @inlinable var keys: UnsafeMutablePointer<UInt64> {
+    (raw + 32).assumingMemoryBound(to: UInt64.self)
+  }
+  @inlinable var values: UnsafeMutablePointer<V> {
+    (raw + _Layout<V>.bucketValues(capacity)).assumingMemoryBound(to: V.self)
+  }
+
+  /// The first position whose key is not below `key`.
+  @inlinable func lowerBound(_ key: UInt64) -> Int {
+    let n = count
+    let k = keys
+    if n == 0 { return 0 }
+    var base = 0
+    var len = n
+    while len > 1 {
+      let half = len &>> 1
+      if k[base &+ half &- 1] < key { base &+= half }
+      len &-= half
+    }
+    return k[base] < key ? base &+ 1 : base
+  }
+
+  /// The last position whose key is not above `key`, or -1.
+  @inlinable func upperPosition(_ key: UInt64) -> Int {
+    let n = count
+    if n > 0 && keys[n &- 1] <= key { return n &- 1 }
+    return lowerBound(key &+ 1) &- 1
+  }
+}
+
+/// Inserts a zero bit at `pos`, moving higher bits up.
+@inlinable
+func _insertBit(_ w: UInt64, at pos: Int) -> UInt64 {
+  let low = w & _below(pos)
+  return low | ((w & ~_below(pos)) &<< 1)
+}
+
+/// Removes bit `pos`, moving higher bits down.
+@inlinable
+func _deleteBit(_ w: UInt64, at pos: Int) -> UInt64 {
+  let low = w & _below(pos)
+  let high = pos >= 63 ? 0 : (w &>> UInt64(pos &+ 1)) &<< UInt64(pos)
+  return low | high
+}

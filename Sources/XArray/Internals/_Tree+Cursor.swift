@@ -1,0 +1,83 @@
+// A forward cursor over one tree: walks a leaf or bucket in place and
+// goes back to the root only to find the next node.
+
+@frozen @usableFromInline
+struct _Cursor<V> {
+  @usableFromInline let tree: _Tree<V>
+  @usableFromInline var node: _Ref = .none
+  /// Leaf: the present bits not yet visited. Bucket: unused.
+  @usableFromInline var bits: UInt64 = 0
+  /// The position of the next value in `node`.
+  @usableFromInline var index: Int = 0
+  /// Leaf: the first key of its block. Bucket: its count.
+  @usableFromInline var base: UInt64 = 0
+  /// The key to search from when `node` is done; nil at the end.
+  @usableFromInline var resume: UInt64?
+
+  @inlinable init(_ tree: _Tree<V>, from start: UInt64) {
+    self.tree = tree
+    self.resume = start
+  }
+
+  /// Positions the cursor on the node of `p`.
+  @inlinable mutating func enter(_ p: _Position) {
+    node = p.node
+    index = p.index
+    if p.node.kind == _kindLeaf {
+      let l = _Leaf<V>(p.node)
+      base = p.key & ~63
+      bits = l.bitmap & ~_below(Int(truncatingIfNeeded: p.key & 63))
+      resume = base == UInt64.max & ~63 ? nil : base &+ 64
+    } else {
+      let b = _Bucket<V>(p.node)
+      base = UInt64(b.count)
+      let last = b.keys[b.count &- 1]
+      resume = last == .max ? nil : last &+ 1
+    }
+  }
+
+  /// The next entry in key order.
+  @inlinable mutating func next() -> (UInt64, V)? {
+    while true {
+      if node.kind == _kindLeaf {
+        if bits != 0 {
+          let j = bits.trailingZeroBitCount
+          bits &= bits &- 1
+          let v = _Leaf<V>(node).values[index]
+          index &+= 1
+          return (base | UInt64(j), v)
+        }
+      } else if node.kind == _kindBucket {
+        if index < Int(truncatingIfNeeded: base) {
+          let b = _Bucket<V>(node)
+          let r = (b.keys[index], b.values[index])
+          index &+= 1
+          return r
+        }
+      }
+      guard let from = resume, let p = tree.next(from: from, mark: -1) else {
+        node = .none
+        resume = nil
+        return nil
+      }
+      enter(p)
+    }
+  }
+
+  /// The key of the next entry, without moving.
+  @inlinable mutating func peekKey() -> UInt64? {
+    while true {
+      if node.kind == _kindLeaf {
+        if bits != 0 { return base | UInt64(bits.trailingZeroBitCount) }
+      } else if node.kind == _kindBucket {
+        if index < Int(truncatingIfNeeded: base) { return _Bucket<V>(node).keys[index] }
+      }
+      guard let from = resume, let p = tree.next(from: from, mark: -1) else {
+        node = .none
+        resume = nil
+        return nil
+      }
+      enter(p)
+    }
+  }
+}

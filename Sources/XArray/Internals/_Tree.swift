@@ -1,0 +1,524 @@
+// The tree behind `XArray`: node allocation, lookup and insertion.
+// See _Nodes.swift for the layouts.
+
+/// A sparse map from UInt64 keys to values, with three marks per entry.
+///
+/// Reference type; `XArray` gives it value semantics by copying it whole
+/// before mutating a shared instance.
+@usableFromInline
+final class _Tree<V> {
+  /// The root node, if any.
+  @exclusivity(unchecked) @usableFromInline var root: _Ref = .none
+  /// The shift of a branch at the root: the tree covers keys below
+  /// 2^(rootShift + 6). A multiple of 6 in 0...60.
+  @exclusivity(unchecked) @usableFromInline var rootShift: Int = 0
+  /// The number of entries.
+  @exclusivity(unchecked) @usableFromInline var count: Int = 0
+  /// Bytes allocated for nodes (malloc chunk sizes).
+  @exclusivity(unchecked) @usableFromInline var bytes: Int = 0
+
+  @inlinable init() {}
+
+  deinit { _destroy(root) }
+
+  // MARK: Coverage
+
+  /// The smallest root shift whose tree covers `key`.
+  @inlinable static func shiftFitting(_ key: UInt64) -> Int {
+    let bits = 64 &- key.leadingZeroBitCount
+    var s = 0
+    while s &+ 6 < bits { s &+= 6 }
+    return s
+  }
+
+  /// All-ones below bit `bits` (bits may be 64 or more).
+  @inlinable static func lowMask(_ bits: Int) -> UInt64 {
+    bits >= 64 ? .max : (1 &<< UInt64(bits)) &- 1
+  }
+
+  /// Whether `key` is below the root's coverage limit.
+  @inlinable func covers(_ key: UInt64) -> Bool {
+    rootShift &+ 6 >= 64 || key &>> UInt64(rootShift &+ 6) == 0
+  }
+
+  /// The last key the root covers.
+  @inlinable var rootEnd: UInt64 { Self.lowMask(rootShift &+ 6) }
+
+  // MARK: Allocation
+
+  @inlinable func allocBranch(shift: Int) -> _Branch {
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: _branchBytes, alignment: 16)
+    raw.initializeMemory(as: UInt8.self, repeating: 0, count: _branchBytes)
+    raw.storeBytes(of: UInt8(truncatingIfNeeded: shift), as: UInt8.self)
+    bytes &+= _mallocFootprint(_branchBytes)
+    return _Branch(raw)
+  }
+
+  @inlinable func freeBranch(_ b: _Branch) {
+    b.raw.deallocate()
+    bytes &-= _mallocFootprint(_branchBytes)
+  }
+
+  @inlinable func allocLeaf(capacity cap: Int) -> _Leaf<V> {
+    let n = _Layout<V>.leafBytes(cap)
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: _Layout<V>.align)
+    raw.initializeMemory(as: UInt8.self, repeating: 0, count: 40)
+    raw.storeBytes(of: UInt32(truncatingIfNeeded: cap), as: UInt32.self)
+    (raw + _Layout<V>.leafValues).bindMemory(to: V.self, capacity: cap)
+    bytes &+= _mallocFootprint(n)
+    return _Leaf(raw)
+  }
+
+  /// Frees a leaf whose values were already moved out or destroyed.
+  @inlinable func freeLeaf(_ l: _Leaf<V>) {
+    bytes &-= _mallocFootprint(_Layout<V>.leafBytes(l.capacity))
+    l.raw.deallocate()
+  }
+
+  @inlinable func allocBucket(capacity cap: Int) -> _Bucket<V> {
+    let n = _Layout<V>.bucketBytes(cap)
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: _Layout<V>.align)
+    raw.initializeMemory(as: UInt8.self, repeating: 0, count: 32)
+    raw.storeBytes(of: UInt32(truncatingIfNeeded: cap), toByteOffset: 4, as: UInt32.self)
+    (raw + 32).bindMemory(to: UInt64.self, capacity: cap)
+    (raw + _Layout<V>.bucketValues(cap)).bindMemory(to: V.self, capacity: cap)
+    bytes &+= _mallocFootprint(n)
+    return _Bucket(raw)
+  }
+
+  /// Frees a bucket whose values were already moved out or destroyed.
+  @inlinable func freeBucket(_ b: _Bucket<V>) {
+    bytes &-= _mallocFootprint(_Layout<V>.bucketBytes(b.capacity))
+    b.raw.deallocate()
+  }
+
+  /// The marks summary of any node (bit m: some entry below has mark m).
+  @inlinable func anyMarks(_ r: _Ref) -> UInt8 {
+    switch r.kind {
+    case _kindBranch: return _Branch(r).anyMarks
+    case _kindLeaf: return _Leaf<V>(r).anyMarks
+    case _kindBucket: return _Bucket<V>(r).anyMarks
+    default: return 0
+    }
+  }
+
+  /// Points the parent slot (or the root) that held `old` at `new`.
+  @inlinable func replace(_ old: _Ref, with new: _Ref, parent: _Branch?, slot: Int) {
+    guard let p = parent else {
+      root = new
+      return
+    }
+    let (lo, hi) = p.span(slot)
+    var i = lo
+    while i <= hi {
+      p.setSlot(i, new)
+      i &+= 1
+    }
+    _ = old
+  }
+
+  // MARK: Lookup
+
+  /// A pointer to the value at `key`, valid until the next mutation.
+  @inlinable func find(_ key: UInt64) -> UnsafeMutablePointer<V>? {
+    guard covers(key) else { return nil }
+    var ref = root
+    while true {
+      switch ref.kind {
+      case _kindBranch:
+        let b = _Branch(ref)
+        ref = b.slot(Int(truncatingIfNeeded: (key &>> UInt64(b.shift)) & 63))
+      case _kindLeaf:
+        let l = _Leaf<V>(ref)
+        let bit = Int(truncatingIfNeeded: key & 63)
+        let bm = l.bitmap
+        guard (bm &>> UInt64(bit)) & 1 != 0 else { return nil }
+        return l.values + (bm == .max ? bit : (bm & _below(bit)).nonzeroBitCount)
+      case _kindBucket:
+        let b = _Bucket<V>(ref)
+        let pos = b.lowerBound(key)
+        guard pos < b.count, b.keys[pos] == key else { return nil }
+        return b.values + pos
+      default:
+        return nil
+      }
+    }
+  }
+
+  /// The marks of the entry at `key`, or nil when absent.
+  @inlinable func marks(at key: UInt64) -> UInt8? {
+    guard covers(key) else { return nil }
+    var ref = root
+    while true {
+      switch ref.kind {
+      case _kindBranch:
+        let b = _Branch(ref)
+        ref = b.slot(Int(truncatingIfNeeded: (key &>> UInt64(b.shift)) & 63))
+      case _kindLeaf:
+        let l = _Leaf<V>(ref)
+        let bit = UInt64(key & 63)
+        guard (l.bitmap &>> bit) & 1 != 0 else { return nil }
+        var r: UInt8 = 0
+        for m in 0..<3 where (l.marks(m) &>> bit) & 1 != 0 { r |= 1 << m }
+        return r
+      case _kindBucket:
+        let b = _Bucket<V>(ref)
+        let pos = b.lowerBound(key)
+        guard pos < b.count, b.keys[pos] == key else { return nil }
+        var r: UInt8 = 0
+        for m in 0..<3 where (b.marks(m) &>> UInt64(pos)) & 1 != 0 { r |= 1 << m }
+        return r
+      default:
+        return nil
+      }
+    }
+  }
+
+  // MARK: Insertion
+
+  /// Stores `value` at `key`; returns the value it replaced, if any.
+  /// A replaced entry keeps its marks.
+  @inlinable @discardableResult
+  func store(_ key: UInt64, _ value: V) -> V? {
+    if root.isNone {
+      rootShift = Self.shiftFitting(key)
+      let b = allocBucket(capacity: 4)
+      b.keys.initialize(to: key)
+      b.values.initialize(to: value)
+      b.count = 1
+      root = b.ref
+      count = 1
+      return nil
+    }
+    if !covers(key) { grow(toCover: key) }
+    var parent: _Branch? = nil
+    var slot = 0
+    var ref = root
+    while true {
+      switch ref.kind {
+      case _kindBranch:
+        let b = _Branch(ref)
+        let i = Int(truncatingIfNeeded: (key &>> UInt64(b.shift)) & 63)
+        let c = b.slot(i)
+        if c.isNone {
+          insertIntoEmptySlot(b, i, key, value)
+          count &+= 1
+          return nil
+        }
+        parent = b
+        slot = i
+        ref = c
+      case _kindLeaf:
+        return leafStore(_Leaf(ref), parent, slot, key, value)
+      default:
+        return bucketStore(_Bucket(ref), parent, slot, key, value)
+      }
+    }
+  }
+
+  /// Raises the root until it covers `key`.
+  @inlinable func grow(toCover key: UInt64) {
+    let target = Self.shiftFitting(key)
+    if root.kind == _kindBucket || root.isNone {
+      rootShift = Swift.max(rootShift, target)
+      return
+    }
+    while rootShift < target {
+      let b = allocBranch(shift: rootShift &+ 6)
+      b.fill(0, 0, root, marks: anyMarks(root))
+      root = b.ref
+      rootShift &+= 6
+    }
+  }
+
+  /// A new bucket for `key` filling the run of empty slots around `i`.
+  @inlinable func insertIntoEmptySlot(_ b: _Branch, _ i: Int, _ key: UInt64, _ value: V) {
+    var lo = i
+    var hi = i
+    while lo > 0 && b.slot(lo &- 1).isNone { lo &-= 1 }
+    let top = _lastSlot(b.shift)
+    while hi < top && b.slot(hi &+ 1).isNone { hi &+= 1 }
+    let n = allocBucket(capacity: 4)
+    n.keys.initialize(to: key)
+    n.values.initialize(to: value)
+    n.count = 1
+    b.fill(lo, hi, n.ref, marks: 0)
+  }
+
+  @inlinable func leafStore(
+    _ leaf: _Leaf<V>, _ parent: _Branch?, _ slot: Int, _ key: UInt64, _ value: V
+  ) -> V? {
+    let bit = Int(truncatingIfNeeded: key & 63)
+    let bm = leaf.bitmap
+    let idx = (bm & _below(bit)).nonzeroBitCount
+    if (bm &>> UInt64(bit)) & 1 != 0 {
+      let p = leaf.values + idx
+      let old = p.move()
+      p.initialize(to: value)
+      return old
+    }
+    let n = bm.nonzeroBitCount
+    var l = leaf
+    if n == l.capacity {
+      let g = allocLeaf(capacity: _Layout<V>.grownCapacity(n))
+      g.bitmap = bm
+      for m in 0..<3 { g.setMarks(m, l.marks(m)) }
+      g.values.moveInitialize(from: l.values, count: n)
+      freeLeaf(l)
+      replace(l.ref, with: g.ref, parent: parent, slot: slot)
+      l = g
+    }
+    let v = l.values
+    if idx < n { (v + (idx &+ 1)).moveInitialize(from: v + idx, count: n &- idx) }
+    (v + idx).initialize(to: value)
+    l.bitmap = bm | (1 &<< UInt64(bit))
+    count &+= 1
+    return nil
+  }
+
+  @inlinable func bucketStore(
+    _ bucket: _Bucket<V>, _ parent: _Branch?, _ slot: Int, _ key: UInt64, _ value: V
+  ) -> V? {
+    let n = bucket.count
+    let pos = n > 0 && bucket.keys[n &- 1] < key ? n : bucket.lowerBound(key)
+    if pos < n && bucket.keys[pos] == key {
+      let p = bucket.values + pos
+      let old = p.move()
+      p.initialize(to: value)
+      return old
+    }
+    if n == _bucketMax {
+      overflow(bucket, parent, slot, insert: key, value, at: pos)
+      count &+= 1
+      return nil
+    }
+    var b = bucket
+    if n == b.capacity {
+      let g = allocBucket(capacity: _Layout<V>.grownCapacity(n))
+      g.keys.moveInitialize(from: b.keys, count: n)
+      g.values.moveInitialize(from: b.values, count: n)
+      for m in 0..<3 { g.setMarks(m, b.marks(m)) }
+      g.count = n
+      replace(b.ref, with: g.ref, parent: parent, slot: slot)
+      freeBucket(b)
+      b = g
+    }
+    let k = b.keys
+    let v = b.values
+    if pos < n {
+      (k + (pos &+ 1)).moveInitialize(from: k + pos, count: n &- pos)
+      (v + (pos &+ 1)).moveInitialize(from: v + pos, count: n &- pos)
+      for m in 0..<3 {
+        let w = b.marks(m)
+        if w != 0 { b.setMarks(m, _insertBit(w, at: pos)) }
+      }
+    }
+    (k + pos).initialize(to: key)
+    (v + pos).initialize(to: value)
+    b.count = n &+ 1
+    count &+= 1
+    let blockLevel = parent.map { $0.shift == 6 } ?? (rootShift == 0)
+    if n &+ 1 >= _leafThreshold && blockLevel && k[0] &>> 6 == k[n] &>> 6 {
+      becomeLeaf(b, parent, slot)
+    }
+    return nil
+  }
+
+  /// Replaces a bucket whose entries all lie in one 64-key block, at
+  /// block level, by a leaf.
+  @inlinable func becomeLeaf(_ b: _Bucket<V>, _ parent: _Branch?, _ slot: Int) {
+    let n = b.count
+    let l = allocLeaf(capacity: _Layout<V>.capacity(for: n))
+    var bm: UInt64 = 0
+    var mk: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    let bm0 = b.marks(0)
+    let bm1 = b.marks(1)
+    let bm2 = b.marks(2)
+    for j in 0..<n {
+      let bit: UInt64 = 1 &<< (b.keys[j] & 63)
+      let jj = UInt64(j)
+      bm |= bit
+      if (bm0 &>> jj) & 1 != 0 { mk.0 |= bit }
+      if (bm1 &>> jj) & 1 != 0 { mk.1 |= bit }
+      if (bm2 &>> jj) & 1 != 0 { mk.2 |= bit }
+    }
+    l.bitmap = bm
+    l.setMarks(0, mk.0)
+    l.setMarks(1, mk.1)
+    l.setMarks(2, mk.2)
+    let block = Int(truncatingIfNeeded: (b.keys[0] &>> 6) & 63)
+    l.values.moveInitialize(from: b.values, count: n)
+    freeBucket(b)
+    guard let p = parent else {
+      root = l.ref
+      return
+    }
+    let (lo, hi) = p.span(slot)
+    p.fill(lo, hi, .none, marks: 0)
+    p.fill(block, block, l.ref, marks: l.anyMarks)
+  }
+
+  /// Splits a full bucket, with one more entry, into new children.
+  @inlinable func overflow(
+    _ bucket: _Bucket<V>, _ parent: _Branch?, _ slot: Int,
+    insert key: UInt64, _ value: V, at pos: Int
+  ) {
+    let n = bucket.count &+ 1
+    let keys = UnsafeMutablePointer<UInt64>.allocate(capacity: n)
+    let values = UnsafeMutablePointer<V>.allocate(capacity: n)
+    let marks = UnsafeMutablePointer<UInt8>.allocate(capacity: n)
+    defer {
+      keys.deallocate()
+      values.deallocate()
+      marks.deallocate()
+    }
+    keys.moveInitialize(from: bucket.keys, count: pos)
+    values.moveInitialize(from: bucket.values, count: pos)
+    (keys + pos).initialize(to: key)
+    (values + pos).initialize(to: value)
+    (keys + (pos &+ 1)).moveInitialize(from: bucket.keys + pos, count: n &- 1 &- pos)
+    (values + (pos &+ 1)).moveInitialize(from: bucket.values + pos, count: n &- 1 &- pos)
+    let w = (bucket.marks(0), bucket.marks(1), bucket.marks(2))
+    for j in 0..<n {
+      var mk: UInt8 = 0
+      if j != pos {
+        let o = UInt64(j < pos ? j : j &- 1)
+        if (w.0 &>> o) & 1 != 0 { mk |= 1 }
+        if (w.1 &>> o) & 1 != 0 { mk |= 2 }
+        if (w.2 &>> o) & 1 != 0 { mk |= 4 }
+      }
+      (marks + j).initialize(to: mk)
+    }
+    let entries = _Entries(keys: keys, values: values, marks: marks)
+    if let p = parent {
+      let (lo, hi) = p.span(slot)
+      freeBucket(bucket)
+      p.fill(lo, hi, .none, marks: 0)
+      buildSpan(p, lo, hi, entries, 0, n)
+    } else if rootShift == 0 {
+      freeBucket(bucket)
+      let l = makeLeaf(entries, 0, n)
+      root = l.ref
+    } else {
+      freeBucket(bucket)
+      let b = allocBranch(shift: rootShift)
+      buildSpan(b, 0, _lastSlot(rootShift), entries, 0, n)
+      root = b.ref
+    }
+  }
+
+  /// Fills slots `lo...hi` of `b` (all empty) from entries `[p, q)`, which
+  /// are sorted and lie in those slots. Moves the values.
+  @inlinable func buildSpan(
+    _ b: _Branch, _ lo: Int, _ hi: Int, _ e: _Entries<V>, _ p: Int, _ q: Int
+  ) {
+    let s = UInt64(b.shift)
+    var groupStart = -1
+    var groupFirst = p
+    var groupCount = 0
+    var i = p
+    var j = lo
+    while j <= hi {
+      var f = i
+      while f < q && Int(truncatingIfNeeded: (e.keys[f] &>> s) & 63) == j { f &+= 1 }
+      let n = f &- i
+      if n == 0 {
+        if groupStart < 0 {
+          groupStart = j
+          groupFirst = i
+          groupCount = 0
+        }
+      } else if (s == 6 && n >= _leafThreshold) || n > _bucketMax {
+        if groupStart >= 0 && groupCount > 0 {
+          let c = makeBucket(e, groupFirst, i)
+          b.fill(groupStart, j &- 1, c.ref, marks: c.anyMarks)
+        }
+        groupStart = -1
+        if s == 6 {
+          let l = makeLeaf(e, i, f)
+          b.fill(j, j, l.ref, marks: l.anyMarks)
+        } else {
+          let c = allocBranch(shift: Int(s) &- 6)
+          buildSpan(c, 0, 63, e, i, f)
+          b.fill(j, j, c.ref, marks: c.anyMarks)
+        }
+      } else {
+        if groupStart >= 0 && groupCount > 0 && groupCount &+ n > _bucketMax / 2 {
+          let c = makeBucket(e, groupFirst, i)
+          b.fill(groupStart, j &- 1, c.ref, marks: c.anyMarks)
+          groupStart = -1
+        }
+        if groupStart < 0 {
+          groupStart = j
+          groupFirst = i
+          groupCount = 0
+        }
+        groupCount &+= n
+      }
+      i = f
+      j &+= 1
+    }
+    if groupStart >= 0 && groupCount > 0 {
+      let c = makeBucket(e, groupFirst, i)
+      b.fill(groupStart, hi, c.ref, marks: c.anyMarks)
+    }
+  }
+
+  @inlinable func makeBucket(_ e: _Entries<V>, _ p: Int, _ q: Int) -> _Bucket<V> {
+    let n = q &- p
+    let b = allocBucket(capacity: _Layout<V>.capacity(for: n))
+    b.keys.initialize(from: e.keys + p, count: n)
+    b.values.moveInitialize(from: e.values + p, count: n)
+    var w: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    for j in 0..<n {
+      let mk = e.marks[p &+ j]
+      let bit: UInt64 = 1 &<< UInt64(j)
+      if mk & 1 != 0 { w.0 |= bit }
+      if mk & 2 != 0 { w.1 |= bit }
+      if mk & 4 != 0 { w.2 |= bit }
+    }
+    b.setMarks(0, w.0)
+    b.setMarks(1, w.1)
+    b.setMarks(2, w.2)
+    b.count = n
+    return b
+  }
+
+  @inlinable func makeLeaf(_ e: _Entries<V>, _ p: Int, _ q: Int) -> _Leaf<V> {
+    let n = q &- p
+    let l = allocLeaf(capacity: _Layout<V>.capacity(for: n))
+    var bm: UInt64 = 0
+    var w: (UInt64, UInt64, UInt64) = (0, 0, 0)
+    for j in p..<q {
+      let bit: UInt64 = 1 &<< (e.keys[j] & 63)
+      bm |= bit
+      let mk = e.marks[j]
+      if mk & 1 != 0 { w.0 |= bit }
+      if mk & 2 != 0 { w.1 |= bit }
+      if mk & 4 != 0 { w.2 |= bit }
+    }
+    l.bitmap = bm
+    l.setMarks(0, w.0)
+    l.setMarks(1, w.1)
+    l.setMarks(2, w.2)
+    l.values.moveInitialize(from: e.values + p, count: n)
+    return l
+  }
+}
+
+/// Sorted entries in temporary buffers, while a bucket is split.
+@frozen @usableFromInline
+struct _Entries<V> {
+  @usableFromInline let keys: UnsafeMutablePointer<UInt64>
+  @usableFromInline let values: UnsafeMutablePointer<V>
+  @usableFromInline let marks: UnsafeMutablePointer<UInt8>
+
+  @inlinable init(
+    keys: UnsafeMutablePointer<UInt64>, values: UnsafeMutablePointer<V>,
+    marks: UnsafeMutablePointer<UInt8>
+  ) {
+    self.keys = keys
+    self.values = values
+    self.marks = marks
+  }
+}

@@ -1,0 +1,210 @@
+import Foundation
+import KHOCore
+import PropertyBased
+import Testing
+import XArray
+
+@testable import KHOFormats
+
+@Suite("kho-xarray-v2")
+struct KHOXArrayV2Tests {
+  /// A small structure with every leaf kind, a stored 0, marks and ranges.
+  static func sample() -> XArray<UInt64> {
+    var x = XArray<UInt64>()
+    for i in 0..<UInt64(512) { x[i] = i * 2 }  // dense leaf, with a 0 at 0
+    x[600] = 0  // packed leaf: a stored zero
+    x[601] = 7
+    x.setMark(.mark0, at: 601)
+    x.store(0xabc, order: 2, at: 604)  // sub-block range 604...607
+    x.setMark(.mark2, at: 605)
+    for i in stride(from: UInt64(1024), to: 1536, by: 1) where i % 100 != 0 { x[i] = i }  // wide
+    x.store(0x5555, order: 10, at: 4096)  // range over two leaf blocks
+    x.setMark(.mark1, at: 4096)
+    x[1 << 40] = 42
+    return x
+  }
+
+  @Test("round trip with zeros, marks and ranges", arguments: [PageGeometry.x86_64, .arm64_16K, .arm64_64K])
+  func roundTrip(g: PageGeometry) throws {
+    let x = Self.sample()
+    var (image, alloc) = xarrayImage(g)
+    let at = try KHOXArrayV2.encode(x, into: image, allocator: &alloc)
+    let view = try KHOXArrayV2View(memory: image, at: at)
+    #expect(view.header.count == UInt64(x.count))
+    #expect(view.header.keyBits == 41)
+    #expect(view.makeXArray() == x)
+    #expect(view.load(0) == 0 && view.load(600) == 0 && view.load(602) == nil)
+    #expect(view.load(606) == 0xabc && view.range(at: 606) == 604...607)
+    #expect(view.load(5000) == 0x5555 && view.range(at: 5000) == 4096...5119)
+    #expect(view.marks(at: 605) == [.mark2])
+    #expect(view.firstIndex(from: 0, marked: .mark1) == 4096)
+    #expect(view.firstIndex(from: 4097, marked: .mark1) == 4097)
+    #expect(view.entries(marked: .mark0).map(\.index) == [601])
+    #expect(view.lastIndex(through: 1 << 39) == 5119)
+    #expect(view.lastIndex(through: .max, marked: .mark2) == 607)
+    #expect(try KHOXArrayV2.decode(from: image, at: at) == x)
+  }
+
+  @Test("leaf kinds chosen by density")
+  func leafKinds() throws {
+    var (image, alloc) = xarrayImage()
+    let at = try KHOXArrayV2.encode(Self.sample(), into: image, allocator: &alloc)
+    let view = try KHOXArrayV2View(memory: image, at: at)
+    let kinds = view.shadow.leaves.map(\.kind)
+    #expect(kinds.contains(.dense) && kinds.contains(.packed) && kinds.contains(.wide))
+  }
+
+  @Test("dense data takes as many pages as v1")
+  func compactness() throws {
+    var x = XArray<UInt64>()
+    for i in 0..<UInt64(1 << 17) { x[i] = i + 1 }
+    var (i1, a1) = xarrayImage()
+    _ = try KHOXArrayV1.encode(x, into: i1, allocator: &a1)
+    var (i2, a2) = xarrayImage()
+    _ = try KHOXArrayV2.encode(x, into: i2, allocator: &a2)
+    // v1: 256 leaves + 1 level-1 table + 4 single-child tables above.
+    #expect(i1.pageCount == 256 + 5)
+    // v2: 256 leaves + 1 node + the header page.
+    #expect(i2.pageCount == 256 + 2)
+  }
+
+  @Test("empty array and one range covering everything")
+  func extremes() throws {
+    var (image, alloc) = xarrayImage()
+    let at = try KHOXArrayV2.encode(XArray(), into: image, allocator: &alloc)
+    #expect(try KHOXArrayV2.decode(from: image, at: at).isEmpty)
+    var all = XArray<UInt64>()
+    all.store(9, order: 64, at: 0)
+    all.setMark(.mark0, at: 77)
+    var (i2, a2) = xarrayImage()
+    let at2 = try KHOXArrayV2.encode(all, into: i2, allocator: &a2)
+    let v = try KHOXArrayV2View(memory: i2, at: at2)
+    #expect(v.load(.max) == 9 && v.count == 1)
+    #expect(v.makeXArray() == all)
+  }
+
+  @Test("a corrupted page is detected and located")
+  func corruption() throws {
+    var (image, alloc) = xarrayImage()
+    let at = try KHOXArrayV2.encode(Self.sample(), into: image, allocator: &alloc)
+    // Flip one byte in every page in turn: each must fail, naming a page.
+    for pfn in image.pageNumbers {
+      // The header page holds only the 64-byte header: flip a byte in it.
+      let addr = PhysAddr(pfn << 12 + (pfn == at.pfn(.x86_64) ? 20 : 100))
+      let old = try image.bytes(at: addr, count: 1).array[0]
+      image.write([old ^ 0x40], at: addr)
+      do {
+        _ = try KHOXArrayV2View(memory: image, at: at)
+        Issue.record("corruption of page \(pfn) not detected")
+      } catch {
+        #expect(error.address != nil)
+        // A wide leaf's two pages share one checksum, reported at its first.
+        if pfn != at.pfn(.x86_64), let got = error.address?.pfn(.x86_64) {
+          #expect(got == pfn || got == pfn - 1)
+        }
+      }
+      image.write([old], at: addr)
+    }
+    #expect(throws: Never.self) { try KHOXArrayV2View(memory: image, at: at) }
+  }
+
+  @Test("header errors")
+  func headerErrors() throws {
+    var (image, alloc) = xarrayImage()
+    let at = try KHOXArrayV2.encode(Self.sample(), into: image, allocator: &alloc)
+    func kind(_ edit: () -> Void, _ undo: () -> Void) -> DecodeError.Kind? {
+      edit()
+      defer { undo() }
+      do {
+        _ = try KHOXArrayV2View(memory: image, at: at)
+        return nil
+      } catch { return error.kind }
+    }
+    let magic = try image.bytes(at: at, count: 4).array
+    #expect(kind({ image.write(magic.reversed(), at: at) }, { image.write(magic, at: at) }) == .badMagic)
+    #expect(kind({ image.store(UInt16(3), at: PhysAddr(at.rawValue + 4)) }, { image.store(UInt16(2), at: PhysAddr(at.rawValue + 4)) }) == .unknownVersion)
+    #expect(kind({ image.store(UInt8(7), at: PhysAddr(at.rawValue + 8)) }, { image.store(UInt8(3), at: PhysAddr(at.rawValue + 8)) }) == .inconsistent)
+    let v16 = try? KHOXArrayV2View(memory: imageFromDump(pageDump(image, alloc), .arm64_16K), at: at)
+    #expect(v16 == nil)
+  }
+
+  @Test("golden vectors decode and re-encode byte for byte", arguments: ["sample-4k.bin", "pfn-set-4k.bin", "memfd-folios-4k.bin"])
+  func golden(name: String) throws {
+    let x = name.hasPrefix("sample") ? Self.sample() : name.hasPrefix("pfn") ? pfnSet() : memfdFolios()
+    let url = xarrayVectorURL("kho-xarray-v2", name)
+    var (image, alloc) = xarrayImage()
+    _ = try KHOXArrayV2.encode(x, into: image, allocator: &alloc)
+    if ProcessInfo.processInfo.environment["KHO_WRITE_VECTORS"] != nil {
+      try Data(pageDump(image, alloc)).write(to: url)
+    }
+    let golden = try [UInt8](Data(contentsOf: url))
+    let decoded = try KHOXArrayV2.decode(from: imageFromDump(golden), at: xarrayVectorBase)
+    #expect(decoded == x)
+    var (again, alloc2) = xarrayImage()
+    _ = try KHOXArrayV2.encode(decoded, into: again, allocator: &alloc2)
+    #expect(pageDump(again, alloc2) == golden)
+  }
+
+  @Test("memfd folio list with a huge folio, kept as a kho-xarray")
+  func memfdUseCase() throws {
+    let folios = memfdFolios()
+    var (image, alloc) = xarrayImage()
+    let at = try KHOXArrayV2.encode(folios, into: image, allocator: &alloc)
+    let view = try KHOXArrayV2View(memory: image, at: at)
+    // Every page offset of the file maps to the pfn of its folio.
+    #expect(view.load(700) == 0x20_0000 && view.range(at: 700) == 512...1023)
+    #expect(view.load(63) == 0x10_0000 + 63 * 3)
+    #expect(view.load(64) == nil)
+    #expect(view.count == folios.count)
+    #expect(view.makeXArray() == folios)
+  }
+
+  @Test("sparse PFN set with marks")
+  func pfnSetUseCase() throws {
+    let set = pfnSet()
+    var (image, alloc) = xarrayImage()
+    let at = try KHOXArrayV2.encode(set, into: image, allocator: &alloc)
+    let view = try KHOXArrayV2View(memory: image, at: at)
+    let scrub = view.entries(marked: .mark1).map(\.index)
+    #expect(scrub == Array(set.entries(marked: .mark1)).map(\.index))
+    #expect(scrub.count == 14)
+    #expect(view.load(0x8_0000) == 0)  // a stored zero, not absence
+    #expect(view.makeXArray() == set)
+  }
+
+  @Test("random arrays: view agrees with the in-memory store")
+  func property() async {
+    await propertyCheck(count: 40, input: Gen.uint64().array(of: 0...300)) { raw in
+      var x = XArray<UInt64>()
+      var model = ReferenceModelU64()
+      for r in raw {
+        let k = (r & 7 == 0) ? r >> 4 : (r >> 40) % 5000
+        switch r % 5 {
+        case 0: x.store(r, order: Int((r >> 8) % 12), at: k)
+        case 1: x.setMark(XArrayMark(rawValue: Int(r >> 9) % 3)!, at: k)
+        default: x[k] = r >> 50
+        }
+      }
+      model.x = x
+      var (image, alloc) = xarrayImage()
+      guard let at = try? KHOXArrayV2.encode(x, into: image, allocator: &alloc),
+        let view = try? KHOXArrayV2View(memory: image, at: at)
+      else {
+        #expect(Bool(false))
+        return
+      }
+      #expect(view.makeXArray() == x)
+      for r in raw.prefix(40) {
+        let k = (r >> 40) % 5200
+        let m = XArrayMark(rawValue: Int(r % 3))!
+        #expect(view.load(k) == x[k])
+        #expect(view.firstIndex(from: k) == x.firstIndex(from: k))
+        #expect(view.lastIndex(through: k) == x.lastIndex(through: k))
+        #expect(view.firstIndex(from: k, marked: m) == x.firstIndex(from: k, marked: m))
+        #expect(view.lastIndex(through: k, marked: m) == x.lastIndex(through: k, marked: m))
+      }
+    }
+  }
+}
+
+struct ReferenceModelU64 { var x = XArray<UInt64>() }

@@ -1,0 +1,177 @@
+import Testing
+import XArray
+
+@Suite("XArray")
+struct XArrayTests {
+  @Test("store, load, erase, replace")
+  func basics() {
+    var x = XArray<String>()
+    #expect(x.isEmpty)
+    let s1 = x.store("a", at: 5)
+    let s2 = x.store("b", at: 5)
+    #expect(s1 == nil && s2 == "a")
+    x[1 << 40] = "far"
+    x[.max] = "top"
+    #expect(x[5] == "b")
+    #expect(x[1 << 40] == "far")
+    #expect(x[.max] == "top")
+    #expect(x[6] == nil)
+    #expect(x.count == 3)
+    let e1 = x.erase(at: 5)
+    let e2 = x.erase(at: 5)
+    #expect(e1 == "b" && e2 == nil)
+    x[1 << 40] = nil
+    #expect(Array(x).map(\.index) == [.max])
+    x._checkInvariants()
+  }
+
+  @Test("insert-if-absent and compare-exchange")
+  func insertAndCmpxchg() {
+    var x = XArray<Int>()
+    let i1 = x.insert(1, at: 10)
+    let i2 = x.insert(2, at: 10)
+    #expect(i1 && !i2)
+    let c1 = x.compareExchange(at: 10, expected: 2, desired: 3)
+    #expect(c1 == (false, 1))
+    let c2 = x.compareExchange(at: 10, expected: 1, desired: 3)
+    #expect(c2 == (true, 1))
+    let c3 = x.compareExchange(at: 11, expected: nil, desired: 7)
+    #expect(c3 == (true, nil))
+    let c4 = x.compareExchange(at: 11, expected: 7, desired: nil)
+    #expect(c4 == (true, 7))
+    #expect(x[10] == 3 && x[11] == nil)
+  }
+
+  @Test("dense, PFN-like and random keys match a Dictionary", arguments: [0, 1, 2])
+  func bulk(kind: Int) {
+    var rng = SplitMix(seed: UInt64(kind) + 1)
+    let n = 60_000
+    var keys: [UInt64] = []
+    switch kind {
+    case 0: keys = (0..<UInt64(n)).map { $0 }
+    case 1:
+      keys = (0..<UInt64(4 * n)).filter { _ in rng.next() % 4 == 0 }
+    default: keys = (0..<n).map { _ in rng.next() & 0xffff_ffff_ffff }
+    }
+    var x = XArray<UInt64>()
+    var d: [UInt64: UInt64] = [:]
+    for k in keys.shuffled(using: &rng) {
+      x[k] = k &* 3
+      d[k] = k &* 3
+    }
+    x._checkInvariants()
+    #expect(x.count == d.count)
+    #expect(keys.allSatisfy { x[$0] == $0 &* 3 })
+    #expect(Array(x).map(\.index) == d.keys.sorted())
+    let perEntry = Double(x.memoryUsed) / Double(x.count)
+    #expect(perEntry < (kind == 0 ? 9.4 : kind == 1 ? 20 : 26))
+    // Erase half, check, erase the rest.
+    var erased = 0
+    for (i, k) in keys.enumerated() where i % 2 == 0 { if x.erase(at: k) == k &* 3 { erased += 1 } }
+    x._checkInvariants()
+    #expect(erased == (keys.count + 1) / 2)
+    #expect(x.count == keys.count / 2)
+    for (i, k) in keys.enumerated() where i % 2 == 1 { x[k] = nil }
+    x._checkInvariants()
+    #expect(x.isEmpty)
+    #expect(x.memoryUsed < 100)
+  }
+
+  @Test("range entries")
+  func ranges() {
+    var x = XArray<String>()
+    x[3] = "single"
+    x.store("huge", order: 9, at: 0x234)  // 0x200...0x3ff
+    #expect(x[0x200] == "huge" && x[0x3ff] == "huge" && x[0x400] == nil)
+    #expect(x.range(at: 0x300) == 0x200...0x3ff)
+    #expect(x.count == 2)
+    x[0x250] = "HUGE"  // replaces the range's element
+    #expect(x[0x3ff] == "HUGE")
+    #expect(Array(x).map(\.index) == [3, 0x200])
+    #expect(Array(x.entries(from: 0x300)).map(\.index) == [0x300])
+    #expect(x.firstIndex(from: 4) == 0x200)
+    #expect(x.lastIndex(through: 0x1000) == 0x3ff)
+    #expect(x.firstFreeIndex(in: 0x200...0x500) == 0x400)
+    x.store("cover", order: 12, at: 0)  // removes both
+    #expect(x.count == 1 && x[3] == "cover")
+    x.store("r", in: 5...20)
+    #expect(x.allEntries.map(\.range) == [5...5, 6...7, 8...15, 16...19, 20...20])
+    let e = x.erase(at: 9)
+    #expect(e == "r")
+    #expect(x[8] == nil && x[15] == nil && x[16] == "r")
+    x._checkInvariants()
+  }
+
+  @Test("marks and marked iteration")
+  func marks() {
+    var x = XArray<Int>()
+    for i in 0..<UInt64(5000) { x[i * 7] = Int(i) }
+    let none = x.setMark(.mark1, at: 1)
+    #expect(!none)
+    for i in stride(from: UInt64(0), to: 5000, by: 100) { x.setMark(.mark1, at: i * 7) }
+    x.setMark(.mark2, at: 7)
+    #expect(x.isMarked(.mark1, at: 700) && !x.isMarked(.mark0, at: 700))
+    #expect(Array(x.entries(marked: .mark1)).count == 50)
+    #expect(x.firstIndex(from: 1, marked: .mark1) == 700)
+    #expect(x.lastIndex(through: 699, marked: .mark1) == 0)
+    #expect(x.nextIndex(after: 0, marked: .mark2) == 7)
+    x.clearMark(.mark1, at: 700)
+    #expect(x.firstIndex(from: 1, marked: .mark1) == 1400)
+    x[700] = 5  // replacing keeps marks; erasing drops them
+    x.erase(at: 1400)
+    #expect(x.firstIndex(from: 1, marked: .mark1) == 2100)
+    x.clearMark(.mark1)
+    #expect(x.firstIndex(marked: .mark1) == nil)
+    x._checkInvariants()
+  }
+
+  @Test("free index search and allocation")
+  func allocation() {
+    var x = XArray<Int>()
+    for i in 0..<UInt64(200) where i != 150 { x[i] = 1 }
+    #expect(x.firstFreeIndex(in: 0...1000) == 150)
+    let a1 = x.allocate(9, in: 0...1000)
+    let a2 = x.allocate(9, in: 0...199)
+    let a3 = x.allocate(9, in: 0...1000)
+    #expect(a1 == 150 && a2 == nil && a3 == 200)
+    x[.max] = 0
+    #expect(x.firstFreeIndex(in: UInt64.max...UInt64.max) == nil)
+  }
+
+  @Test("value semantics, equality, description")
+  func valueSemantics() {
+    var a = XArray<Int>()
+    a[1] = 10
+    a.store(20, order: 2, at: 8)
+    a.setMark(.mark0, at: 1)
+    var b = a
+    #expect(a == b)
+    b[1] = 11
+    #expect(a[1] == 10 && b[1] == 11)
+    #expect(a != b)
+    #expect(a.description == "[1: 10 *0, 8...11: 20]")
+    #expect(XArray<Int>().description == "[:]")
+  }
+
+  @Test("backward iteration from any index")
+  func backward() {
+    var x = XArray<Int>()
+    for i in [1, 70, 4096, 1 << 33] as [UInt64] { x[i] = Int(i % 1000) }
+    #expect(Array(x.entries(reversedFrom: 5000)).map(\.index) == [4096, 70, 1])
+    #expect(x.previousIndex(before: 70) == 1)
+    #expect(x.nextIndex(after: 4096) == 1 << 33)
+  }
+}
+
+/// A small deterministic generator for tests.
+struct SplitMix: RandomNumberGenerator {
+  var state: UInt64
+  init(seed: UInt64) { state = seed }
+  mutating func next() -> UInt64 {
+    state &+= 0x9E37_79B9_7F4A_7C15
+    var z = state
+    z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+    z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+    return z ^ (z >> 31)
+  }
+}
