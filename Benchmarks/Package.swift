@@ -10,6 +10,9 @@ import PackageDescription
 /// Every benchmark suite; each lives in Benchmarks/<name>/.
 let suites = [
   "FDTWalk",
+  "MemoryMapBench",
+  "BlockChainBench",
+  "ScaleValidate",
 ]
 
 let package = Package(

@@ -68,7 +68,7 @@ public final class PhysicalImage: PhysicalMemory {
       guard let page = pages[p] else {
         throw SegmentIndex.missError(segments, address, count)
       }
-      copy.append(contentsOf: UnsafeRawBufferPointer(start: page.base + o, count: n))
+      copy.appendBytes(UnsafeRawBufferPointer(start: page.base + o, count: n))
       a += UInt64(n)
     }
     return Bytes(copy)

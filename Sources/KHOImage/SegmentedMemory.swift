@@ -48,7 +48,7 @@ public final class SegmentedMemory: PhysicalMemory {
     var skip = off
     while out.count < count, j < segments.count {
       let n = Swift.min(data[j].count - skip, count - out.count)
-      data[j].extracting(skip, count: n)?.withUnsafeBytes { out.append(contentsOf: $0) }
+      data[j].extracting(skip, count: n)?.withUnsafeBytes { out.appendBytes($0) }
       skip = 0
       j += 1
     }

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KHOCore
 import KHOFormats
+import KHOInspect
 import KHOImage
 
 /// `khodump pages IMAGE`: the preserved-memory map, one line per entry.
@@ -35,6 +36,15 @@ struct PagesCommand: ParsableCommand {
 
   @Flag(help: "Print counts per order and the total bytes instead of the entries.")
   var summary = false
+
+  @Flag(help: "Draw the physical address space as a density strip instead of listing entries.")
+  var map = false
+
+  @Option(help: "Rows of the --map strip.")
+  var mapRows = 32
+
+  @Option(help: "Cells per row of the --map strip.")
+  var mapColumns = 64
 
   @Option(help: "Radix depth formula: plus-one (default) or original (16 KiB-page kernels before the fix).")
   var radixDepth: String = "plus-one"
@@ -116,6 +126,10 @@ struct PagesCommand: ParsableCommand {
   }
 
   func emit(_ set: PreservedSet, format mapFormat: MemoryMapFormat, map: PhysAddr) throws {
+    if self.map {
+      print(DensityMap(rows: mapRows, columns: mapColumns).render(set), terminator: "")
+      return
+    }
     switch (format, summary) {
     case (.text, false):
       set.writeListing { FileHandle.standardOutput.write(Data($0)) }

@@ -22,7 +22,9 @@ struct ScanCommand: ParsableCommand {
 
   func run() throws {
     let source = try HandoverSource.open(image, locateRoot: false)
-    let found = RootScanner.scan(source.memory)
+    let bar = ProgressBar("scanning")
+    let found = RootScanner.scan(source.memory) { bar.update($0) }
+    bar.finish()
     switch format {
     case .json:
       try printJSON(Output(image: image, candidates: found))

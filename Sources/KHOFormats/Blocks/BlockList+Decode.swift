@@ -72,7 +72,7 @@ public enum BlockList {
           .truncated, "block page shorter than its entries", path: path.appending("block", index: i),
           address: b.address)
       }
-      part.withUnsafeBytes { buffer.append(contentsOf: $0) }
+      part.withUnsafeBytes { buffer.appendBytes($0) }
     }
     return blocks
   }

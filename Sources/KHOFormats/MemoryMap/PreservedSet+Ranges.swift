@@ -44,3 +44,45 @@ extension PreservedSet {
     return removed
   }
 }
+
+extension PreservedSet {
+  /// The first entry of `order` that shares a page with the page range
+  /// `pages`, by ascending address, or `nil`.
+  ///
+  /// Scans the order's chunks that overlap the range word by word, so a
+  /// query costs O(log chunks + words in the range), not O(entries).
+  public func firstEntry(order: Int, overlapping pages: Range<UInt64>) -> PreservedEntry? {
+    guard order >= 0, order < _orders.count, !pages.isEmpty else { return nil }
+    let o = UInt64(order)
+    // Order-normalised indices j whose pages [j << o, (j + 1) << o) meet the range.
+    let lo = pages.lowerBound >> o
+    let hi = (pages.upperBound - 1) >> o
+    let bits = _orders[order]
+    guard !bits.isEmpty else { return nil }
+    let shift = UInt64(chunkShift)
+    let w = wordsPerChunk
+    var pos = bits.search(lo >> shift).position
+    while pos < bits.keys.count {
+      let chunk = bits.keys[pos]
+      let chunkFirst = chunk << shift
+      if chunkFirst > hi { break }
+      let base = bits.slots[pos] * w
+      let from = lo > chunkFirst ? lo - chunkFirst : 0
+      let to = Swift.min(hi - chunkFirst, UInt64(w * 64 - 1))
+      var wi = Int(from >> 6)
+      while wi <= Int(to >> 6) {
+        var word = bits.words[base + wi]
+        if wi == Int(from >> 6) { word &= ~UInt64(0) << (from & 63) }
+        if wi == Int(to >> 6), to & 63 != 63 { word &= (UInt64(1) << ((to & 63) + 1)) &- 1 }
+        if word != 0 {
+          let j = chunkFirst + UInt64(wi * 64 + word.trailingZeroBitCount)
+          if let phys = PhysAddr.ofPage(j << o, geometry) { return PreservedEntry(phys, order: order) }
+          return nil
+        }
+        wi += 1
+      }
+      pos += 1
+    }
+    return nil
+  }
+}

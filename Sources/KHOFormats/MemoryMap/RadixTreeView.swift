@@ -19,6 +19,9 @@ public struct RadixTreeView {
   public let layout: RadixLayout
   /// The path errors are reported at.
   public let path: DecodePath
+  /// The last page read at each level: a query's descents for different
+  /// orders, and consecutive queries, mostly revisit the same upper nodes.
+  private let cache: _NodeCache
 
   /// A view of the tree at `root`; checks that the root is a readable page.
   public init(
@@ -29,14 +32,19 @@ public struct RadixTreeView {
     self.root = root
     self.layout = RadixLayout(geometry: memory.geometry, depthRule: rule)
     self.path = path
+    self.cache = _NodeCache(levels: layout.depth)
     guard !root.isZero else { throw DecodeError(.missing, "the memory map root is 0", path: path) }
     _ = try memory.page(at: root, path: path)
   }
 
-  private func load(_ node: PhysAddr, word index: Int) throws(DecodeError) -> UInt64 {
-    let at = PhysAddr(node.rawValue &+ UInt64(index * 8))
-    let bytes = try memory.bytes(at: at, count: 8, path: path)
-    return _PageWords.word(bytes, layout.geometry.byteOrder, at: 0)
+  private func load(_ node: PhysAddr, level: Int, word index: Int) throws(DecodeError) -> UInt64 {
+    if cache.addresses[level] == node.rawValue, let page = cache.pages[level] {
+      return _PageWords.word(page, layout.geometry.byteOrder, at: index)
+    }
+    let page = try memory.bytes(at: node, count: layout.geometry.pageSize, path: path)
+    cache.addresses[level] = node.rawValue
+    cache.pages[level] = page
+    return _PageWords.word(page, layout.geometry.byteOrder, at: index)
   }
 
   /// Whether the tree holds the entry (`phys`, `order`) exactly.
@@ -48,7 +56,7 @@ public struct RadixTreeView {
     var node = root
     var level = layout.depth - 1
     while level >= 1 {
-      let next = try load(node, word: layout.tableIndex(key, level: level))
+      let next = try load(node, level: level, word: layout.tableIndex(key, level: level))
       if next == 0 { return false }
       let child = PhysAddr(next)
       guard child.isPageAligned(layout.geometry) else {
@@ -60,7 +68,7 @@ public struct RadixTreeView {
       level -= 1
     }
     let bit = layout.leafBit(key)
-    return try load(node, word: bit >> 6) & (1 << UInt64(bit & 63)) != 0
+    return try load(node, level: 0, word: bit >> 6) & (1 << UInt64(bit & 63)) != 0
   }
 
   /// Whether the tree holds `entry` exactly.
@@ -95,5 +103,15 @@ extension RadixTree {
     depth rule: DepthRule = .plusOne
   ) throws(DecodeError) -> Bool {
     try RadixTreeView(memory: memory, root: root, depth: rule).isPreserved(phys)
+  }
+}
+
+/// Per-level page cache of a ``RadixTreeView`` (not shared across threads).
+final class _NodeCache {
+  var addresses: [UInt64]
+  var pages: [Bytes?]
+  init(levels: Int) {
+    addresses = Array(repeating: UInt64.max, count: Swift.max(levels, 1))
+    pages = Array(repeating: nil, count: Swift.max(levels, 1))
   }
 }

@@ -173,7 +173,7 @@ public enum VMalloc {
     for (i, run) in area.runs.enumerated() where out.count < count {
       let n = Swift.min(runSize, count - out.count)
       let b = try memory.bytes(at: run, count: n, path: path.appending("run", index: i))
-      b.withUnsafeBytes { out.append(contentsOf: $0) }
+      b.withUnsafeBytes { out.appendBytes($0) }
     }
     return out
   }

@@ -209,7 +209,7 @@ public final class ELFCore: PhysicalMemory {
       } else {
         throw SegmentIndex.missError(segments, address, count)
       }
-      piece.withUnsafeBytes { out.append(contentsOf: $0) }
+      piece.withUnsafeBytes { out.appendBytes($0) }
       a += n
       j += 1
     }

@@ -58,7 +58,7 @@ public struct ELFCoreWriter {
     for (r, off) in zip(ranges, offsets) {
       out.pad(to: Int(off))
       let b = try memory.bytes(at: r.start, count: Int(r.size))
-      b.withUnsafeBytes { out.data.append(contentsOf: $0) }
+      b.withUnsafeBytes { out.data.appendBytes($0) }
     }
     return out.data
   }

@@ -119,8 +119,16 @@ public final class HandoverWalker {
       container: "raw", compatible: nil, status: .opaque, summary: nil)
     defer { report.components.append(info) }
     // Peek: an FDT, or a raw struct whose first bytes may be a string.
+    // Up to 48 bytes (a compatible field's size) when captured, else 8.
+    let peek = Int(Swift.min(Swift.max(blob.size ?? 48, 8), 48))
     let head: Bytes
-    do { head = try memory.bytes(at: blob.address, count: 8, path: path) } catch {
+    do throws(DecodeError) {
+      if let h = try? memory.bytes(at: blob.address, count: peek) {
+        head = h
+      } else {
+        head = try memory.bytes(at: blob.address, count: 8, path: path)
+      }
+    } catch {
       info.status = error.kind == .notCaptured ? .notCaptured : .failed
       add([error])
       return
@@ -144,7 +152,7 @@ public final class HandoverWalker {
       }
     } else {
       var r = ByteReader(head, order: order)
-      if let s = try? r.cString(limit: 8), !s.isEmpty, s.unicodeScalars.allSatisfy({ (0x21...0x7e).contains($0.value) }) {
+      if let s = try? r.cString(limit: head.count), !s.isEmpty, s.unicodeScalars.allSatisfy({ (0x21...0x7e).contains($0.value) }) {
         info.compatible = s
       }
     }
@@ -247,34 +255,40 @@ public final class HandoverWalker {
   }
 
   /// Overlapping preserved entries and scratch areas that hold preserved pages.
+  ///
+  /// Entries of one order are aligned and distinct, so overlaps only occur
+  /// between orders: each entry of the less populous order is checked
+  /// against the other order's bitmap with a range query, so a 2^28-entry
+  /// single-order map costs nothing here.
   private func overlapChecks(_ set: PreservedSet) {
     let g = set.geometry
     let path = DecodePath.root.appending("preserved-memory-map")
-    var lastEnd: UInt64 = 0
-    var last: PreservedEntry?
+    let orders = set.orders
     var reported = 0
-    let scratch = (source.scratch ?? []).sorted { $0.start < $1.start }
-    var scratchHits = [Int](repeating: 0, count: scratch.count)
-    for e in set {
-      guard let bytes = e.byteCount(g) else { continue }
-      let r = PhysRange(start: e.phys, size: bytes)
-      if let prev = last, e.phys.rawValue < lastEnd, reported < 100 {
-        reported += 1
-        report.problems.append(
-          Problem(.error, kind: "overlap", path: path, address: e.phys,
-                  message: "entry \(e) overlaps entry \(prev)"))
+    pairs: for (i, a) in orders.enumerated() {
+      for b in orders[(i + 1)...] {
+        let (small, big) = set.count(order: a) <= set.count(order: b) ? (a, b) : (b, a)
+        for e in set.entries(order: small) {
+          let pfn = e.pfn(g)
+          guard let other = set.firstEntry(order: big, overlapping: pfn..<pfn + e.pageCount) else { continue }
+          report.problems.append(
+            Problem(.error, kind: "overlap", path: path, address: e.phys,
+                    message: "entry \(e) overlaps entry \(other)"))
+          reported += 1
+          if reported >= 100 { break pairs }
+        }
       }
-      if r.end > lastEnd {
-        lastEnd = r.end
-        last = e
-      }
-      for (i, s) in scratch.enumerated() where s.overlaps(r) { scratchHits[i] += 1 }
     }
-    for (i, n) in scratchHits.enumerated() where n > 0 {
-      report.problems.append(
-        Problem(.error, kind: "scratchOverlap", path: DecodePath.root.appending("scratch").index(i),
-                address: scratch[i].start,
-                message: "scratch area \(scratch[i]) overlaps \(n) preserved entr\(n == 1 ? "y" : "ies")"))
+    for (i, s) in (source.scratch ?? []).enumerated() where s.size > 0 {
+      let first = s.start.pfn(g)
+      let last = (s.end - 1) >> UInt64(g.pageShift)
+      let hits = orders.compactMap { set.firstEntry(order: $0, overlapping: first..<last + 1) }
+      if let hit = hits.min(by: { $0.phys < $1.phys }) {
+        report.problems.append(
+          Problem(.error, kind: "scratchOverlap", path: DecodePath.root.appending("scratch").index(i),
+                  address: s.start,
+                  message: "scratch area \(s) holds preserved memory (first: entry \(hit)); the next kernel allocates from scratch"))
+      }
     }
   }
 
