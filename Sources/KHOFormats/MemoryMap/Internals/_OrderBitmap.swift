@@ -25,6 +25,41 @@ struct _OrderBitmap: Sendable {
   @usableFromInline var count: Int = 0
   /// The position in `keys` of the chunk touched last (a hint).
   @usableFromInline var hint: Int = 0
+  /// Direct map for low chunk numbers: `direct[c]` is chunk `c`'s slot + 1,
+  /// 0 when absent; chunks at or above `direct.count` are looked up by
+  /// binary search. Spares random inserts and lookups the search.
+  @usableFromInline var direct: [Int32] = []
+
+  /// Chunks below this number are direct-mapped (at most 256 KiB per order).
+  @usableFromInline static var directLimit: Int { 1 << 16 }
+
+  /// The slot of chunk `c` from the direct map: `nil` when the map does not
+  /// cover `c`, -1 when it says absent.
+  @inlinable
+  func directSlot(_ c: UInt64) -> Int? {
+    guard c < UInt64(direct.count) else { return nil }
+    return Int(direct[Int(c)]) - 1
+  }
+
+  /// Records chunk `c` at `slot` in the direct map, growing it (rebuilt from
+  /// `keys`/`slots`, so chunks added by bulk paths stay known) when needed.
+  @inlinable
+  mutating func noteChunk(_ c: UInt64, slot: Int) {
+    guard c < UInt64(Self.directLimit) else { return }
+    if Int(c) >= direct.count {
+      let size = Swift.min(Swift.max(Int(c) + 1, direct.count * 2, 64), Self.directLimit)
+      var d = [Int32](repeating: 0, count: size)
+      for (k, sl) in zip(keys, slots) where k < UInt64(size) { d[Int(k)] = Int32(sl + 1) }
+      direct = d
+    }
+    direct[Int(c)] = Int32(slot + 1)
+  }
+
+  /// Forgets chunk `c` in the direct map.
+  @inlinable
+  mutating func forgetChunk(_ c: UInt64) {
+    if c < UInt64(direct.count) { direct[Int(c)] = 0 }
+  }
 
   @inlinable init() {}
 
@@ -48,6 +83,7 @@ struct _OrderBitmap: Sendable {
   /// The slot of chunk `c`, created (zeroed) if absent.
   @inlinable
   mutating func slotCreating(_ c: UInt64, wordsPerChunk w: Int) -> Int {
+    if let d = directSlot(c), d >= 0 { return d }
     let (found, pos) = search(c)
     if found {
       hint = pos
@@ -63,6 +99,7 @@ struct _OrderBitmap: Sendable {
     keys.insert(c, at: pos)
     slots.insert(slot, at: pos)
     hint = pos
+    noteChunk(c, slot: slot)
     return slot
   }
 
@@ -92,6 +129,11 @@ struct _OrderBitmap: Sendable {
   /// Whether bit `j` is set.
   @inlinable
   func contains(_ j: UInt64, chunkShift: Int, wordsPerChunk w: Int) -> Bool {
+    if let d = directSlot(j >> UInt64(chunkShift)) {
+      guard d >= 0 else { return false }
+      let bit = Int(truncatingIfNeeded: j) & ((1 << chunkShift) - 1)
+      return words[d * w + bit >> 6] & (1 << UInt64(bit & 63)) != 0
+    }
     let (found, pos) = search(j >> UInt64(chunkShift))
     guard found else { return false }
     let bit = Int(truncatingIfNeeded: j) & ((1 << chunkShift) - 1)
@@ -112,6 +154,7 @@ struct _OrderBitmap: Sendable {
     words[wi] = old & ~mask
     count -= 1
     if old == mask, isChunkEmpty(slot: slot, wordsPerChunk: w) {
+      forgetChunk(keys[pos])
       keys.remove(at: pos)
       slots.remove(at: pos)
       freeSlots.append(slot)
@@ -181,6 +224,7 @@ struct _OrderBitmap: Sendable {
     count += added
     if !existed && added == 0 {
       let (_, pos) = search(c)
+      forgetChunk(c)
       keys.remove(at: pos)
       slots.remove(at: pos)
       freeSlots.append(slot)
@@ -290,6 +334,6 @@ struct _OrderBitmap: Sendable {
 
   /// Bytes of heap memory held (capacity, not count).
   var memoryBytes: Int {
-    (keys.capacity + slots.capacity + words.capacity + freeSlots.capacity) * 8
+    (keys.capacity + slots.capacity + words.capacity + freeSlots.capacity) * 8 + direct.capacity * 4
   }
 }
