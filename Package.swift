@@ -43,7 +43,7 @@ let package = Package(
       name: "KHOFormats", dependencies: ["KHOCore", "XArray", "CFDT"],
       swiftSettings: strict),
     .target(
-      name: "KHOCompat", dependencies: ["KHOCore", "KHOFormats"],
+      name: "KHOCompat", dependencies: ["KHOCore", "XArray", "KHOFormats"],
       swiftSettings: strict),
     .target(
       name: "KHOImage", dependencies: ["KHOCore", "KHOFormats", "CZstd"],
@@ -84,11 +84,11 @@ let package = Package(
         .product(name: "PropertyBased", package: "swift-property-based"),
       ],
       resources: [.copy("Fixtures")]),
-    .testTarget(name: "KHOCompatTests", dependencies: ["KHOCompat", "KHOFormats", "KHOCore"]),
+    .testTarget(name: "KHOCompatTests", dependencies: ["KHOCompat", "KHOFormats", "KHOCore", "XArray"]),
     .testTarget(name: "KHOImageTests", dependencies: ["KHOImage", "KHOFormats", "KHOCore"]),
     .testTarget(
       name: "KHOInspectTests",
-      dependencies: ["KHOInspect", "KHOImage", "KHOFormats", "KHOCore"]),
+      dependencies: ["KHOInspect", "KHOImage", "KHOFormats", "KHOCompat", "KHOCore"]),
     .testTarget(name: "khodumpTests", dependencies: ["khodump"]),
     .testTarget(name: "FuzzRegressionTests", dependencies: ["KHOFuzzHarness"]),
   ]

@@ -11,7 +11,7 @@ struct CompatMatrixTests {
 
   @Test("the committed Specs/compat-matrix.md and .json are what the generator writes now")
   func notStale() throws {
-    let m = CompatMatrix.generate()
+    let m = CompatMatrix.standard
     let md = try String(contentsOf: Self.specs.appendingPathComponent("compat-matrix.md"), encoding: .utf8)
     let json = try Data(contentsOf: Self.specs.appendingPathComponent("compat-matrix.json"))
     #expect(md == m.markdown(), "Specs/compat-matrix.md is stale: run `khodump compat matrix --format md > Specs/compat-matrix.md`")
@@ -20,7 +20,7 @@ struct CompatMatrixTests {
 
   @Test("cells follow exact-match semantics and the conversion rules")
   func cells() throws {
-    let m = CompatMatrix.generate()
+    let m = CompatMatrix.standard
     #expect(m.cell(.luo, writer: "luo-v5", reader: "luo-v5")?.outcome == .native)
     let down = try #require(m.cell(.luo, writer: "luo-v5", reader: "luo-v4"))
     #expect(down.outcome == .converted && down.conditions == [.filesFitArray])
@@ -38,7 +38,7 @@ struct CompatMatrixTests {
 
   @Test("release pairs: who can hand over to whom")
   func releases() throws {
-    let m = CompatMatrix.generate()
+    let m = CompatMatrix.standard
     for r in m.releases { #expect(m.releaseCell(writer: r, reader: r)?.outcome != .fails, "\(r) → itself") }
     #expect(m.releaseCell(writer: "v6.16", reader: "v6.19")?.outcome == .works)
     let lost = try #require(m.releaseCell(writer: "v6.19", reader: "v6.18"))
@@ -83,6 +83,7 @@ struct CompatMatrixTests {
   @Test("a codec probe proves its cells; a disagreeing probe is reported")
   func probes() throws {
     let proven = CompatMatrix.generate(probes: [MetadataProbe()])
+    #expect(CompatMatrix.generate(probes: []).cell(.luo, writer: "luo-v1", reader: "luo-v1")?.basis == .rule)
     let c = try #require(proven.cell(.kexecMetadata, writer: "kexec-metadata-v1", reader: "kexec-metadata-v1"))
     #expect(c.basis == .probe && c.outcome == .native && c.disagreement == nil)
     #expect(proven.markdown().contains("| `kexec-metadata-v1` | =ᵖ |"))
@@ -98,8 +99,89 @@ struct CompatMatrixTests {
 
   @Test("the JSON form decodes back to the same matrix")
   func json() throws {
-    let m = CompatMatrix.generate()
+    let m = CompatMatrix.standard
     let back = try JSONDecoder().decode(CompatMatrix.self, from: Data(m.jsonBytes()))
     #expect(back == m)
+  }
+
+  /// Every cell of the committed matrix, by hand: `=` native, `→` converted
+  /// always, `→?` converted when conditions hold, `✗` refused; `ᵖ` proven
+  /// by a codec probe, no mark: from the rules.
+  static let expected: [String: [String]] = [
+    "block": ["=ᵖ"],
+    "kexec-metadata": ["=ᵖ"],
+    "kho": [
+      "=ᵖ →ᵖ →ᵖ →ᵖ →ᵖ",
+      "→ᵖ =ᵖ →ᵖ →ᵖ →ᵖ",
+      "→?ᵖ →?ᵖ =ᵖ →ᵖ →ᵖ",
+      "→?ᵖ →?ᵖ →ᵖ =ᵖ →ᵖ",
+      "→?ᵖ →?ᵖ →ᵖ →ᵖ =ᵖ",
+    ],
+    "kho-xarray": ["=ᵖ →ᵖ", "→?ᵖ =ᵖ"],
+    "luo": [
+      "=ᵖ →ᵖ →ᵖ →ᵖ →ᵖ →ᵖ",
+      "→ᵖ =ᵖ →ᵖ →ᵖ →ᵖ →ᵖ",
+      "→ᵖ →ᵖ =ᵖ →ᵖ →ᵖ →ᵖ",
+      "→?ᵖ →?ᵖ →?ᵖ =ᵖ →ᵖ →ᵖ",
+      "→?ᵖ →?ᵖ →?ᵖ →?ᵖ =ᵖ →ᵖ",
+      "→?ᵖ →?ᵖ →?ᵖ →?ᵖ →ᵖ =ᵖ",
+    ],
+    "luo-flb": ["=ᵖ"],
+    "luo-session": ["= →", "→? =ᵖ"],
+    "memblock": ["="],
+    "memfd": ["=ᵖ →ᵖ →ᵖ", "→?ᵖ =ᵖ →ᵖ", "→?ᵖ →ᵖ =ᵖ"],
+    "memory-map": ["=ᵖ →ᵖ", "→ᵖ =ᵖ"],
+    "reserve-mem": ["="],
+    "vmalloc": ["=ᵖ"],
+  ]
+
+  static func mark(_ c: CompatMatrix.Cell) -> String {
+    var m: String
+    switch c.outcome {
+    case .native: m = "="
+    case .converted: m = c.conditions.isEmpty ? "→" : "→?"
+    case .refused: m = "✗"
+    }
+    if c.basis == .probe { m += "ᵖ" }
+    return m
+  }
+
+  @Test("every cell of the committed compat-matrix.json, by hand")
+  func committedCells() throws {
+    let json = try Data(contentsOf: Self.specs.appendingPathComponent("compat-matrix.json"))
+    let m = try JSONDecoder().decode(CompatMatrix.self, from: json)
+    #expect(Set(m.components.map(\.component.rawValue)) == Set(Self.expected.keys))
+    for t in m.components {
+      let rows = t.versions.map { w in
+        t.versions.compactMap { r in t.cells.first { $0.writer == w && $0.reader == r } }.map(Self.mark).joined(separator: " ")
+      }
+      #expect(rows == Self.expected[t.component.rawValue], "\(t.component)")
+      for c in t.cells {
+        #expect(c.disagreement == nil, "\(t.component) \(c.writer) → \(c.reader): \(c.disagreement ?? "")")
+        // Conditions are the rules' route conditions.
+        #expect(c.conditions == (ConversionRule.route(t.component, from: c.writer, to: c.reader)?.conditions ?? []))
+        if c.basis == .probe {
+          #expect(!c.evidence.isEmpty)
+          if c.writer != c.reader {
+            // The reader of the other version refused, as the kernel does.
+            #expect(c.evidence.first?.contains("reader refuses") == true, "\(c.writer) → \(c.reader)")
+            #expect(c.evidence.contains { $0.hasPrefix("converted ") && $0.hasSuffix("content equal") })
+          }
+        }
+      }
+    }
+  }
+
+  @Test("every conditional cell that a probe proves has a variant refused for each of its conditions")
+  func conditionsProven() throws {
+    let m = CompatMatrix.standard
+    for t in m.components where t.component != .luoSession {
+      for c in t.cells where !c.conditions.isEmpty && c.basis == .probe {
+        let refusals = c.evidence.filter { $0.hasPrefix("variant ") && $0.contains("refused, lossy") }
+        for cond in c.conditions {
+          #expect(refusals.contains { $0.contains(cond.explanation) }, "\(t.component) \(c.writer) → \(c.reader): \(cond)")
+        }
+      }
+    }
   }
 }

@@ -50,7 +50,10 @@ struct ConverterTests {
     let conv = Converter<Toy>(transcoders: transcoders(.luo) + transcoders(.memfd))
     let toy = Toy(componentVersions: [.luo: "luo-v5;block-v1", .memfd: "memfd-v2"], memfds: [(0, 0, 0)], filesPerSession: [3])
     let plan = try conv.plan(toy, targets: [.luo: "luo-v4", .memfd: "memfd-v1"])
-    #expect(plan.steps.map(\.route.path) == ["luo-v5;block-v1 → luo-v5 → luo-v4", "memfd-v2 → memfd-v1"])
+    // File handlers before the sub-blob that holds them.
+    #expect(plan.steps.map(\.route.path) == ["memfd-v2 → memfd-v1", "luo-v5;block-v1 → luo-v5 → luo-v4"])
+    #expect(plan.before == ["luo": "luo-v5;block-v1", "memfd": "memfd-v2"])
+    #expect(plan.after == ["luo": "luo-v4", "memfd": "memfd-v1"])
     let out = try conv.convert(toy, targets: [.luo: "luo-v4", .memfd: "memfd-v1"])
     #expect(out.componentVersions == [.luo: "luo-v4", .memfd: "memfd-v1"])
   }
@@ -67,9 +70,9 @@ struct ConverterTests {
     } catch {
       #expect(error.kind == .lossy)
       #expect(error.violations.map(\.description) == [
-        "/LUO/sessions[1].files: 200 files (at most 128 files per session (2-page file array))",
         "/LUO/sessions[0]/files[2].seals: seals 0x5 (no memfd has seals set (memfd-v1 cannot store them))",
         "/LUO/sessions[3]/files[1].seals: seals 0x8 (no memfd has seals set (memfd-v1 cannot store them))",
+        "/LUO/sessions[1].files: 200 files (at most 128 files per session (2-page file array))",
       ])
     }
   }
@@ -87,5 +90,32 @@ struct ConverterTests {
     #expect(kind(none, [.luo: "luo-v3-kho-block-v1"]) == .noRoute)
     #expect(kind(none, [.luo: "luo-v4"]) == .notImplemented)
     #expect(kind(none, [.luo: "luo-v5"]) == nil)  // nothing to do
+  }
+
+  @Test("requirements between components: luo-v4 and later need a kho-v4 root")
+  func requirements() {
+    struct Rooted: ConversionSubject {
+      var componentVersions: [ComponentID: String]
+      func violations(of condition: ConversionCondition) -> [ConversionViolation] { [] }
+    }
+    struct Relabel: ComponentTranscoder {
+      var rule: ConversionRule
+      func transcode(_ s: Rooted) throws(ConversionError) -> Rooted {
+        var t = s
+        t.componentVersions[rule.component] = rule.to
+        return t
+      }
+    }
+    let conv = Converter<Rooted>(transcoders: ConversionRule.standard.map { Relabel(rule: $0) })
+    let s = Rooted(componentVersions: [.kho: "kho-v4", .luo: "luo-v5"])
+    do {
+      _ = try conv.convert(s, targets: [.kho: "kho-v3"])
+      Issue.record("kho-v3 under luo-v5 accepted")
+    } catch {
+      #expect(error.kind == .unsatisfiedRequirement)
+      #expect(error.message.hasPrefix("luo-v5 needs kho kho-v4 or kho-v4;radix-v1;vmalloc-v1 but the result would have kho-v3"))
+    }
+    // Converting LUO down first makes the older root fine.
+    #expect((try? conv.convert(s, targets: [.kho: "kho-v3", .luo: "luo-v3"]))?.componentVersions == [.kho: "kho-v3", .luo: "luo-v3"])
   }
 }

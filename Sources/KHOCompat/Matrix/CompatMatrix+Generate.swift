@@ -1,30 +1,40 @@
 extension CompatMatrix {
-  /// Builds the matrix from the registry's rules, proving cells with `probes` where given.
+  /// Builds the matrix from the registry's rules, proving cells with `probes`.
   ///
   /// Rules: the same version is read natively; any other version is
   /// refused by the kernel (exact string match, kho-abi.md §9.1) and
   /// readable after conversion when the rules have a route (lossless, or
-  /// lossless when the route's conditions hold); otherwise refused.
+  /// lossless when the route's conditions hold); otherwise refused. A cell
+  /// whose writer and reader a probe covers is then proven by running the
+  /// codecs (``ComponentCodecProbe``); the probe's outcome wins and any
+  /// disagreement with the rule is recorded. By default every component
+  /// with codecs in the toolkit is probed (``standardProbes``).
   public static func generate(
     registry: VersionRegistry = .standard, rules: [ConversionRule] = ConversionRule.standard,
-    probes: [any ComponentCodecProbe] = []
+    probes: [any ComponentCodecProbe] = standardProbes
   ) -> CompatMatrix {
     var tables: [ComponentTable] = []
     for c in registry.components {
       let versions = registry.versions(of: c).filter { $0.scope == .decoded }.map(\.name)
       guard !versions.isEmpty else { continue }
       let probe = probes.first { $0.component == c }
+      let runner = probe.map { ProbeRunner($0) }
       var cells: [Cell] = []
       for w in versions {
         for r in versions {
           var cell = ruleCell(c, writer: w, reader: r, registry: registry, rules: rules)
-          if let probe, probe.versions.contains(w), probe.versions.contains(r) {
-            cell = prove(cell, probe: probe)
+          if let probe, let runner, probe.versions.contains(w), probe.versions.contains(r) {
+            cell = runner.prove(cell)
           }
           cells.append(cell)
         }
       }
-      tables.append(ComponentTable(component: c, versions: versions, cells: cells))
+      var table = ComponentTable(component: c, versions: versions, cells: cells)
+      if let probe, cells.contains(where: { $0.basis == .probe }) { table.probe = probe.corpusDescription }
+      if cells.contains(where: { $0.basis == .rule }) {
+        table.ruleBasis = ruleBasis[c] ?? (probe == nil ? "no codec probe covers this component" : "the probe does not cover every version")
+      }
+      tables.append(table)
     }
     let releases = KernelRelease.known
     var rc: [ReleaseCell] = []
@@ -33,6 +43,9 @@ extension CompatMatrix {
     }
     return CompatMatrix(components: tables, releases: releases.map(\.name), releaseCells: rc)
   }
+
+  /// The matrix with the standard probes, computed once per process.
+  public static let standard: CompatMatrix = generate()
 
   static func ruleCell(
     _ c: ComponentID, writer w: String, reader r: String, registry: VersionRegistry, rules: [ConversionRule]
@@ -51,41 +64,6 @@ extension CompatMatrix {
     return Cell(
       writer: w, reader: r, outcome: .converted, conditions: route.conditions, route: route.path, kernel: kernel,
       basis: .rule, disagreement: nil)
-  }
-
-  /// Runs `probe` for one cell; the probe's outcome wins, a disagreement is recorded.
-  static func prove(_ rule: Cell, probe: any ComponentCodecProbe) -> Cell {
-    var cell = rule
-    cell.basis = .probe
-    let proven: Outcome
-    let detail: String
-    do {
-      let canonical = try probe.canonicalContent()
-      let sample = try probe.encodeCanonical(rule.writer)
-      if let got = try? probe.decode(sample, as: rule.reader) {
-        proven = got == canonical ? .native : .refused
-        detail = got == canonical ? "the reader accepted it with equal content" : "the reader accepted it but the content differs"
-      } else if let converted = try probe.convert(sample, to: rule.reader) {
-        let got = try probe.decode(converted, as: rule.reader)
-        proven = got == canonical ? .converted : .refused
-        detail = got == canonical ? "converted, content equal" : "converted, but the content differs"
-      } else if rule.outcome == .converted {
-        // No converter yet: the refusal is proven, the conversion is still the rule's.
-        cell.basis = .rule
-        return cell
-      } else {
-        proven = .refused
-        detail = "the reader refused it"
-      }
-    } catch {
-      proven = .refused
-      detail = "the probe failed: \(error)"
-    }
-    if proven != rule.outcome {
-      cell.disagreement = "rule says \(rule.outcome.rawValue), probe says \(proven.rawValue): \(detail)"
-      cell.outcome = proven
-    }
-    return cell
   }
 
   static func releaseCell(

@@ -19,7 +19,7 @@ extension CompatMatrix {
       | `→` | readable after a lossless conversion |
       | `→ₖ` | readable after conversion when condition(s) k hold (listed under the table); otherwise the converter refuses and names the offending object |
       | `✗` | refused: no lossless conversion |
-      | `ᵖ` | proven by a codec probe (encode canonical corpus, decode); unmarked cells follow the registry's rules |
+      | `ᵖ` | proven by a codec probe: a canonical corpus written by the writer's codec, read by the reader's strict decoder (which refuses any other version, as the kernel does), converted by the toolkit's converter and read back; variants prove each condition; unmarked cells follow the registry's rules |
 
       Codec probes proving cells: \(probeCount == 0 ? "none yet (every cell follows the rules)" : "\(probeCount) cells").
 
@@ -67,6 +67,14 @@ extension CompatMatrix {
       for d in disagreements { s += "- **probe disagrees** `\(d.writer)` → `\(d.reader)`: \(d.disagreement ?? "")\n" }
       if let mismatch = t.cells.first(where: { $0.outcome != .native })?.kernel {
         s += "- kernel on mismatch: \(mismatch.replacingPrefix("refuses: ", with: ""))\n"
+      }
+      if let probe = t.probe { s += "- proven by codecs (`ᵖ`) on \(probe)\n" }
+      if let basis = t.ruleBasis { s += "- follows the rules: \(basis)\n" }
+      let proofs = t.cells.filter { $0.basis == .probe && ($0.writer != $0.reader || $0.evidence.count > 1) }
+      if !proofs.isEmpty {
+        s += "\n<details><summary>Proof, cell by cell</summary>\n\n"
+        for c in proofs { s += "- `\(c.writer)` → `\(c.reader)`: " + c.evidence.joined(separator: "; ") + "\n" }
+        s += "\n</details>\n"
       }
       s += "\n"
     }

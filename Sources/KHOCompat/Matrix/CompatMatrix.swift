@@ -38,6 +38,8 @@ public struct CompatMatrix: Hashable, Sendable, Codable {
     public var basis: Basis
     /// Set when a probe disagreed with the rule (the probe's outcome is recorded).
     public var disagreement: String?
+    /// What the probe did and saw: the reader's refusal, the conversion, each variant.
+    public var evidence: [String] = []
   }
 
   /// One component's square.
@@ -47,6 +49,10 @@ public struct CompatMatrix: Hashable, Sendable, Codable {
     public var versions: [String]
     /// Row-major: writer, then reader.
     public var cells: [Cell]
+    /// The probe's corpus, when a codec probe proved cells.
+    public var probe: String?
+    /// Why (some) cells follow the rules, when no probe covers them.
+    public var ruleBasis: String?
   }
 
   /// Whether a handover from one release survives into another.
