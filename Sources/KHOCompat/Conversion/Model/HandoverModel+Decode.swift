@@ -57,6 +57,10 @@ extension HandoverModel {
     // Sub-blobs.
     var blobs: [SubBlob] = []
     var opaqueRanges: [PhysRange] = []
+    // Pages something points at as data (memfd folios, other handlers' and
+    // FLBs' data): never dropped as metadata, even where a metadata
+    // structure shares the page.
+    var dataPages = Set<UInt64>()
     for b in kho.subBlobs {
       let path = Self.path(b.name)
       let rec = _PageRecorder(memory)
@@ -66,6 +70,16 @@ extension HandoverModel {
       let content: Content
       if b.name == LUO.subnodeName {
         let d = try LUO.decode(from: rec, blob: b.address, size: b.size, path: path)
+        // Whole regions, not only the bytes read: the kernel allocates and
+        // preserves the 16-page session region and each 2-page file array.
+        if d.version.sessionLayout == .array, !d.layout.sessions.isZero {
+          rec.record(PhysRange(start: d.layout.sessions, size: UInt64(LUOLimits.sessionRegionPages) * g.pageSize64))
+        }
+        if d.version.fileLayout == .array {
+          for f in d.layout.fileSets where !f.files.isZero {
+            rec.record(PhysRange(start: f.files, size: UInt64(LUOLimits.fileArrayPages) * g.pageSize64))
+          }
+        }
         var memfds: [FileRef: MemfdModel] = [:]
         for (i, s) in d.state.sessions.enumerated() {
           for (j, f) in s.files.enumerated() {
@@ -74,10 +88,17 @@ extension HandoverModel {
             let m = try Memfd.decode(from: rec, at: f.data, version: v, path: Self.path(ref).appending("memfd"))
             memfds[ref] = MemfdModel(version: v, state: m.state)
             for folio in m.state.folios where !folio.isEmpty {
+              dataPages.insert(folio.pfn)
               if let a = folio.address(g) { highest = max(highest, PhysRange(start: a, size: g.pageSize64).end) }
             }
           }
         }
+        for s in d.state.sessions {
+          for f in s.files where MemfdVersion(compatible: f.compatible) == nil && !f.data.isZero {
+            dataPages.insert(f.data.pfn(g))
+          }
+        }
+        for f in d.state.flbs where f.data != 0 { dataPages.insert(f.data >> UInt64(g.pageShift)) }
         content = .luo(
           LUOModel(
             version: d.version, sessionCompatible: d.layout.sessionCompatible, flbNode: d.layout.flbNodePresent,
@@ -109,7 +130,8 @@ extension HandoverModel {
       metadata.formUnion(rec.pages)
       blobs.append(SubBlob(name: b.name, content: content))
     }
-    // A page that also holds an opaque blob stays preserved data.
+    // A page that also holds an opaque blob, or that data points at, stays preserved data.
+    metadata.subtract(dataPages)
     for r in opaqueRanges {
       let shift = UInt64(g.pageShift)
       guard r.size > 0 else { continue }
