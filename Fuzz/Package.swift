@@ -21,6 +21,7 @@ let fuzzTargets = [
   "FuzzRadix",
   "FuzzBitmapChunks",
   "FuzzKHORoot",
+  "FuzzConvert",
 ]
 
 let package = Package(

@@ -25,6 +25,7 @@ public enum FuzzHarness {
     "FuzzRadix": radix,
     "FuzzBitmapChunks": bitmapChunks,
     "FuzzKHORoot": khoRoot,
+    "FuzzConvert": convert,
   ]
 
   /// Arbitrary bytes as a DTB: refused, or a tree that rebuilds through

@@ -132,14 +132,11 @@ extension HandoverModel {
     }
     // A page that also holds an opaque blob, or that data points at, stays preserved data.
     metadata.subtract(dataPages)
-    for r in opaqueRanges {
-      let shift = UInt64(g.pageShift)
-      guard r.size > 0 else { continue }
-      var p = r.start.rawValue >> shift
-      while p <= (r.end - 1) >> shift {
-        metadata.remove(p)
-        p += 1
-      }
+    // Walk the (bounded) metadata pages, not the opaque ranges, whose sizes come from the input.
+    let shift = UInt64(g.pageShift)
+    for p in metadata {
+      let page = PhysRange(start: PhysAddr(p << shift), size: g.pageSize64)
+      if opaqueRanges.contains(where: { $0.overlaps(page) }) { metadata.remove(p) }
     }
     // The preserved data: every entry that is not wholly old metadata.
     var data = set
