@@ -21,6 +21,9 @@ let fuzzTargets = [
   "FuzzRadix",
   "FuzzBitmapChunks",
   "FuzzKHORoot",
+  "FuzzXArrayV1",
+  "FuzzXArrayV2",
+  "FuzzXArrayView",
 ]
 
 let package = Package(
@@ -31,6 +34,7 @@ let package = Package(
       name: name,
       dependencies: [
         .product(name: "KHOCore", package: "kho-toolkit"),
+        .product(name: "XArray", package: "kho-toolkit"),
         .product(name: "KHOFormats", package: "kho-toolkit"),
         .product(name: "KHOCompat", package: "kho-toolkit"),
         .product(name: "KHOImage", package: "kho-toolkit"),
