@@ -91,6 +91,7 @@ public final class KHOXArrayV2View: KHOXArrayReading, @unchecked Sendable {
       r, at: 32, path: path.appending("root"), address: address.advanced(by: 32) ?? address)
     s.root = try w.child(rootSlot, level: depth, base: 0, path: path.appending("root"))
     s.rootLevel = depth
+    s.freeze()
     guard UInt64(s.count) == count else {
       throw r.error(.inconsistent, "header says \(count) entries, the tree holds \(s.count)", at: 16)
     }
