@@ -7,9 +7,8 @@ import XArray
 /// give an array that re-encodes and decodes to itself.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzXArrayV1(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-  let image = PhysicalImage()
   let base = PhysAddr(0x10_0000)
-  image.write(UnsafeBufferPointer(start: data, count: Swift.min(size, 1 << 20)), at: base)
+  let image = InputMemory(Bytes(UnsafeBufferPointer(start: data, count: size)), base: base.rawValue)
   guard let view = try? KHOXArrayV1View(memory: image, root: base) else { return 0 }
   let x = view.makeXArray()
   if x.count != view.count { fatalError("count \(view.count) but \(x.count) entries") }

@@ -7,9 +7,8 @@ import XArray
 /// structure checks); whatever opens must round-trip through the encoder.
 @_cdecl("LLVMFuzzerTestOneInput")
 public func fuzzXArrayV2(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
-  let image = PhysicalImage()
   let base = PhysAddr(0x10_0000)
-  image.write(UnsafeBufferPointer(start: data, count: Swift.min(size, 1 << 20)), at: base)
+  let image = InputMemory(Bytes(UnsafeBufferPointer(start: data, count: size)), base: base.rawValue)
   guard let view = try? KHOXArrayV2View(memory: image, at: base, verifyChecksums: false) else {
     _ = try? KHOXArrayV2View(memory: image, at: base, verifyChecksums: true)
     return 0

@@ -10,9 +10,8 @@ public func fuzzXArrayView(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
   guard size > 64 else { return 0 }
   let raw = UnsafeRawPointer(data)
   let keys = (0..<8).map { raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self) }
-  let image = PhysicalImage()
   let base = PhysAddr(0x10_0000)
-  image.write(UnsafeBufferPointer(start: data + 64, count: Swift.min(size - 64, 1 << 20)), at: base)
+  let image = InputMemory(Bytes(UnsafeBufferPointer(start: data + 64, count: size - 64)), base: base.rawValue)
   let view: any KHOXArrayReading
   if let v2 = try? KHOXArrayV2View(memory: image, at: base, verifyChecksums: false) {
     view = v2
