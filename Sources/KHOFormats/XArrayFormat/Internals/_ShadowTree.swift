@@ -61,6 +61,10 @@ final class _ShadowTree: @unchecked Sendable {
   @exclusivity(unchecked) var leaves: [_LeafInfo] = []
   @exclusivity(unchecked) var ranges: [_RangeInfo] = []
   @exclusivity(unchecked) var rankTable: [UInt16] = []
+  /// The present-bitmap words of packed and wide leaves, indexed like
+  /// `rankTable`: a copy of 1/64 of each leaf so that a lookup touches
+  /// one line of the preserved page (the value's), not two.
+  @exclusivity(unchecked) var presentTable: [UInt64] = []
   @exclusivity(unchecked) var owners: [Bytes] = []
   @exclusivity(unchecked) var nodeCount = 0
   /// The top reference and its level (0 = a leaf block).
@@ -76,6 +80,7 @@ final class _ShadowTree: @unchecked Sendable {
   private(set) var frozenChildren: UnsafeMutablePointer<_ShadowRef>?
   private(set) var frozenLeaves: UnsafeMutablePointer<_LeafInfo>?
   private(set) var frozenRanks: UnsafeMutablePointer<UInt16>?
+  private(set) var frozenPresent: UnsafeMutablePointer<UInt64>?
 
   /// One word per leaf block from `blockBase` to the last block that has a
   /// leaf, when that is at most 8 words per leaf (or 2^16): the values
@@ -142,6 +147,7 @@ final class _ShadowTree: @unchecked Sendable {
     frozenChildren = copy(children)
     frozenLeaves = copy(leaves)
     frozenRanks = copy(rankTable)
+    frozenPresent = copy(presentTable)
   }
 
   deinit {
@@ -149,6 +155,7 @@ final class _ShadowTree: @unchecked Sendable {
     frozenChildren?.deallocate()
     frozenLeaves?.deallocate()
     frozenRanks?.deallocate()
+    frozenPresent?.deallocate()
   }
 
   init(leafBits: Int, nodeBits: Int, order: ByteOrder) {
@@ -179,8 +186,10 @@ final class _ShadowTree: @unchecked Sendable {
       info.meta = m
       var acc = 0
       for w in 0..<bitmapWords {
+        let word = load(m, w * 8)
         rankTable.append(UInt16(truncatingIfNeeded: acc))
-        acc += load(m, w * 8).nonzeroBitCount
+        presentTable.append(word)
+        acc += word.nonzeroBitCount
       }
     }
     let id = leaves.count
@@ -372,7 +381,8 @@ final class _ShadowTree: @unchecked Sendable {
   @inline(__always) func value(at key: UInt64) -> UInt64? {
     let top = leafBits &+ rootLevel &* nodeBits
     guard top >= 64 || key >> UInt64(top) == rootPrefix,
-      let ch = frozenChildren, let lv = frozenLeaves, let rk = frozenRanks
+      let ch = frozenChildren, let lv = frozenLeaves, let rk = frozenRanks,
+      let pt = frozenPresent
     else { return nil }
     var ref = root
     let block = (key >> UInt64(leafBits)) &- blockBase
@@ -405,16 +415,14 @@ final class _ShadowTree: @unchecked Sendable {
         let v = load(l.values, i &* 8)
         return v == 0 ? nil : v
       case .packed:
-        guard let m = l.meta else { return nil }
         let w = i >> 6
-        let word = load(m, w &* 8)
+        let word = pt[l.rankBase &+ w]
         if (word >> UInt64(i & 63)) & 1 != 0 {
           let below = word & ((1 << UInt64(i & 63)) &- 1)
           return load(l.values, (Int(rk[l.rankBase &+ w]) &+ below.nonzeroBitCount) &* 8)
         }
       case .wide:
-        guard let m = l.meta else { return nil }
-        if (load(m, (i >> 6) &* 8) >> UInt64(i & 63)) & 1 != 0 { return load(l.values, i &* 8) }
+        if (pt[l.rankBase &+ (i >> 6)] >> UInt64(i & 63)) & 1 != 0 { return load(l.values, i &* 8) }
       }
     } else if ref == 0 {
       return nil
