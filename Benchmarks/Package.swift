@@ -13,6 +13,7 @@ let suites = [
   "MemoryMapBench",
   "BlockChainBench",
   "ScaleValidate",
+  "XArrayBench",
 ]
 
 let package = Package(

@@ -22,6 +22,9 @@ let fuzzTargets = [
   "FuzzBitmapChunks",
   "FuzzKHORoot",
   "FuzzConvert",
+  "FuzzXArrayV1",
+  "FuzzXArrayV2",
+  "FuzzXArrayView",
 ]
 
 let package = Package(
@@ -32,6 +35,7 @@ let package = Package(
       name: name,
       dependencies: [
         .product(name: "KHOCore", package: "kho-toolkit"),
+        .product(name: "XArray", package: "kho-toolkit"),
         .product(name: "KHOFormats", package: "kho-toolkit"),
         .product(name: "KHOCompat", package: "kho-toolkit"),
         .product(name: "KHOImage", package: "kho-toolkit"),

@@ -15,7 +15,7 @@ struct Khodump: ParsableCommand {
     subcommands: [
       InspectCommand.self, ValidateCommand.self, FDTCommand.self, ScanCommand.self, SessionsCommand.self,
       MemfdCommand.self, PagesCommand.self, PackCommand.self, CaptureCommand.self, DiffCommand.self,
-      CompatCommand.self, ConvertCommand.self, DemoCommand.self,
+      CompatCommand.self, ConvertCommand.self, XArrayCommand.self, DemoCommand.self,
     ])
 
   /// Runs the command, mapping every outcome to the documented exit codes.

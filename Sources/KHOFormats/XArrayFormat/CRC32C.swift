@@ -24,9 +24,8 @@ public enum CRC32C {
   }
 
   /// The checksum of `bytes`.
-  public static func checksum<C: Collection>(_ bytes: C) -> UInt32 where C.Element == UInt8 {
-    let a = Array(bytes)
-    return a.withUnsafeBytes { checksum($0) }
+  public static func checksum(_ bytes: [UInt8]) -> UInt32 {
+    bytes.withUnsafeBytes { checksum($0) }
   }
 
   /// Continues a running (non-inverted) CRC over `bytes`.

@@ -32,13 +32,17 @@ public final class KHOXArrayV1View: KHOXArrayReading, @unchecked Sendable {
     let bits = KHOXArrayV1.tableBits(g)
     let s = _ShadowTree(leafBits: bits, nodeBits: bits, order: g.byteOrder)
     self.shadow = s
-    guard !root.isZero else { return }
+    guard !root.isZero else {
+      s.freeze()
+      return
+    }
     var visited = Set<UInt64>()
     let top = KHOXArrayV1.depth(g) - 1
     s.root = try Self.walk(
       s, memory, root, level: top, prefix: 0, path: path, visited: &visited, from: nil)
     s.rootLevel = top
     Self.compress(s)
+    s.freeze()
   }
 
   /// Validates the table at `addr` (level 0 = leaf) and indexes it.

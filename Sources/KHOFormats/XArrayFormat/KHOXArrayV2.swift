@@ -145,14 +145,15 @@ struct _V2Writer {
   let image: PhysicalImage
   let entries: [XArrayEntry<UInt64>]
 
-  func bytes<T: FixedWidthInteger>(_ v: T) -> [UInt8] {
+  /// Stores `v` at `off` in `buf` (which is long enough), in image order.
+  func put<T: FixedWidthInteger>(_ v: T, into buf: inout [UInt8], at off: Int) {
     let x = g.byteOrder == .little ? v.littleEndian : v.bigEndian
-    return withUnsafeBytes(of: x) { Array($0) }
+    buf.withUnsafeMutableBytes { $0.storeBytes(of: x, toByteOffset: off, as: T.self) }
   }
 
   func putSlot(_ s: _V2Slot, into buf: inout [UInt8], at off: Int) {
-    buf.replaceSubrange(off..<off + 8, with: bytes(s.word))
-    buf.replaceSubrange(off + 8..<off + 12, with: bytes(s.crc))
+    put(s.word, into: &buf, at: off)
+    put(s.crc, into: &buf, at: off + 8)
     buf[off + 12] = s.kind.rawValue
     buf[off + 13] = s.marks
     buf[off + 14] = s.order
@@ -220,9 +221,8 @@ struct _V2Writer {
     var marks: UInt8 = 0
     let simple = entries[p..<q].allSatisfy { $0.order == 0 && $0.marks.isEmpty }
     if heads == n && simple {
-      var buf: [UInt8] = []
-      buf.reserveCapacity(g.pageSize)
-      for e in entries[p..<q] { buf += bytes(e.element) }
+      var buf = [UInt8](repeating: 0, count: g.pageSize)
+      for (k, e) in entries[p..<q].enumerated() { put(e.element, into: &buf, at: k * 8) }
       let page = try allocator.allocate(in: image)
       image.write(buf, at: page)
       return _V2Slot(word: page.rawValue, crc: CRC32C.checksum(buf), kind: .denseLeaf)
@@ -241,21 +241,18 @@ struct _V2Writer {
       }
       marks |= e.marks.rawValue
     }
-    var meta: [UInt8] = bytes(UInt32(heads)) + bytes(UInt32(0))
-    for word in bm { meta += bytes(word) }
+    var meta = [UInt8](repeating: 0, count: 8 + 8 * bm.count)
+    put(UInt32(heads), into: &meta, at: 0)
+    for (k, word) in bm.enumerated() { put(word, into: &meta, at: 8 + 8 * k) }
     if heads <= KHOXArrayV2.packedCapacity(g) {
-      var buf = meta
-      for e in entries[p..<q] { buf += bytes(e.element) }
-      buf += [UInt8](repeating: 0, count: g.pageSize - buf.count)
+      var buf = meta + [UInt8](repeating: 0, count: g.pageSize - meta.count)
+      for (k, e) in entries[p..<q].enumerated() { put(e.element, into: &buf, at: meta.count + 8 * k) }
       let page = try allocator.allocate(in: image)
       image.write(buf, at: page)
       return _V2Slot(word: page.rawValue, crc: CRC32C.checksum(buf), kind: .packedLeaf, marks: marks)
     }
     var buf = [UInt8](repeating: 0, count: 2 * g.pageSize)
-    for e in entries[p..<q] {
-      let off = Int(e.index & mask) * 8
-      buf.replaceSubrange(off..<off + 8, with: bytes(e.element))
-    }
+    for e in entries[p..<q] { put(e.element, into: &buf, at: Int(e.index & mask) * 8) }
     buf.replaceSubrange(g.pageSize..<g.pageSize + meta.count, with: meta)
     let page = try allocator.allocate(pages: 2, in: image)
     image.write(buf, at: page)

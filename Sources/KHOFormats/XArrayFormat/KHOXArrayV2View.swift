@@ -91,6 +91,7 @@ public final class KHOXArrayV2View: KHOXArrayReading, @unchecked Sendable {
       r, at: 32, path: path.appending("root"), address: address.advanced(by: 32) ?? address)
     s.root = try w.child(rootSlot, level: depth, base: 0, path: path.appending("root"))
     s.rootLevel = depth
+    s.freeze()
     guard UInt64(s.count) == count else {
       throw r.error(.inconsistent, "header says \(count) entries, the tree holds \(s.count)", at: 16)
     }
@@ -241,6 +242,9 @@ struct _V2Walker {
         throw DecodeError(.outOfRange, "range of order \(sl.order) in a slot of \(cover) bits", path: path)
       }
       let last = sl.order >= 64 ? UInt64.max : base | ((1 << UInt64(sl.order)) - 1)
+      guard s.ranges.count < 1 << 28 else {
+        throw DecodeError(.limitExceeded, "more than 2^28 range entries", path: path)
+      }
       note(base, last, sl.marks, range: true)
       return s.addRange(_RangeInfo(first: base, last: last, value: sl.word, marks: sl.marks))
     case .node:
@@ -279,6 +283,9 @@ struct _V2Walker {
             throw DecodeError(.misaligned, "range of order \(k) starts at slot \(j)", path: sp, address: slotAddr)
           }
           let last = k >= 64 ? UInt64.max : slotBase | ((1 << UInt64(k)) - 1)
+          guard s.ranges.count < 1 << 28 else {
+            throw DecodeError(.limitExceeded, "more than 2^28 range entries", path: sp, address: slotAddr)
+          }
           note(slotBase, last, c.marks, range: true)
           let ref = s.addRange(_RangeInfo(first: slotBase, last: last, value: c.word, marks: c.marks))
           var span = 0

@@ -149,12 +149,11 @@ enum _Layout<V> {
   }
   @inlinable static func bucketBytes(_ cap: Int) -> Int { bucketValues(cap) &+ cap &* stride }
 
-  /// The capacity to grow to from `n` (4, 8, 12, 16, 24, 32, 48, 64).
+  /// The capacity to grow to from `n` (4, 8, 12, 16, 24, 32, 40, … 64).
   @inlinable static func grownCapacity(_ n: Int) -> Int {
     if n < 4 { return 4 }
     if n < 16 { return (n &+ 4) & ~3 }
-    let step = n < 32 ? 8 : 16
-    return Swift.min(64, (n &+ step) & ~(step &- 1))
+    return Swift.min(64, (n &+ 8) & ~7)
   }
   /// The smallest capacity in the growth sequence that holds `n`.
   @inlinable static func capacity(for n: Int) -> Int {

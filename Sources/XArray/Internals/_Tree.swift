@@ -409,32 +409,46 @@ final class _Tree<V> {
 
   /// Fills slots `lo...hi` of `b` (all empty) from entries `[p, q)`, which
   /// are sorted and lie in those slots. Moves the values.
+  ///
+  /// A slot with many entries becomes a leaf (block level) or a branch;
+  /// the others are grouped into buckets of balanced size, each spanning a
+  /// run of adjacent slots (empty slots included).
   @inlinable func buildSpan(
     _ b: _Branch, _ lo: Int, _ hi: Int, _ e: _Entries<V>, _ p: Int, _ q: Int
   ) {
     let s = UInt64(b.shift)
+    let blockLevel = s == 6
+    // Entries that will go to buckets, to size the groups.
+    var loose = 0
+    var i = p
+    while i < q {
+      let slot = (e.keys[i] &>> s) & 63
+      var f = i &+ 1
+      while f < q && (e.keys[f] &>> s) & 63 == slot { f &+= 1 }
+      let n = f &- i
+      if !((blockLevel && n >= _leafThreshold) || n > _bucketMax) { loose &+= n }
+      i = f
+    }
+    let groups = Swift.max(1, (loose &+ 39) / 40)
+    let target = (loose &+ groups &- 1) / groups
     var groupStart = -1
     var groupFirst = p
     var groupCount = 0
-    var i = p
+    var last: (ref: _Ref, end: Int, marks: UInt8)? = nil
+    i = p
     var j = lo
     while j <= hi {
       var f = i
       while f < q && Int(truncatingIfNeeded: (e.keys[f] &>> s) & 63) == j { f &+= 1 }
       let n = f &- i
-      if n == 0 {
-        if groupStart < 0 {
-          groupStart = j
-          groupFirst = i
-          groupCount = 0
-        }
-      } else if (s == 6 && n >= _leafThreshold) || n > _bucketMax {
+      if n > 0 && ((blockLevel && n >= _leafThreshold) || n > _bucketMax) {
         if groupStart >= 0 && groupCount > 0 {
           let c = makeBucket(e, groupFirst, i)
           b.fill(groupStart, j &- 1, c.ref, marks: c.anyMarks)
         }
         groupStart = -1
-        if s == 6 {
+        last = nil
+        if blockLevel {
           let l = makeLeaf(e, i, f)
           b.fill(j, j, l.ref, marks: l.anyMarks)
         } else {
@@ -443,9 +457,10 @@ final class _Tree<V> {
           b.fill(j, j, c.ref, marks: c.anyMarks)
         }
       } else {
-        if groupStart >= 0 && groupCount > 0 && groupCount &+ n > _bucketMax / 2 {
+        if groupStart >= 0 && groupCount > 0 && groupCount &+ n > _bucketMax {
           let c = makeBucket(e, groupFirst, i)
           b.fill(groupStart, j &- 1, c.ref, marks: c.anyMarks)
+          last = (c.ref, j &- 1, c.anyMarks)
           groupStart = -1
         }
         if groupStart < 0 {
@@ -454,6 +469,12 @@ final class _Tree<V> {
           groupCount = 0
         }
         groupCount &+= n
+        if groupCount >= target && groupCount > 0 {
+          let c = makeBucket(e, groupFirst, f)
+          b.fill(groupStart, j, c.ref, marks: c.anyMarks)
+          last = (c.ref, j, c.anyMarks)
+          groupStart = -1
+        }
       }
       i = f
       j &+= 1
@@ -461,6 +482,9 @@ final class _Tree<V> {
     if groupStart >= 0 && groupCount > 0 {
       let c = makeBucket(e, groupFirst, i)
       b.fill(groupStart, hi, c.ref, marks: c.anyMarks)
+    } else if groupStart >= 0, let l = last, l.end < hi {
+      // Trailing empty slots join the last bucket rather than stay empty.
+      b.fill(l.end &+ 1, hi, l.ref, marks: l.marks)
     }
   }
 

@@ -55,20 +55,108 @@ final class _ShadowTree: @unchecked Sendable {
   /// Words of a leaf bitmap.
   let bitmapWords: Int
   /// Child references, `1 << nodeBits` per interior node.
-  var children: [_ShadowRef] = []
+  @exclusivity(unchecked) var children: [_ShadowRef] = []
   /// Mark summary per child slot (v2), parallel to `children`.
-  var slotMarks: [UInt8] = []
-  var leaves: [_LeafInfo] = []
-  var ranges: [_RangeInfo] = []
-  var rankTable: [UInt16] = []
-  var owners: [Bytes] = []
-  var nodeCount = 0
+  @exclusivity(unchecked) var slotMarks: [UInt8] = []
+  @exclusivity(unchecked) var leaves: [_LeafInfo] = []
+  @exclusivity(unchecked) var ranges: [_RangeInfo] = []
+  @exclusivity(unchecked) var rankTable: [UInt16] = []
+  /// The present-bitmap words of packed and wide leaves, indexed like
+  /// `rankTable`: a copy of 1/64 of each leaf so that a lookup touches
+  /// one line of the preserved page (the value's), not two.
+  @exclusivity(unchecked) var presentTable: [UInt64] = []
+  @exclusivity(unchecked) var owners: [Bytes] = []
+  @exclusivity(unchecked) var nodeCount = 0
   /// The top reference and its level (0 = a leaf block).
-  var root: _ShadowRef = 0
-  var rootLevel = 0
+  @exclusivity(unchecked) var root: _ShadowRef = 0
+  @exclusivity(unchecked) var rootLevel = 0
   /// The bits above the root's coverage that every key must have.
-  var rootPrefix: UInt64 = 0
-  var count = 0
+  @exclusivity(unchecked) var rootPrefix: UInt64 = 0
+  @exclusivity(unchecked) var count = 0
+
+  /// Copies of `children`, `leaves` and `rankTable` made by `freeze()`
+  /// for the lookup fast path (reading the arrays of a class instance
+  /// costs a retain and release per access).
+  private(set) var frozenChildren: UnsafeMutablePointer<_ShadowRef>?
+  private(set) var frozenLeaves: UnsafeMutablePointer<_LeafInfo>?
+  private(set) var frozenRanks: UnsafeMutablePointer<UInt16>?
+  private(set) var frozenPresent: UnsafeMutablePointer<UInt64>?
+
+  /// One word per leaf block from `blockBase` to the last block that has a
+  /// leaf, when that is at most 8 words per leaf (or 2^16): the values
+  /// pointer of a dense (tag 1) or v1 (tag 2) leaf, or a leaf reference
+  /// shifted left by 3 (tag 4); 0 for no leaf. One load instead of a walk.
+  private(set) var blockTable: UnsafeMutablePointer<UInt>?
+  private(set) var blockBase: UInt64 = 0
+  private(set) var blockCount: UInt64 = 0
+
+  /// Calls `body` with every leaf below `ref` and its block number.
+  private func forEachLeaf(
+    _ ref: _ShadowRef, level: Int, block: UInt64, _ body: (_ShadowRef, UInt64) -> Void
+  ) {
+    switch ref & 3 {
+    case 1:
+      let id = Int(ref >> 2)
+      let shift = (level - 1) * nodeBits
+      for j in 0..<(1 << nodeBits) {
+        let c = children[(id << nodeBits) | j]
+        if c & 3 == 1 || c & 3 == 2 {
+          forEachLeaf(c, level: level - 1, block: block | (UInt64(j) << UInt64(shift)), body)
+        }
+      }
+    case 2:
+      body(ref, block)
+    default:
+      break
+    }
+  }
+
+  /// Ends building: takes the lookup copies and the block table.
+  func freeze() {
+    let top = coverBits(rootLevel)
+    let first = top - leafBits >= 64 ? 0 : rootPrefix << UInt64(top - leafBits)
+    var lo = UInt64.max
+    var hi: UInt64 = 0
+    forEachLeaf(root, level: rootLevel, block: first) { _, b in
+      lo = Swift.min(lo, b)
+      hi = Swift.max(hi, b)
+    }
+    if lo <= hi, hi - lo < UInt64(Swift.max(1 << 16, 8 * leaves.count)) {
+      blockBase = lo
+      blockCount = hi - lo + 1
+      let t = UnsafeMutablePointer<UInt>.allocate(capacity: Int(blockCount))
+      t.initialize(repeating: 0, count: Int(blockCount))
+      forEachLeaf(root, level: rootLevel, block: first) { ref, b in
+        let l = leaves[Int(ref >> 2)]
+        let p = UInt(bitPattern: l.values)
+        if p & 7 == 0 && l.kind == .dense {
+          t[Int(b - lo)] = p | 1
+        } else if p & 7 == 0 && l.kind == .v1 {
+          t[Int(b - lo)] = p | 2
+        } else {
+          t[Int(b - lo)] = UInt(ref) << 3 | 4
+        }
+      }
+      blockTable = t
+    }
+    func copy<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
+      let p = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(a.count, 1))
+      _ = UnsafeMutableBufferPointer(start: p, count: a.count).initialize(from: a)
+      return p
+    }
+    frozenChildren = copy(children)
+    frozenLeaves = copy(leaves)
+    frozenRanks = copy(rankTable)
+    frozenPresent = copy(presentTable)
+  }
+
+  deinit {
+    blockTable?.deallocate()
+    frozenChildren?.deallocate()
+    frozenLeaves?.deallocate()
+    frozenRanks?.deallocate()
+    frozenPresent?.deallocate()
+  }
 
   init(leafBits: Int, nodeBits: Int, order: ByteOrder) {
     self.leafBits = leafBits
@@ -98,8 +186,10 @@ final class _ShadowTree: @unchecked Sendable {
       info.meta = m
       var acc = 0
       for w in 0..<bitmapWords {
+        let word = load(m, w * 8)
         rankTable.append(UInt16(truncatingIfNeeded: acc))
-        acc += load(m, w * 8).nonzeroBitCount
+        presentTable.append(word)
+        acc += word.nonzeroBitCount
       }
     }
     let id = leaves.count
@@ -289,31 +379,56 @@ final class _ShadowTree: @unchecked Sendable {
 
   /// The value at `key` alone (the lookup fast path).
   @inline(__always) func value(at key: UInt64) -> UInt64? {
-    let cb = coverBits(rootLevel)
-    guard cb >= 64 || key >> UInt64(cb) == rootPrefix else { return nil }
+    let top = leafBits &+ rootLevel &* nodeBits
+    guard top >= 64 || key >> UInt64(top) == rootPrefix,
+      let ch = frozenChildren, let lv = frozenLeaves, let rk = frozenRanks,
+      let pt = frozenPresent
+    else { return nil }
     var ref = root
-    var level = rootLevel
-    let mask: UInt64 = (1 << UInt64(nodeBits)) &- 1
-    return children.withUnsafeBufferPointer { ch -> UInt64? in
+    let block = (key >> UInt64(leafBits)) &- blockBase
+    if let t = blockTable, block < blockCount, case let e = t[Int(truncatingIfNeeded: block)], e != 0 {
+      let i = Int(truncatingIfNeeded: key & ((1 << UInt64(leafBits)) &- 1))
+      if e & 1 != 0 {
+        return load(UnsafeRawPointer(bitPattern: e & ~7).unsafelyUnwrapped, i &* 8)
+      }
+      if e & 2 != 0 {
+        let v = load(UnsafeRawPointer(bitPattern: e & ~7).unsafelyUnwrapped, i &* 8)
+        return v == 0 ? nil : v
+      }
+      ref = _ShadowRef(truncatingIfNeeded: e >> 3)
+    } else {
+      var level = rootLevel
+      let mask: UInt64 = (1 << UInt64(nodeBits)) &- 1
       while ref & 3 == 1 {
-        let sb = leafBits + (level - 1) * nodeBits
+        let sb = leafBits &+ (level &- 1) &* nodeBits
         ref = ch[(Int(ref >> 2) << nodeBits) | Int(truncatingIfNeeded: (key >> UInt64(sb)) & mask)]
-        level -= 1
+        level &-= 1
       }
-      if ref & 3 == 2 {
-        let l = leaves[Int(ref >> 2)]
-        let i = Int(truncatingIfNeeded: key & ((1 << UInt64(leafBits)) &- 1))
-        switch l.kind {
-        case .dense: return load(l.values, i * 8)
-        case .v1:
-          let v = load(l.values, i * 8)
-          return v == 0 ? nil : v
-        default:
-          return find(key)?.value
-        }
-      }
-      return ref & 3 == 3 ? find(key)?.value : nil
     }
+    if ref & 3 == 2 {
+      let l = lv[Int(ref >> 2)]
+      let i = Int(truncatingIfNeeded: key & ((1 << UInt64(leafBits)) &- 1))
+      switch l.kind {
+      case .dense:
+        return load(l.values, i &* 8)
+      case .v1:
+        let v = load(l.values, i &* 8)
+        return v == 0 ? nil : v
+      case .packed:
+        let w = i >> 6
+        let word = pt[l.rankBase &+ w]
+        if (word >> UInt64(i & 63)) & 1 != 0 {
+          let below = word & ((1 << UInt64(i & 63)) &- 1)
+          return load(l.values, (Int(rk[l.rankBase &+ w]) &+ below.nonzeroBitCount) &* 8)
+        }
+      case .wide:
+        if (pt[l.rankBase &+ (i >> 6)] >> UInt64(i & 63)) & 1 != 0 { return load(l.values, i &* 8) }
+      }
+    } else if ref == 0 {
+      return nil
+    }
+    // Ranges and keys inside a range's siblings take the general path.
+    return find(key)?.value
   }
 
   /// The first entry with an index >= `a` (with mark `mk` if >= 0).
