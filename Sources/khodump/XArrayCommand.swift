@@ -13,11 +13,12 @@ struct XArrayCommand: ParsableCommand {
     discussion: """
       --at is the address of a kho-xarray-v2 header, or of a kho-xarray-v1
       root table (the value of its `struct kho_xarray`). With --format auto
-      a v2 magic at --at selects v2, anything else is read as v1. FILE is,
-      for now, a raw page dump loaded at --base.
+      a v2 magic at --at selects v2, anything else is read as v1. FILE is
+      any image (ELF core, bundle, debugfs copy); a file of no known kind
+      is read as a raw page dump loaded at --base.
       """)
 
-  @Argument(help: "A raw page dump (optionally zstd-compressed).")
+  @Argument(help: "An image (ELF core, bundle, debugfs copy) or a raw page dump (optionally zstd).")
   var file: String
 
   @Option(help: "Physical address of the header (v2) or root table (v1).")
@@ -66,11 +67,17 @@ struct XArrayCommand: ParsableCommand {
     guard let which = XArrayLayout(rawValue: layout) else {
       throw ValidationError("--layout takes auto, v1 or v2")
     }
-    let bytes = try InputFile.load(file, limit: 1 << 34)
-    let image = PhysicalImage()
-    bytes.withUnsafeBytes { image.write($0, at: PhysAddr(base)) }
+    let memory: any PhysicalMemory
+    if let source = try? HandoverSource.open(file, locateRoot: false), source.kind != .dtb {
+      memory = source.memory
+    } else {
+      let bytes = try InputFile.load(file, limit: 1 << 34)
+      let image = PhysicalImage()
+      bytes.withUnsafeBytes { image.write($0, at: PhysAddr(base)) }
+      memory = image
+    }
     let report = try xarrayReport(
-      memory: image, at: PhysAddr(at), layout: which, query: query, mark: m, verify: !noVerify)
+      memory: memory, at: PhysAddr(at), layout: which, query: query, mark: m, verify: !noVerify)
     switch format {
     case .text: print(report.text, terminator: "")
     case .json: try printJSON(report)
