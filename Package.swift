@@ -63,7 +63,7 @@ let package = Package(
     // What each fuzz target checks, shared by Fuzz/ and the regression tests.
     .target(
       name: "KHOFuzzHarness",
-      dependencies: ["KHOCore", "KHOFormats", "KHOCompat", "KHOImage", "KHOInspect"],
+      dependencies: ["KHOCore", "XArray", "KHOFormats", "KHOCompat", "KHOImage", "KHOInspect"],
       swiftSettings: strict),
 
     // Tests, one target per module.
