@@ -57,63 +57,83 @@ public enum BlockList {
   /// replacing what it held but keeping its capacity, so a caller that
   /// decodes again and again reuses one allocation. Returns the blocks.
   /// Checks and errors are those of ``decode(from:head:layout:path:)``.
+  ///
+  /// One pass: each block's entries are copied as soon as its header has
+  /// been checked, while its page is still in cache.
   public static func decode(
     from memory: any PhysicalMemory, head: PhysAddr, layout: BlockLayout,
     path: DecodePath = .root, into buffer: inout [UInt8]
   ) throws(DecodeError) -> [BlockChain.Block] {
     var problems = DecodeProblems(strict: true)
     var visitor = _NoVisitor()
-    let (blocks, pages, _) = try headers(memory, head, layout, path, &problems, &visitor)
     buffer.removeAll(keepingCapacity: true)
     let e = layout.entrySize
-    for (i, b) in blocks.enumerated() {
-      guard let part = pages[i].extracting(BlockLayout.headerSize, count: b.count * e) else {
-        throw DecodeError(
-          .truncated, "block page shorter than its entries", path: path.appending("block", index: i),
-          address: b.address)
+    let blocks = try forEachBlock(memory, head, layout, path, &problems, &visitor) {
+      (i, b, page) throws(DecodeError) in
+      try entries(of: b, index: i, in: page, entrySize: e, path: path).withUnsafeBytes {
+        buffer.appendBytes($0)
       }
-      part.withUnsafeBytes { buffer.appendBytes($0) }
     }
     return blocks
   }
 
-  /// The shared walker: ``headers`` follows the chain and checks each
+  /// The shared walker: ``forEachBlock`` follows the chain and checks each
   /// block, keeping a view of its page; then the entries of every block are
-  /// copied into one buffer with one `memcpy` per block.
+  /// copied into one exactly sized buffer with one `memcpy` per block.
   static func walk<V: _BlockVisitor>(
     _ memory: any PhysicalMemory, _ head: PhysAddr, _ layout: BlockLayout,
     _ path: DecodePath, _ problems: inout DecodeProblems, _ visitor: inout V
   ) throws(DecodeError) -> BlockChain {
-    let (blocks, pages, total) = try headers(memory, head, layout, path, &problems, &visitor)
+    var pages: [Bytes] = []
+    let blocks = try forEachBlock(memory, head, layout, path, &problems, &visitor) { _, _, page in
+      pages.append(page)
+    }
     let e = layout.entrySize
-    let storage = _EntryStorage(count: total * e)
+    let storage = _EntryStorage(count: blocks.reduce(0) { $0 + $1.count } * e)
     var offset = 0
     for (i, b) in blocks.enumerated() {
-      let n = b.count * e
-      guard storage.copy(from: pages[i], sourceOffset: BlockLayout.headerSize, length: n, to: offset)
-      else {
+      let part = try entries(of: b, index: i, in: pages[i], entrySize: e, path: path)
+      guard storage.copy(from: part, sourceOffset: 0, length: part.count, to: offset) else {
         throw DecodeError(
-          .truncated, "block page shorter than its entries", path: path.appending("block", index: i),
+          .inconsistent, "block entries overrun the chain's total", path: path.appending("block", index: i),
           address: b.address)
       }
-      offset += n
+      offset += part.count
     }
     return BlockChain(layout: layout, head: head, blocks: blocks, entries: storage.bytes)
   }
 
-  /// Pass 1: follows `next` pointers from `head`, applies the guards, and
-  /// returns the blocks, a view of each block's page, and the entry total.
-  static func headers<V: _BlockVisitor>(
+  /// The entry bytes of block `b` (number `index`) within its `page`.
+  static func entries(
+    of b: BlockChain.Block, index: Int, in page: Bytes, entrySize e: Int, path: DecodePath
+  ) throws(DecodeError) -> Bytes {
+    guard let part = page.extracting(BlockLayout.headerSize, count: b.count * e) else {
+      throw DecodeError(
+        .truncated, "block page shorter than its entries", path: path.appending("block", index: index),
+        address: b.address)
+    }
+    return part
+  }
+
+  /// Follows `next` pointers from `head`, applies the guards, and calls
+  /// `body` with each accepted block and a view of its page, in chain
+  /// order. Returns the accepted blocks.
+  ///
+  /// A cycle is only looked for once the chain passes
+  /// ``BlockLayout/maxBlocks`` (a chain that ends cannot have one). When a
+  /// lenient walk then trims the chain before the first repeated block,
+  /// `body` has already seen the blocks beyond it: callers keep only the
+  /// first `blocks.count` of what they gathered.
+  static func forEachBlock<V: _BlockVisitor>(
     _ memory: any PhysicalMemory, _ head: PhysAddr, _ layout: BlockLayout,
-    _ path: DecodePath, _ problems: inout DecodeProblems, _ visitor: inout V
-  ) throws(DecodeError) -> (blocks: [BlockChain.Block], pages: [Bytes], total: Int) {
+    _ path: DecodePath, _ problems: inout DecodeProblems, _ visitor: inout V,
+    _ body: (Int, BlockChain.Block, Bytes) throws(DecodeError) -> Void
+  ) throws(DecodeError) -> [BlockChain.Block] {
     let g = layout.geometry
     let pageSize = g.pageSize
     let capacity = layout.entriesPerBlock
     let little = g.byteOrder == .little
     var blocks: [BlockChain.Block] = []
-    var pages: [Bytes] = []
-    var total = 0
     var address = head
 
     walkLoop: while !address.isZero {
@@ -127,8 +147,6 @@ public enum BlockList {
               "block[\(repeatAt - 1)] links back to block[\(first)] at \(blocks[repeatAt].address)",
               path: path.appending("block", index: repeatAt), address: blocks[repeatAt].address))
           blocks.removeSubrange(repeatAt...)
-          pages.removeSubrange(repeatAt...)
-          total = blocks.reduce(0) { $0 + $1.count }
         } else {
           try problems.report(
             DecodeError(
@@ -177,13 +195,13 @@ public enum BlockList {
             address: address.advanced(by: 8)))
         count = Swift.min(count, capacity)
       }
-      blocks.append(BlockChain.Block(address: address, count: count))
-      pages.append(page)
-      total += count
+      let block = BlockChain.Block(address: address, count: count)
+      try body(i, block, page)
+      blocks.append(block)
       address = PhysAddr(next)
     }
 
-    return (blocks, pages, total)
+    return blocks
   }
 
   /// The index of the first block whose address appeared earlier, if any.
