@@ -33,6 +33,8 @@ let package = Package(
       name: "CFDT",
       linkerSettings: [.linkedLibrary("fdt")]
     ),
+    // Cache hints (header-only `static inline` prefetch) for hot loops.
+    .target(name: "CPrefetch"),
     .systemLibrary(
       name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
 
@@ -40,7 +42,7 @@ let package = Package(
     .target(name: "KHOCore", swiftSettings: strict),
     .target(name: "XArray", swiftSettings: strict),
     .target(
-      name: "KHOFormats", dependencies: ["KHOCore", "XArray", "CFDT"],
+      name: "KHOFormats", dependencies: ["KHOCore", "XArray", "CFDT", "CPrefetch"],
       swiftSettings: strict),
     .target(
       name: "KHOCompat", dependencies: ["KHOCore", "XArray", "KHOFormats"],

@@ -139,6 +139,51 @@ struct PreservedSetTests {
     }
   }
 
+  @Test func bulkInsertMatchesSingleInserts() async {
+    // Frames drawn from a few clusters (dense, duplicates inside one group
+    // of the bulk loop, chunks created mid-batch) and from far away (chunks
+    // past the direct map), for every order up to 12.
+    await propertyCheck(count: 40, input: Gen.uint64(), Gen.int(in: 0...12)) { seed, order in
+      var rng = SplitMix(seed: seed)
+      let bases: [UInt64] = [0, 1 << 20, 1 << 33, (1 << 51) - (1 << 16)]
+      var pfns: [UInt64] = []
+      for _ in 0..<Int(rng.next() % 3000) {
+        let base = bases[Int(rng.next() % UInt64(bases.count))]
+        let p = ((base + rng.next() % (1 << 17)) >> UInt64(order)) << UInt64(order)
+        pfns.append(p)
+        if rng.next() % 8 == 0 { pfns.append(p) }  // a duplicate right behind
+      }
+      var one = PreservedSet(geometry: g)
+      var new = 0
+      for p in pfns where (try? one.insert(pfn: p, order: order)) == true { new += 1 }
+      var bulk = PreservedSet(geometry: g)
+      let added = try? bulk.insert(pfns: pfns, order: order)
+      #expect(added == new)
+      #expect(bulk == one)
+      #expect(bulk.count == one.count)
+      // A sequence without contiguous storage takes the batching path.
+      var lazy = PreservedSet(geometry: g)
+      let addedLazy = try? lazy.insert(pfns: pfns.lazy.map { $0 }, order: order)
+      #expect(addedLazy == new)
+      #expect(lazy == one)
+      // Inserting again adds nothing.
+      #expect((try? bulk.insert(pfns: pfns, order: order)) == 0)
+    }
+  }
+
+  @Test func bulkInsertStopsAtTheFirstInvalidFrame() throws {
+    var s = PreservedSet(geometry: g)
+    // 0x201 is not aligned to order 9: 0x0 and 0x200 stay inserted, 0x400 is not reached.
+    #expect(throws: EncodeError.self) { try s.insert(pfns: [0x0, 0x200, 0x201, 0x400], order: 9) }
+    #expect(Array(s) == [PreservedEntry(0x0, order: 9), PreservedEntry(0x20_0000, order: 9)])
+    // A frame beyond 64-bit addresses.
+    #expect(throws: EncodeError.self) { try s.insert(pfns: [0x5, 1 << 52], order: 0) }
+    #expect(s.contains(pfn: 0x5, order: 0))
+    #expect(throws: EncodeError.self) { try s.insert(pfns: [0x5], order: 52) }
+    #expect(throws: EncodeError.self) { try s.insert(pfns: [0x5], order: -1) }
+    #expect(s.count == 3)
+  }
+
   @Test func equalityIgnoresHistory() throws {
     var a = PreservedSet(geometry: g)
     var b = PreservedSet(geometry: g)

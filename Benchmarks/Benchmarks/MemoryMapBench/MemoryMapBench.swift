@@ -86,6 +86,24 @@ let benchmarks: @Sendable () -> Void = {
       blackHole(try? RadixTree.encode(set, into: image, allocator: &alloc))
     }
   }
+  Benchmark("radix encode 2^26 random pages (bulk insert(pfns:) + encode)") { b in
+    for _ in b.scaledIterations {
+      var set = PreservedSet()
+      _ = try? set.insert(pfns: randomPFNs, order: 0)
+      let image = PhysicalImage()
+      var alloc = PageAllocator(start: base, pages: 1 << 20)
+      blackHole(try? RadixTree.encode(set, into: image, allocator: &alloc))
+    }
+  }
+  Benchmark("radix encode 2^26 ascending pages (bulk insert(pfns:) + encode)") { b in
+    for _ in b.scaledIterations {
+      var set = PreservedSet()
+      _ = try? set.insert(pfns: sortedPFNs, order: 0)
+      let image = PhysicalImage()
+      var alloc = PageAllocator(start: base, pages: 1 << 20)
+      blackHole(try? RadixTree.encode(set, into: image, allocator: &alloc))
+    }
+  }
   Benchmark("peer: Swift bitmap set 2^26 random pages") { b in
     for _ in b.scaledIterations {
       var bits = [UInt64](repeating: 0, count: hostPages / 64)

@@ -1,3 +1,4 @@
+import CPrefetch
 import KHOCore
 
 // The storage of one order of a PreservedSet, and the one place in the
@@ -84,6 +85,13 @@ struct _OrderBitmap: Sendable {
   @inlinable
   mutating func slotCreating(_ c: UInt64, wordsPerChunk w: Int) -> Int {
     if let d = directSlot(c), d >= 0 { return d }
+    return slotCreatingSlowly(c, wordsPerChunk: w)
+  }
+
+  /// ``slotCreating(_:wordsPerChunk:)`` past the direct map: search the
+  /// sorted index, then create the chunk if it is absent.
+  @inlinable @inline(never)
+  mutating func slotCreatingSlowly(_ c: UInt64, wordsPerChunk w: Int) -> Int {
     let (found, pos) = search(c)
     if found {
       hint = pos
@@ -127,6 +135,76 @@ struct _OrderBitmap: Sendable {
     count &+= added
     return added != 0
   }
+
+  /// Sets the bits of the page frames `pfns` (each shifted right by
+  /// `order`), stopping before the first frame that has a bit of `invalid`
+  /// set; returns how many frames were consumed and how many bits were new.
+  ///
+  /// The bulk form of ``insert(_:chunkShift:wordsPerChunk:)``. Frames whose
+  /// chunk is direct-mapped and present go through a two-step loop over
+  /// groups of ``groupSize``: first the word of every frame in the group is
+  /// located and prefetched (so the cache misses of the group overlap),
+  /// then the bits are set. The others take the single-bit path, which
+  /// creates their chunk, and the loop resumes.
+  @inlinable
+  mutating func insert(
+    all pfns: UnsafeBufferPointer<UInt64>, order: Int, invalid: UInt64,
+    chunkShift: Int, wordsPerChunk w: Int
+  ) -> (consumed: Int, added: Int) {
+    let bitMask = (1 << chunkShift) - 1
+    let shift = UInt64(chunkShift)
+    let orderShift = UInt64(order)
+    var i = 0
+    var added = 0
+    withUnsafeTemporaryAllocation(of: Int.self, capacity: Self.groupSize) { pending in
+      while i < pfns.count {
+        var fresh = 0
+        direct.withUnsafeBufferPointer { d in
+          words.withUnsafeMutableBufferPointer { buf in
+            while i < pfns.count {
+              // Step 1: locate (word index, bit) for up to groupSize frames
+              // and prefetch each word. Masking shifts (`&>>`, `&<<`): every
+              // amount is below 64, and the loop stays short.
+              var n = 0
+              while n < Self.groupSize, i &+ n < pfns.count {
+                let p = pfns[i &+ n]
+                guard p & invalid == 0 else { break }
+                let j = p &>> orderShift
+                let c = j &>> shift
+                guard c < UInt64(d.count) else { break }
+                let slot = Int(d[Int(c)]) &- 1
+                guard slot >= 0 else { break }
+                let bit = Int(truncatingIfNeeded: j) & bitMask
+                let wi = slot &* w &+ bit &>> 6
+                kho_prefetch_for_write(buf.baseAddress.map { UnsafeRawPointer($0 + wi) })
+                pending[n] = wi &<< 6 | bit & 63
+                n &+= 1
+              }
+              // Step 2: set the bits; the words are in cache or on their way.
+              for k in 0..<n {
+                let wi = pending[k] &>> 6
+                let b = UInt64(truncatingIfNeeded: pending[k] & 63)
+                let old = buf[wi]
+                buf[wi] = old | 1 &<< b
+                fresh &+= Int(truncatingIfNeeded: (old &>> b) & 1 ^ 1)
+              }
+              i &+= n
+              if n < Self.groupSize { break }
+            }
+          }
+        }
+        count &+= fresh
+        added &+= fresh
+        guard i < pfns.count, pfns[i] & invalid == 0 else { break }
+        if insert(pfns[i] &>> orderShift, chunkShift: chunkShift, wordsPerChunk: w) { added &+= 1 }
+        i &+= 1
+      }
+    }
+    return (i, added)
+  }
+
+  /// Frames located and loaded together by ``insert(all:order:invalid:chunkShift:wordsPerChunk:)``.
+  @inlinable static var groupSize: Int { 16 }
 
   /// Whether bit `j` is set.
   @inlinable
