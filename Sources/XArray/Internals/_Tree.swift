@@ -123,11 +123,16 @@ final class _Tree<V> {
   @inlinable func find(_ key: UInt64) -> UnsafeMutablePointer<V>? {
     guard covers(key) else { return nil }
     var ref = root
+    // A branch's children that are branches sit 6 bits lower (checked by
+    // `invariantViolation`), so the shift is known without reading the
+    // node's header line.
+    var shift = UInt64(truncatingIfNeeded: rootShift)
     while true {
       switch ref.kind {
       case _kindBranch:
         let b = _Branch(ref)
-        ref = b.slot(Int(truncatingIfNeeded: (key &>> UInt64(b.shift)) & 63))
+        ref = b.slot(Int(truncatingIfNeeded: (key &>> shift) & 63))
+        shift &-= 6
       case _kindLeaf:
         let l = _Leaf<V>(ref)
         let bit = Int(truncatingIfNeeded: key & 63)
@@ -194,11 +199,13 @@ final class _Tree<V> {
     var parent: _Branch? = nil
     var slot = 0
     var ref = root
+    var shift = UInt64(truncatingIfNeeded: rootShift)  // as in `find`
     while true {
       switch ref.kind {
       case _kindBranch:
         let b = _Branch(ref)
-        let i = Int(truncatingIfNeeded: (key &>> UInt64(b.shift)) & 63)
+        let i = Int(truncatingIfNeeded: (key &>> shift) & 63)
+        shift &-= 6
         let c = b.slot(i)
         if c.isNone {
           insertIntoEmptySlot(b, i, key, value)
