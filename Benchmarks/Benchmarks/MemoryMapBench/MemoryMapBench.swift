@@ -67,41 +67,24 @@ let benchmarks: @Sendable () -> Void = {
     metrics: [.wallClock, .peakMemoryResident], timeUnits: .milliseconds,
     maxDuration: .seconds(20), maxIterations: 5)
 
-  // --- encode: preserve every page (kernel-style insert) then write the tree.
-  Benchmark("radix encode 2^26 random pages (insert random order + encode)") { b in
-    for _ in b.scaledIterations {
-      var set = PreservedSet()
-      for p in randomPFNs { _ = try? set.insert(pfn: p, order: 0) }
-      let image = PhysicalImage()
-      var alloc = PageAllocator(start: base, pages: 1 << 20)
-      blackHole(try? RadixTree.encode(set, into: image, allocator: &alloc))
-    }
-  }
-  Benchmark("radix encode 2^26 ascending pages (insert ascending + encode)") { b in
-    for _ in b.scaledIterations {
-      var set = PreservedSet()
-      for p in sortedPFNs { _ = try? set.insert(pfn: p, order: 0) }
-      let image = PhysicalImage()
-      var alloc = PageAllocator(start: base, pages: 1 << 20)
-      blackHole(try? RadixTree.encode(set, into: image, allocator: &alloc))
-    }
-  }
-  Benchmark("radix encode 2^26 random pages (bulk insert(pfns:) + encode)") { b in
-    for _ in b.scaledIterations {
-      var set = PreservedSet()
-      _ = try? set.insert(pfns: randomPFNs, order: 0)
-      let image = PhysicalImage()
-      var alloc = PageAllocator(start: base, pages: 1 << 20)
-      blackHole(try? RadixTree.encode(set, into: image, allocator: &alloc))
-    }
-  }
-  Benchmark("radix encode 2^26 ascending pages (bulk insert(pfns:) + encode)") { b in
-    for _ in b.scaledIterations {
-      var set = PreservedSet()
-      _ = try? set.insert(pfns: sortedPFNs, order: 0)
-      let image = PhysicalImage()
-      var alloc = PageAllocator(start: base, pages: 1 << 20)
-      blackHole(try? RadixTree.encode(set, into: image, allocator: &alloc))
+  // --- encode: preserve every page, one at a time (kernel-style) or in
+  // bulk, then write the tree.
+  for (label, pfns) in [("random", randomPFNs), ("ascending", sortedPFNs)] {
+    for bulk in [false, true] {
+      let how = bulk ? "bulk insert(pfns:)" : "insert one at a time"
+      Benchmark("radix encode 2^26 \(label) pages (\(how) + encode)") { b in
+        for _ in b.scaledIterations {
+          var set = PreservedSet()
+          if bulk {
+            _ = try? set.insert(pfns: pfns, order: 0)
+          } else {
+            for p in pfns { _ = try? set.insert(pfn: p, order: 0) }
+          }
+          let image = PhysicalImage()
+          var alloc = PageAllocator(start: base, pages: 1 << 20)
+          blackHole(try? RadixTree.encode(set, into: image, allocator: &alloc))
+        }
+      }
     }
   }
   Benchmark("peer: Swift bitmap set 2^26 random pages") { b in
