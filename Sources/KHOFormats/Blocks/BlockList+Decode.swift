@@ -59,7 +59,8 @@ public enum BlockList {
   /// Checks and errors are those of ``decode(from:head:layout:path:)``.
   ///
   /// One pass: each block's entries are copied as soon as its header has
-  /// been checked, while its page is still in cache.
+  /// been checked, while its page is still in cache. When it throws,
+  /// `buffer` holds the entries of the blocks before the bad one.
   public static func decode(
     from memory: any PhysicalMemory, head: PhysAddr, layout: BlockLayout,
     path: DecodePath = .root, into buffer: inout [UInt8]

@@ -106,6 +106,7 @@ public struct PreservedSet: Sendable {
       throw EncodeError(
         .outOfRange, "order \(order) is outside 0...\(maxOrder) for \(geometry.pageSize)-byte pages")
     }
+    if pfn & _invalidBits(order: order) == 0 { return }
     guard pfn >> UInt64(64 - geometry.pageShift) == 0 else {
       throw EncodeError(.outOfRange, "page frame 0x\(String(pfn, radix: 16)) is beyond 64-bit addresses")
     }
@@ -116,11 +117,11 @@ public struct PreservedSet: Sendable {
     }
   }
 
-  /// Whether `_check(pfn:order:)` would pass, without building an error.
-  @inlinable @inline(__always)
-  func _isValid(pfn: UInt64, order: Int) -> Bool {
-    order >= 0 && order <= maxOrder && pfn >> UInt64(64 - geometry.pageShift) == 0
-      && pfn & ((1 << UInt64(order)) &- 1) == 0
+  /// The bits a page frame of `order` (in `0...maxOrder`) must not have:
+  /// those below the order's alignment and those beyond 64-bit addresses.
+  @inlinable
+  func _invalidBits(order: Int) -> UInt64 {
+    (1 << UInt64(order) &- 1) | ~((1 << UInt64(64 - geometry.pageShift)) &- 1)
   }
 
   @inlinable
@@ -139,7 +140,10 @@ public struct PreservedSet: Sendable {
   ///   `0...maxOrder` or `pfn` is not aligned to it.
   @inlinable @discardableResult
   public mutating func insert(pfn: UInt64, order: Int) throws(EncodeError) -> Bool {
-    if !_isValid(pfn: pfn, order: order) { try _check(pfn: pfn, order: order) }
+    // The checks inline; the diagnosis (`_check`) only for a bad frame.
+    if order < 0 || order > maxOrder || pfn & _invalidBits(order: order) != 0 {
+      try _check(pfn: pfn, order: order)
+    }
     return _orders[order].insert(pfn >> UInt64(order), chunkShift: chunkShift, wordsPerChunk: wordsPerChunk)
   }
 
@@ -159,17 +163,21 @@ public struct PreservedSet: Sendable {
       Result { () throws(EncodeError) -> Int in try _insert(contiguous: buf, order: order) }
     }
     if let direct { return try direct.get() }
+    // Other sequences go through a reused batch of 4096 frames.
     var batch: [UInt64] = []
     batch.reserveCapacity(4096)
     var added = 0
+    func flush() throws(EncodeError) {
+      added += try batch.withUnsafeBufferPointer { buf throws(EncodeError) in
+        try _insert(contiguous: buf, order: order)
+      }
+      batch.removeAll(keepingCapacity: true)
+    }
     for pfn in pfns {
       batch.append(pfn)
-      if batch.count == 4096 {
-        added += try batch.withUnsafeBufferPointer { buf throws(EncodeError) in try _insert(contiguous: buf, order: order) }
-        batch.removeAll(keepingCapacity: true)
-      }
+      if batch.count == 4096 { try flush() }
     }
-    added += try batch.withUnsafeBufferPointer { buf throws(EncodeError) in try _insert(contiguous: buf, order: order) }
+    try flush()
     return added
   }
 
@@ -180,10 +188,8 @@ public struct PreservedSet: Sendable {
       try _check(pfn: 0, order: order)
       return 0
     }
-    // A frame with any of these bits is misaligned or beyond 64-bit addresses.
-    let invalid: UInt64 = (1 << UInt64(order) &- 1) | ~((1 << UInt64(64 - geometry.pageShift)) &- 1)
     let (consumed, added) = _orders[order].insert(
-      all: pfns, order: order, invalid: invalid, chunkShift: chunkShift, wordsPerChunk: wordsPerChunk)
+      all: pfns, order: order, invalid: _invalidBits(order: order), chunkShift: chunkShift, wordsPerChunk: wordsPerChunk)
     if consumed < pfns.count { try _check(pfn: pfns[consumed], order: order) }
     return added
   }

@@ -85,13 +85,6 @@ struct _OrderBitmap: Sendable {
   @inlinable
   mutating func slotCreating(_ c: UInt64, wordsPerChunk w: Int) -> Int {
     if let d = directSlot(c), d >= 0 { return d }
-    return slotCreatingSlowly(c, wordsPerChunk: w)
-  }
-
-  /// ``slotCreating(_:wordsPerChunk:)`` past the direct map: search the
-  /// sorted index, then create the chunk if it is absent.
-  @inlinable @inline(never)
-  mutating func slotCreatingSlowly(_ c: UInt64, wordsPerChunk w: Int) -> Int {
     let (found, pos) = search(c)
     if found {
       hint = pos
@@ -203,7 +196,7 @@ struct _OrderBitmap: Sendable {
     return (i, added)
   }
 
-  /// Frames located and loaded together by ``insert(all:order:invalid:chunkShift:wordsPerChunk:)``.
+  /// Frames located and prefetched together by ``insert(all:order:invalid:chunkShift:wordsPerChunk:)``.
   @inlinable static var groupSize: Int { 16 }
 
   /// Whether bit `j` is set.
