@@ -172,6 +172,31 @@ struct KHOXArrayV2Tests {
     #expect(view.makeXArray() == set)
   }
 
+  @Test("lookup tables agree with the store on every key", arguments: [PageGeometry.x86_64, .arm64_16K, .arm64_64K])
+  func lookupTables(g: PageGeometry) throws {
+    // Keys close together, so that the view builds its block and word
+    // tables; every leaf kind, stored zeros, sub-block and multi-block
+    // ranges, and empty blocks between leaves.
+    var x = Self.sample()
+    x[1 << 40] = nil
+    var rng = SplitMix(seed: 0x5eed)
+    for _ in 0..<6000 {
+      let k = 8192 + rng.next() % 60_000
+      x[k] = rng.next() % 4 == 0 ? 0 : rng.next()
+    }
+    x.store(0x77, order: 3, at: 40_000)
+    for k in stride(from: UInt64(90_000), to: 90_000 + 4096, by: 1) { x[k] = k }
+    var (image, alloc) = xarrayImage(g)
+    let at = try KHOXArrayV2.encode(x, into: image, allocator: &alloc)
+    let view = try KHOXArrayV2View(memory: image, at: at)
+    #expect(view.shadow.blockTable != nil)
+    #expect(view.shadow.wordTable != nil)
+    var mismatches: [UInt64] = []
+    for k in UInt64(0)..<100_000 where view.load(k) != x[k] { mismatches.append(k) }
+    #expect(Array(mismatches.prefix(5)) == [], "\(mismatches.count) keys differ")
+    #expect(view.load(100_000 + 1 << 30) == nil)
+  }
+
   @Test("random arrays: view agrees with the in-memory store")
   func property() async {
     await propertyCheck(count: 40, input: Gen.uint64().array(of: 0...300)) { raw in

@@ -62,7 +62,11 @@ struct XArrayTests {
     x._checkInvariants()
     #expect(x.count == d.count)
     #expect(keys.allSatisfy { x[$0] == $0 &* 3 })
-    #expect(Array(x).map(\.index) == d.keys.sorted())
+    let sorted = d.sorted { $0.key < $1.key }
+    #expect(Array(x).elementsEqual(sorted) { $0.index == $1.key && $0.element == $1.value })
+    #expect(Array(x.entries(from: keys[7])).elementsEqual(sorted.drop { $0.key < keys[7] }) {
+      $0.index == $1.key && $0.element == $1.value
+    })
     let perEntry = Double(x.memoryUsed) / Double(x.count)
     #expect(perEntry < (kind == 0 ? 9.4 : kind == 1 ? 20 : 26))
     // Erase half, check, erase the rest.

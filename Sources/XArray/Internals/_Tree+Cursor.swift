@@ -1,5 +1,6 @@
-// A forward cursor over one tree: walks a leaf or bucket in place and
-// goes back to the root only to find the next node.
+// A forward cursor over one tree: walks a leaf or bucket in place, steps
+// from a leaf to the next leaf of the same parent branch directly, and
+// goes back to the root only to find a node elsewhere.
 
 @frozen @usableFromInline
 struct _Cursor<V> {
@@ -13,6 +14,11 @@ struct _Cursor<V> {
   @usableFromInline var base: UInt64 = 0
   /// The key to search from when `node` is done; nil at the end.
   @usableFromInline var resume: UInt64?
+  /// When `node` is a leaf under a shift-6 branch: that branch, its
+  /// present slots after the leaf's, and its first key.
+  @usableFromInline var parent: _Ref = .none
+  @usableFromInline var parentSlots: UInt64 = 0
+  @usableFromInline var parentBase: UInt64 = 0
 
   @inlinable init(_ tree: _Tree<V>, from start: UInt64) {
     self.tree = tree
@@ -28,12 +34,35 @@ struct _Cursor<V> {
       base = p.key & ~63
       bits = l.bitmap & ~_below(Int(truncatingIfNeeded: p.key & 63))
       resume = base == UInt64.max & ~63 ? nil : base &+ 64
+      parent = tree.leafParent(of: p.key)
+      if !parent.isNone {
+        let slot = UInt64(truncatingIfNeeded: (p.key &>> 6) & 63)
+        parentSlots = _Branch(parent).present & (UInt64.max << (slot &+ 1))
+        parentBase = p.key & ~4095
+      }
     } else {
+      parent = .none
       let b = _Bucket<V>(p.node)
       base = UInt64(b.count)
       let last = b.keys[b.count &- 1]
       resume = last == .max ? nil : last &+ 1
     }
+  }
+
+  /// Moves to the parent's next leaf, when the next present slot holds
+  /// one; false when the tree must be searched from `resume`.
+  @inlinable mutating func stepToSiblingLeaf() -> Bool {
+    guard !parent.isNone, parentSlots != 0 else { return false }
+    let j = parentSlots.trailingZeroBitCount
+    let c = _Branch(parent).slot(j)
+    guard c.kind == _kindLeaf else { return false }
+    parentSlots &= parentSlots &- 1
+    node = c
+    base = parentBase | (UInt64(truncatingIfNeeded: j) &<< 6)
+    bits = _Leaf<V>(c).bitmap
+    index = 0
+    resume = base == UInt64.max & ~63 ? nil : base &+ 64
+    return true
   }
 
   /// The next entry in key order.
@@ -55,6 +84,7 @@ struct _Cursor<V> {
           return r
         }
       }
+      if stepToSiblingLeaf() { continue }
       guard let from = resume, let p = tree.next(from: from, mark: -1) else {
         node = .none
         resume = nil
@@ -72,6 +102,7 @@ struct _Cursor<V> {
       } else if node.kind == _kindBucket {
         if index < Int(truncatingIfNeeded: base) { return _Bucket<V>(node).keys[index] }
       }
+      if stepToSiblingLeaf() { continue }
       guard let from = resume, let p = tree.next(from: from, mark: -1) else {
         node = .none
         resume = nil

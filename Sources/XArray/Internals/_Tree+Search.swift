@@ -22,6 +22,19 @@ extension _Tree {
     p.node.kind == _kindLeaf ? _Leaf<V>(p.node).values[p.index] : _Bucket<V>(p.node).values[p.index]
   }
 
+  /// The shift-6 branch whose subtree holds `key`, or none.
+  @inlinable func leafParent(of key: UInt64) -> _Ref {
+    guard covers(key) else { return .none }
+    var ref = root
+    var shift = rootShift
+    while ref.kind == _kindBranch {
+      if shift == 6 { return ref }
+      ref = _Branch(ref).slot(Int(truncatingIfNeeded: (key &>> UInt64(truncatingIfNeeded: shift)) & 63))
+      shift &-= 6
+    }
+    return .none
+  }
+
   /// The first entry with key >= `a` (with mark `m`, when m >= 0).
   @inlinable func next(from a: UInt64, mark m: Int) -> _Position? {
     guard !root.isNone, covers(a) else { return nil }

@@ -33,6 +33,15 @@ struct _LeafInfo {
   var rankBase: Int
 }
 
+/// The lookup record for 64 keys of a leaf (see `_ShadowTree.wordTable`).
+struct _WordEntry {
+  /// Bit i set: an entry starts at key 64·w + i.
+  var present: UInt64 = 0
+  /// The address of the value of the first present key; low bit set when
+  /// values sit by key (dense, wide), clear when packed by rank.
+  var base: UInt = 0
+}
+
 struct _RangeInfo {
   var first: UInt64
   var last: UInt64
@@ -90,6 +99,14 @@ final class _ShadowTree: @unchecked Sendable {
   private(set) var blockBase: UInt64 = 0
   private(set) var blockCount: UInt64 = 0
 
+  /// One record per 64 keys of the blocks that `blockTable` spans, built
+  /// when the tree has packed or wide leaves (v2) and spans at most twice
+  /// as many blocks as it has leaves: a lookup of a present key reads this
+  /// record and then the value, nothing else. Empty records (present 0)
+  /// and keys inside ranges fall through to the block table.
+  private(set) var wordTable: UnsafeMutablePointer<_WordEntry>?
+  private(set) var wordCount: UInt64 = 0
+
   /// Calls `body` with every leaf below `ref` and its block number.
   private func forEachLeaf(
     _ ref: _ShadowRef, level: Int, block: UInt64, _ body: (_ShadowRef, UInt64) -> Void
@@ -138,6 +155,9 @@ final class _ShadowTree: @unchecked Sendable {
         }
       }
       blockTable = t
+      if leaves.contains(where: { $0.kind == .packed || $0.kind == .wide }), blockCount <= 2 * UInt64(leaves.count) {
+        buildWordTable(first: first)
+      }
     }
     func copy<T>(_ a: [T]) -> UnsafeMutablePointer<T> {
       let p = UnsafeMutablePointer<T>.allocate(capacity: Swift.max(a.count, 1))
@@ -150,7 +170,35 @@ final class _ShadowTree: @unchecked Sendable {
     frozenPresent = copy(presentTable)
   }
 
+  /// Fills `wordTable` from the leaves (after `blockTable`).
+  private func buildWordTable(first: UInt64) {
+    let perBlock = bitmapWords
+    wordCount = blockCount * UInt64(perBlock)
+    let t = UnsafeMutablePointer<_WordEntry>.allocate(capacity: Int(wordCount))
+    t.initialize(repeating: _WordEntry(), count: Int(wordCount))
+    forEachLeaf(root, level: rootLevel, block: first) { ref, b in
+      let l = leaves[Int(ref >> 2)]
+      let values = UInt(bitPattern: l.values)
+      let row = Int(b - blockBase) * perBlock
+      for w in 0..<perBlock {
+        switch l.kind {
+        case .dense:
+          t[row + w] = _WordEntry(present: .max, base: (values + UInt(w * 512)) | 1)
+        case .wide:
+          t[row + w] = _WordEntry(present: presentTable[l.rankBase + w], base: (values + UInt(w * 512)) | 1)
+        case .packed:
+          t[row + w] = _WordEntry(
+            present: presentTable[l.rankBase + w], base: values + UInt(rankTable[l.rankBase + w]) * 8)
+        case .v1:
+          break
+        }
+      }
+    }
+    wordTable = t
+  }
+
   deinit {
+    wordTable?.deallocate()
     blockTable?.deallocate()
     frozenChildren?.deallocate()
     frozenLeaves?.deallocate()
@@ -384,6 +432,15 @@ final class _ShadowTree: @unchecked Sendable {
       let ch = frozenChildren, let lv = frozenLeaves, let rk = frozenRanks,
       let pt = frozenPresent
     else { return nil }
+    if let wt = wordTable, case let w = (key >> 6) &- (blockBase << UInt64(leafBits &- 6)), w < wordCount {
+      let e = wt[Int(truncatingIfNeeded: w)]
+      let b = key & 63
+      if (e.present >> b) & 1 != 0 {
+        let p = UnsafeRawPointer(bitPattern: e.base & ~1).unsafelyUnwrapped
+        if e.base & 1 != 0 { return load(p, Int(truncatingIfNeeded: b) &* 8) }
+        return load(p, (e.present & ((1 << b) &- 1)).nonzeroBitCount &* 8)
+      }
+    }
     var ref = root
     let block = (key >> UInt64(leafBits)) &- blockBase
     if let t = blockTable, block < blockCount, case let e = t[Int(truncatingIfNeeded: block)], e != 0 {
