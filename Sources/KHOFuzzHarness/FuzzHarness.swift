@@ -9,6 +9,11 @@ import KHOFormats
 /// libFuzzer records the input; `swift test` replays every saved input
 /// (Fuzz/Corpus and Fuzz/Regressions) through the same function.
 public enum FuzzHarness {
+  /// The most a compressed fuzz input may expand to (64 MiB): far below the
+  /// fuzzer's RSS limit, so that a zstd bomb is a typed refusal, not an
+  /// out-of-memory report.
+  public static let decompressionLimit = 1 << 26
+
   /// Every harness by fuzz target name.
   public static let all: [String: @Sendable ([UInt8]) -> String?] = [
     "FuzzFDT": fdt,

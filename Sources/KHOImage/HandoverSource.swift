@@ -49,12 +49,13 @@ public struct HandoverSource {
   }
 
   /// Detects the kind of `bytes` (already decompressed by ``InputFile``, or
-  /// zstd here) and opens it like ``open(_:fdtPhys:geometry:debugfsSide:locateRoot:)``.
+  /// zstd here, up to `decompressionLimit` bytes) and opens it like
+  /// ``open(_:fdtPhys:geometry:debugfsSide:locateRoot:)``.
   public static func open(
     bytes input: Bytes, name path: String, fdtPhys: PhysAddr? = nil, geometry: PageGeometry? = nil,
-    locateRoot: Bool = true
+    locateRoot: Bool = true, decompressionLimit: Int = InputFile.defaultDecompressionLimit
   ) throws(DecodeError) -> HandoverSource {
-    let bytes = Zstd.isCompressed(input) ? Bytes(try Zstd.decompress(input, limit: InputFile.defaultDecompressionLimit)) : input
+    let bytes = Zstd.isCompressed(input) ? Bytes(try Zstd.decompress(input, limit: decompressionLimit)) : input
     if bytes.count >= 4, (0..<4).allSatisfy({ bytes.byte(at: $0) == [0x7f, 0x45, 0x4c, 0x46][$0] }) {
       let core = try ELFCore(bytes: bytes, geometry: geometry)
       let note = BundleNote(notes: core.notes)

@@ -20,10 +20,15 @@ public enum RootScanner {
     let total = Double(Swift.max(memory.capturedBytes, 1))
     var done: UInt64 = 0
     for seg in memory.segments {
-      var a = (seg.start.rawValue + g.pageMask) & ~g.pageMask
+      // A segment may end at the top of the address space: page steps stop there.
+      let (up, noPage) = seg.start.rawValue.addingReportingOverflow(g.pageMask)
+      if noPage { continue }
+      var a = up & ~g.pageMask
       while a < seg.end, seg.end - a >= UInt64(FDTHeader.size) {
         if let c = candidate(memory, PhysAddr(a)) { out.append(c) }
-        a += g.pageSize64
+        let (next, wrapped) = a.addingReportingOverflow(g.pageSize64)
+        if wrapped { break }
+        a = next
         done += g.pageSize64
         if done & ((1 << 30) - 1) == 0 { progress?(Double(done) / total) }
       }

@@ -24,7 +24,10 @@ public enum Zstd {
     var lastRet = 0
     input.withUnsafeBytes { raw in
       var inBuf = ZSTD_inBuffer(src: raw.baseAddress, size: raw.count, pos: 0)
-      while inBuf.pos < inBuf.size {
+      // Call until the input is consumed and the decoder has nothing left
+      // to flush: the frame ended (0) or the call did not fill the buffer.
+      while true {
+        let consumedBefore = inBuf.pos
         let produced: Int = scratch.withUnsafeMutableBytes { out in
           var outBuf = ZSTD_outBuffer(dst: out.baseAddress, size: out.count, pos: 0)
           let ret = ZSTD_decompressStream(dctx, &outBuf, &inBuf)
@@ -42,7 +45,8 @@ public enum Zstd {
           return
         }
         output.append(contentsOf: scratch[0..<produced])
-        if produced == 0 && lastRet != 0 && inBuf.pos == inBuf.size { break }
+        if inBuf.pos == inBuf.size && (lastRet == 0 || produced < chunk) { return }
+        if produced == 0 && inBuf.pos == consumedBefore { return }  // no progress: stop
       }
     }
     if let failure { throw failure }

@@ -110,4 +110,25 @@ struct ELFCoreTests {
       #expect(error.path.description.hasPrefix("/elf/phdr["))
     }
   }
+
+  @Test("a root scan reaches a segment in the last page of the address space")
+  func scanAtTopOfAddressSpace() throws {
+    // A fuzzer-found trap: stepping from the last page to the next wrapped.
+    let dtb = try FDTBuilder.build(DeviceTreeNode("", properties: [.string("compatible", "kho-v4")]))
+    let image = PhysicalImage()
+    image.write(dtb, at: 0x1000)
+    var file = try ELFCoreWriter().write(image)
+    let top: UInt64 = 0xffff_ffff_ffff_f000
+    let phoff = Int(file[32])
+    let load = try #require((0..<3).map { phoff + 56 * $0 }.first { file[$0] == 1 })
+    // Move the segment to the last page and trim it to the DTB.
+    for b in 0..<8 {
+      file[load + 24 + b] = UInt8(truncatingIfNeeded: top >> UInt64(8 * b))
+      file[load + 32 + b] = UInt8(truncatingIfNeeded: UInt64(dtb.count) >> UInt64(8 * b))
+    }
+    let source = try HandoverSource.open(bytes: Bytes(file), name: "top")
+    #expect(source.candidates.map(\.address) == [PhysAddr(top)])
+    #expect(source.rootAddress == PhysAddr(top))
+    #expect(try source.rootFDT().root.property("compatible")?.string == "kho-v4")
+  }
 }

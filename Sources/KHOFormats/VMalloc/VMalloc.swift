@@ -168,7 +168,9 @@ public enum VMalloc {
         .truncated, "need \(count) bytes but the area holds \(area.byteCount)", path: path)
     }
     var out: [UInt8] = []
-    out.reserveCapacity(count)
+    // `count` is bounded by what the descriptor claims, not by what was
+    // captured: reserve at most 64 MiB up front and let reads grow the rest.
+    out.reserveCapacity(Swift.min(count, 1 << 26))
     let runSize = Int(clamping: area.runSize)
     for (i, run) in area.runs.enumerated() where out.count < count {
       let n = Swift.min(runSize, count - out.count)

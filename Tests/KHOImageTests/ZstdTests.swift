@@ -1,0 +1,54 @@
+import KHOCore
+import Testing
+
+@testable import KHOImage
+
+@Suite("zstd")
+struct ZstdTests {
+  /// Bytes that compress poorly, so frames hold many full output chunks.
+  static func noise(_ n: Int, seed: UInt64) -> [UInt8] {
+    var s = seed
+    return (0..<n).map { _ in
+      s = s &* 6364136223846793005 &+ 1442695040888963407
+      return UInt8(truncatingIfNeeded: s >> 56)
+    }
+  }
+
+  @Test("round trip at chunk boundaries and across frames")
+  func roundTrip() throws {
+    let chunk = 131_072  // ZSTD_DStreamOutSize() on this libzstd
+    for n in [0, 1, chunk - 1, chunk, chunk + 1, 3 * chunk, 3 * chunk + 17, 1 << 20] {
+      let data = Self.noise(n, seed: UInt64(n))
+      let frame = try Zstd.compress(data)
+      #expect(Zstd.isCompressed(Bytes(frame)))
+      #expect(try Zstd.decompress(Bytes(frame), limit: n) == data, "size \(n)")
+      // Two frames back to back decode to both payloads.
+      let two = try Zstd.compress(Array(data.prefix(1000))) + frame
+      #expect(try Zstd.decompress(Bytes(two), limit: n + 1000) == Array(data.prefix(1000)) + data)
+    }
+  }
+
+  @Test("a limit, a cut frame and garbage are typed errors")
+  func refusals() throws {
+    let data = [UInt8](repeating: 7, count: 1 << 20)
+    let frame = try Zstd.compress(data)
+    #expect(throws: DecodeError.self) { try Zstd.decompress(Bytes(frame), limit: (1 << 20) - 1) }
+    do {
+      _ = try Zstd.decompress(Bytes(frame), limit: (1 << 20) - 1)
+    } catch {
+      #expect(error.kind == .limitExceeded)
+    }
+    do {
+      _ = try Zstd.decompress(Bytes(Array(frame.dropLast(3))), limit: 1 << 21)
+      Issue.record("a cut frame decoded")
+    } catch {
+      #expect(error.kind == .truncated)
+    }
+    do {
+      _ = try Zstd.decompress(Bytes(Array(frame.prefix(4)) + [UInt8](repeating: 0xff, count: 64)), limit: 1 << 21)
+      Issue.record("garbage decoded")
+    } catch {
+      #expect(error.kind == .badMagic)
+    }
+  }
+}
