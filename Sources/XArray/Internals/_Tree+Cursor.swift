@@ -1,6 +1,5 @@
-// A forward cursor over one tree: walks a leaf or bucket in place, steps
-// from a leaf to the next leaf of the same parent branch directly, and
-// goes back to the root only to find a node elsewhere.
+// A forward cursor over one tree: walks a leaf or bucket in place and
+// goes back to the root only to find the next node.
 
 @frozen @usableFromInline
 struct _Cursor<V> {
@@ -49,19 +48,30 @@ struct _Cursor<V> {
     }
   }
 
-  /// Moves to the parent's next leaf, when the next present slot holds
-  /// one; false when the tree must be searched from `resume`.
-  @inlinable mutating func stepToSiblingLeaf() -> Bool {
-    guard !parent.isNone, parentSlots != 0 else { return false }
-    let j = parentSlots.trailingZeroBitCount
-    let c = _Branch(parent).slot(j)
-    guard c.kind == _kindLeaf else { return false }
-    parentSlots &= parentSlots &- 1
-    node = c
-    base = parentBase | (UInt64(truncatingIfNeeded: j) &<< 6)
-    bits = _Leaf<V>(c).bitmap
-    index = 0
-    resume = base == UInt64.max & ~63 ? nil : base &+ 64
+  /// Moves to the node after the current one; false at the end. Kept out
+  /// of line so that the per-entry loop in `next()` stays small.
+  @inlinable @inline(never)
+  mutating func refill() -> Bool {
+    // The parent's next slot, when it holds a leaf: no search needed.
+    if !parent.isNone, parentSlots != 0 {
+      let j = parentSlots.trailingZeroBitCount
+      let c = _Branch(parent).slot(j)
+      if c.kind == _kindLeaf {
+        parentSlots &= parentSlots &- 1
+        node = c
+        base = parentBase | (UInt64(truncatingIfNeeded: j) &<< 6)
+        bits = _Leaf<V>(c).bitmap
+        index = 0
+        resume = base == UInt64.max & ~63 ? nil : base &+ 64
+        return true
+      }
+    }
+    guard let from = resume, let p = tree.next(from: from, mark: -1) else {
+      node = .none
+      resume = nil
+      return false
+    }
+    enter(p)
     return true
   }
 
@@ -84,13 +94,7 @@ struct _Cursor<V> {
           return r
         }
       }
-      if stepToSiblingLeaf() { continue }
-      guard let from = resume, let p = tree.next(from: from, mark: -1) else {
-        node = .none
-        resume = nil
-        return nil
-      }
-      enter(p)
+      if !refill() { return nil }
     }
   }
 
@@ -102,13 +106,7 @@ struct _Cursor<V> {
       } else if node.kind == _kindBucket {
         if index < Int(truncatingIfNeeded: base) { return _Bucket<V>(node).keys[index] }
       }
-      if stepToSiblingLeaf() { continue }
-      guard let from = resume, let p = tree.next(from: from, mark: -1) else {
-        node = .none
-        resume = nil
-        return nil
-      }
-      enter(p)
+      if !refill() { return nil }
     }
   }
 }
