@@ -11,7 +11,8 @@ import XArray
 // one pass over N keys: divide the wall time by N for ns per operation.
 // Workloads (as the xarray issue defines them): dense keys 0..<N; PFN-like
 // keys (a random 25% of [0, 4N), inserted ascending); random 48-bit keys.
-// N is 2^20 unless XARRAY_BENCH_N says otherwise.
+// N is 2^20 unless XARRAY_BENCH_N says otherwise. Every measurement stops
+// before the structure is freed, for every peer alike.
 
 struct SplitMix: RandomNumberGenerator {
   var state: UInt64
@@ -105,7 +106,9 @@ let benchmarks: @Sendable () -> Void = {
         b.startMeasurement()
         var sum: UInt64 = 0
         for k in keys { sum &+= x[k] ?? 0 }
+        b.stopMeasurement()
         blackHole(sum)
+        blackHole(x)
       }
       Benchmark("\(label) lookup \(order): JudyL") { b in
         var j = buildJudy(w.keys)
@@ -124,7 +127,9 @@ let benchmarks: @Sendable () -> Void = {
         b.startMeasurement()
         var sum: UInt64 = 0
         for k in keys { sum &+= d[k] ?? 0 }
+        b.stopMeasurement()
         blackHole(sum)
+        blackHole(d)
       }
     }
     Benchmark("\(label) iterate: XArray") { b in
@@ -132,7 +137,9 @@ let benchmarks: @Sendable () -> Void = {
       b.startMeasurement()
       var sum: UInt64 = 0
       for (k, v) in x { sum &+= k ^ v }
+      b.stopMeasurement()
       blackHole(sum)
+      blackHole(x)
     }
     Benchmark("\(label) iterate: JudyL") { b in
       var j = buildJudy(w.keys)
@@ -161,7 +168,9 @@ let benchmarks: @Sendable () -> Void = {
         b.startMeasurement()
         var sum: UInt64 = 0
         for k in w.shuffled { sum &+= view.load(k) ?? 0 }
+        b.stopMeasurement()
         blackHole(sum)
+        blackHole(view)
       }
       Benchmark("\(label) view lookup shuffled: kho-xarray-v2") { b in
         let image = PhysicalImage()
@@ -172,7 +181,9 @@ let benchmarks: @Sendable () -> Void = {
         b.startMeasurement()
         var sum: UInt64 = 0
         for k in w.shuffled { sum &+= view.load(k) ?? 0 }
+        b.stopMeasurement()
         blackHole(sum)
+        blackHole(view)
       }
     }
   }
