@@ -32,9 +32,9 @@ struct ZstdTests {
   func refusals() throws {
     let data = [UInt8](repeating: 7, count: 1 << 20)
     let frame = try Zstd.compress(data)
-    #expect(throws: DecodeError.self) { try Zstd.decompress(Bytes(frame), limit: (1 << 20) - 1) }
     do {
       _ = try Zstd.decompress(Bytes(frame), limit: (1 << 20) - 1)
+      Issue.record("output over the limit decoded")
     } catch {
       #expect(error.kind == .limitExceeded)
     }

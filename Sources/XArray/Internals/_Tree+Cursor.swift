@@ -1,5 +1,6 @@
-// A forward cursor over one tree: walks a leaf or bucket in place and
-// goes back to the root only to find the next node.
+// A forward cursor over one tree: walks a leaf or bucket in place, steps
+// from a leaf to the next leaf of the same parent branch directly, and
+// goes back to the root only to find a node elsewhere.
 
 @frozen @usableFromInline
 struct _Cursor<V> {
@@ -24,15 +25,19 @@ struct _Cursor<V> {
     self.resume = start
   }
 
+  /// Positions the cursor on leaf `ref` at `key`, whose value is at `index`.
+  @inlinable mutating func enterLeaf(_ ref: _Ref, key: UInt64, index i: Int) {
+    node = ref
+    index = i
+    base = key & ~63
+    bits = _Leaf<V>(ref).bitmap & ~_below(Int(truncatingIfNeeded: key & 63))
+    resume = base == UInt64.max & ~63 ? nil : base &+ 64
+  }
+
   /// Positions the cursor on the node of `p`.
   @inlinable mutating func enter(_ p: _Position) {
-    node = p.node
-    index = p.index
     if p.node.kind == _kindLeaf {
-      let l = _Leaf<V>(p.node)
-      base = p.key & ~63
-      bits = l.bitmap & ~_below(Int(truncatingIfNeeded: p.key & 63))
-      resume = base == UInt64.max & ~63 ? nil : base &+ 64
+      enterLeaf(p.node, key: p.key, index: p.index)
       parent = tree.leafParent(of: p.key)
       if !parent.isNone {
         let slot = UInt64(truncatingIfNeeded: (p.key &>> 6) & 63)
@@ -40,6 +45,8 @@ struct _Cursor<V> {
         parentBase = p.key & ~4095
       }
     } else {
+      node = p.node
+      index = p.index
       parent = .none
       let b = _Bucket<V>(p.node)
       base = UInt64(b.count)
@@ -58,11 +65,7 @@ struct _Cursor<V> {
       let c = _Branch(parent).slot(j)
       if c.kind == _kindLeaf {
         parentSlots &= parentSlots &- 1
-        node = c
-        base = parentBase | (UInt64(truncatingIfNeeded: j) &<< 6)
-        bits = _Leaf<V>(c).bitmap
-        index = 0
-        resume = base == UInt64.max & ~63 ? nil : base &+ 64
+        enterLeaf(c, key: parentBase | (UInt64(truncatingIfNeeded: j) &<< 6), index: 0)
         return true
       }
     }

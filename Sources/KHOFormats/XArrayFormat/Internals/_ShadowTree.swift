@@ -105,7 +105,6 @@ final class _ShadowTree: @unchecked Sendable {
   /// record and then the value, nothing else. Empty records (present 0)
   /// and keys inside ranges fall through to the block table.
   private(set) var wordTable: UnsafeMutablePointer<_WordEntry>?
-  private(set) var wordCount: UInt64 = 0
 
   /// Calls `body` with every leaf below `ref` and its block number.
   private func forEachLeaf(
@@ -173,9 +172,9 @@ final class _ShadowTree: @unchecked Sendable {
   /// Fills `wordTable` from the leaves (after `blockTable`).
   private func buildWordTable(first: UInt64) {
     let perBlock = bitmapWords
-    wordCount = blockCount * UInt64(perBlock)
-    let t = UnsafeMutablePointer<_WordEntry>.allocate(capacity: Int(wordCount))
-    t.initialize(repeating: _WordEntry(), count: Int(wordCount))
+    let words = Int(blockCount) * perBlock
+    let t = UnsafeMutablePointer<_WordEntry>.allocate(capacity: words)
+    t.initialize(repeating: _WordEntry(), count: words)
     forEachLeaf(root, level: rootLevel, block: first) { ref, b in
       let l = leaves[Int(ref >> 2)]
       let values = UInt(bitPattern: l.values)
@@ -432,7 +431,10 @@ final class _ShadowTree: @unchecked Sendable {
       let ch = frozenChildren, let lv = frozenLeaves, let rk = frozenRanks,
       let pt = frozenPresent
     else { return nil }
-    if let wt = wordTable, case let w = (key >> 6) &- (blockBase << UInt64(leafBits &- 6)), w < wordCount {
+    let block = (key >> UInt64(leafBits)) &- blockBase
+    // The word table spans the block table's blocks: the same range check.
+    if let wt = wordTable, block < blockCount {
+      let w = (key >> 6) &- (blockBase << UInt64(leafBits &- 6))
       let e = wt[Int(truncatingIfNeeded: w)]
       let b = key & 63
       if (e.present >> b) & 1 != 0 {
@@ -442,7 +444,6 @@ final class _ShadowTree: @unchecked Sendable {
       }
     }
     var ref = root
-    let block = (key >> UInt64(leafBits)) &- blockBase
     if let t = blockTable, block < blockCount, case let e = t[Int(truncatingIfNeeded: block)], e != 0 {
       let i = Int(truncatingIfNeeded: key & ((1 << UInt64(leafBits)) &- 1))
       if e & 1 != 0 {
