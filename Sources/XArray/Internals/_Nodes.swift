@@ -13,13 +13,17 @@
 //   bucket (3)  up to 64 entries of a sparse part of the key space, as
 //               sorted keys with their values; it may fill a run of several
 //               adjacent slots of its parent (each slot then refers to it),
-//               or be the root. Mark bits are per entry.
+//               or be the root. A narrow bucket holds keys that share their
+//               upper 32 bits and stores only the lower 32 of each; a bucket
+//               gets room for mark bits (one word per mark, bit per entry)
+//               only once one of its entries is marked.
 //
 // Branch (552 bytes): +0 u8 shift | +8 u64 present | +16 u64 marks[3] |
 //                     +40 refs[64]
 // Leaf:   +0 u32 capacity | +8 u64 bitmap | +16 u64 marks[3] | values
-// Bucket: +0 u32 count | +4 u32 capacity | +8 u64 marks[3] | +32 keys[cap] |
-//         values[cap]
+// Bucket: +0 u8 count | +1 u8 capacity | +2 u8 flags | +4 u32 upper key bits
+//         (narrow) | +8 keys[cap] (u32 narrow, u64 wide) | values[cap] |
+//         marks[3] when flagged
 
 /// Largest number of entries in one bucket (marks fit one word each).
 @inlinable var _bucketMax: Int { 64 }
@@ -144,21 +148,30 @@ enum _Layout<V> {
   @inlinable static func roundUp(_ n: Int, _ a: Int) -> Int { (n &+ a &- 1) & ~(a &- 1) }
   @inlinable static var leafValues: Int { roundUp(40, Swift.max(8, MemoryLayout<V>.alignment)) }
   @inlinable static func leafBytes(_ cap: Int) -> Int { leafValues &+ cap &* stride }
-  @inlinable static func bucketValues(_ cap: Int) -> Int {
-    roundUp(32 &+ 8 &* cap, Swift.max(8, MemoryLayout<V>.alignment))
+  @inlinable static func bucketValues(_ cap: Int, narrow: Bool) -> Int {
+    roundUp(8 &+ (narrow ? 4 : 8) &* cap, Swift.max(8, MemoryLayout<V>.alignment))
   }
-  @inlinable static func bucketBytes(_ cap: Int) -> Int { bucketValues(cap) &+ cap &* stride }
+  @inlinable static func bucketMarks(_ cap: Int, narrow: Bool) -> Int {
+    roundUp(bucketValues(cap, narrow: narrow) &+ cap &* stride, 8)
+  }
+  @inlinable static func bucketBytes(_ cap: Int, narrow: Bool, marked: Bool) -> Int {
+    marked
+      ? bucketMarks(cap, narrow: narrow) &+ 24
+      : bucketValues(cap, narrow: narrow) &+ cap &* stride
+  }
 
-  /// The capacity to grow to from `n` (4, 8, 12, 16, 24, 32, 40, … 64).
-  @inlinable static func grownCapacity(_ n: Int) -> Int {
+  /// The capacity to grow to from `n`: 4, 8, 12, 16, 24, 32, 40, … 64, or
+  /// in steps of 4 for narrow buckets (whose 12-byte entries then fill
+  /// malloc chunks exactly).
+  @inlinable static func grownCapacity(_ n: Int, narrow: Bool = false) -> Int {
     if n < 4 { return 4 }
-    if n < 16 { return (n &+ 4) & ~3 }
+    if n < 16 || narrow { return Swift.min(64, (n &+ 4) & ~3) }
     return Swift.min(64, (n &+ 8) & ~7)
   }
   /// The smallest capacity in the growth sequence that holds `n`.
-  @inlinable static func capacity(for n: Int) -> Int {
+  @inlinable static func capacity(for n: Int, narrow: Bool = false) -> Int {
     var c = 4
-    while c < n { c = grownCapacity(c) }
+    while c < n { c = grownCapacity(c, narrow: narrow) }
     return c
   }
 }
@@ -204,47 +217,126 @@ struct _Bucket<V> {
   @inlinable var ref: _Ref { _Ref(raw, kind: _kindBucket) }
 
   @inlinable var count: Int {
-    get { Int(raw.load(as: UInt32.self)) }
-    nonmutating set { raw.storeBytes(of: UInt32(truncatingIfNeeded: newValue), as: UInt32.self) }
+    get { Int(raw.load(as: UInt8.self)) }
+    nonmutating set { raw.storeBytes(of: UInt8(truncatingIfNeeded: newValue), as: UInt8.self) }
   }
-  @inlinable var capacity: Int { Int(raw.load(fromByteOffset: 4, as: UInt32.self)) }
-  @inlinable func marks(_ m: Int) -> UInt64 {
-    raw.load(fromByteOffset: 8 &+ 8 &* m, as: UInt64.self)
+  @inlinable var capacity: Int { Int(raw.load(fromByteOffset: 1, as: UInt8.self)) }
+  @inlinable var flags: UInt8 { raw.load(fromByteOffset: 2, as: UInt8.self) }
+  /// Whether keys are stored as their lower 32 bits under `upper`.
+  @inlinable var isNarrow: Bool { flags & _bucketNarrow != 0 }
+  /// Whether the node has room for mark bits.
+  @inlinable var hasMarks: Bool { flags & _bucketMarked != 0 }
+  /// A narrow bucket's upper 32 key bits, shifted into place.
+  @inlinable var upper: UInt64 {
+    UInt64(raw.load(fromByteOffset: 4, as: UInt32.self)) &<< 32
   }
-  @inlinable func setMarks(_ m: Int, _ v: UInt64) {
-    raw.storeBytes(of: v, toByteOffset: 8 &+ 8 &* m, as: UInt64.self)
+
+  @inlinable var narrowKeys: UnsafeMutablePointer<UInt32> {
+    (raw + 8).assumingMemoryBound(to: UInt32.self)
   }
-  @inlinable var anyMarks: UInt8 {
-    (marks(0) != 0 ? 1 : 0) | (marks(1) != 0 ? 2 : 0) | (marks(2) != 0 ? 4 : 0)
-  }
-  @inlinable var keys: UnsafeMutablePointer<UInt64> {
-    (raw + 32).assumingMemoryBound(to: UInt64.self)
+  @inlinable var wideKeys: UnsafeMutablePointer<UInt64> {
+    (raw + 8).assumingMemoryBound(to: UInt64.self)
   }
   @inlinable var values: UnsafeMutablePointer<V> {
-    (raw + _Layout<V>.bucketValues(capacity)).assumingMemoryBound(to: V.self)
+    (raw + _Layout<V>.bucketValues(capacity, narrow: isNarrow)).assumingMemoryBound(to: V.self)
+  }
+
+  /// The key at position `i`.
+  @inlinable func key(_ i: Int) -> UInt64 {
+    isNarrow ? upper | UInt64(narrowKeys[i]) : wideKeys[i]
+  }
+
+  /// Stores `k` at position `i` (a narrow bucket keeps its lower bits).
+  @inlinable func initializeKey(_ i: Int, _ k: UInt64) {
+    if isNarrow {
+      (narrowKeys + i).initialize(to: UInt32(truncatingIfNeeded: k))
+    } else {
+      (wideKeys + i).initialize(to: k)
+    }
+  }
+
+  /// Moves `n` keys from position `from` to position `to`.
+  @inlinable func moveKeys(from: Int, to: Int, count n: Int) {
+    if isNarrow {
+      (narrowKeys + to).moveInitialize(from: narrowKeys + from, count: n)
+    } else {
+      (wideKeys + to).moveInitialize(from: wideKeys + from, count: n)
+    }
+  }
+
+  @inlinable func marks(_ m: Int) -> UInt64 {
+    guard hasMarks else { return 0 }
+    return raw.load(
+      fromByteOffset: _Layout<V>.bucketMarks(capacity, narrow: isNarrow) &+ 8 &* m, as: UInt64.self)
+  }
+  /// Sets the bits of mark `m`; a bucket without room takes only zero.
+  @inlinable func setMarks(_ m: Int, _ v: UInt64) {
+    guard hasMarks else { return }
+    raw.storeBytes(
+      of: v, toByteOffset: _Layout<V>.bucketMarks(capacity, narrow: isNarrow) &+ 8 &* m,
+      as: UInt64.self)
+  }
+  @inlinable var anyMarks: UInt8 {
+    guard hasMarks else { return 0 }
+    return (marks(0) != 0 ? 1 : 0) | (marks(1) != 0 ? 2 : 0) | (marks(2) != 0 ? 4 : 0)
   }
 
   /// The first position whose key is not below `key`.
   @inlinable func lowerBound(_ key: UInt64) -> Int {
     let n = count
-    let k = keys
     if n == 0 { return 0 }
-    var base = 0
-    var len = n
-    while len > 1 {
-      let half = len &>> 1
-      if k[base &+ half &- 1] < key { base &+= half }
-      len &-= half
+    if isNarrow {
+      let u = upper
+      if key & ~0xffff_ffff != u { return key < u ? 0 : n }
+      return _lowerBound(narrowKeys, n, UInt32(truncatingIfNeeded: key))
     }
-    return k[base] < key ? base &+ 1 : base
+    return _lowerBound(wideKeys, n, key)
   }
 
   /// The last position whose key is not above `key`, or -1.
   @inlinable func upperPosition(_ key: UInt64) -> Int {
     let n = count
-    if n > 0 && keys[n &- 1] <= key { return n &- 1 }
+    if n > 0 && self.key(n &- 1) <= key { return n &- 1 }
     return lowerBound(key &+ 1) &- 1
   }
+}
+
+/// Bucket flag: keys stored as their lower 32 bits.
+@inlinable var _bucketNarrow: UInt8 { 1 }
+/// Bucket flag: the node ends with three mark words.
+@inlinable var _bucketMarked: UInt8 { 2 }
+
+/// The first of `n` sorted keys at `k` that is not below `key`.
+@inlinable
+func _lowerBound<K: FixedWidthInteger>(_ k: UnsafeMutablePointer<K>, _ n: Int, _ key: K) -> Int {
+  var base = 0
+  var len = n
+  while len > 1 {
+    let half = len &>> 1
+    if k[base &+ half &- 1] < key { base &+= half }
+    len &-= half
+  }
+  return k[base] < key ? base &+ 1 : base
+}
+
+/// Whether a bucket filling slots `lo...hi` of a branch at `shift` covers
+/// keys that share their upper 32 bits, and so can be narrow.
+@inlinable
+func _narrowSpan(_ shift: Int, _ lo: Int, _ hi: Int) -> Bool {
+  if shift &+ 6 <= 32 { return true }
+  if shift >= 32 { return false }
+  let w = 32 &- shift
+  return lo &>> w == hi &>> w
+}
+
+/// The slots of a branch at `shift` whose keys share slot `i`'s upper 32
+/// bits; all 64 when no two slots do (buckets there are wide anyway).
+@inlinable
+func _narrowRegion(_ shift: Int, _ i: Int) -> (lo: Int, hi: Int) {
+  if shift &+ 6 <= 32 || shift >= 32 { return (0, 63) }
+  let w = 32 &- shift
+  let lo = (i &>> w) &<< w
+  return (lo, lo &+ (1 &<< w) &- 1)
 }
 
 /// Inserts a zero bit at `pos`, moving higher bits up.

@@ -37,11 +37,16 @@ extension _Tree {
       return l.ref
     case _kindBucket:
       let src = _Bucket<V>(r)
-      let b = allocBucket(capacity: src.capacity)
       let n = src.count
+      let b = allocBucket(
+        capacity: src.capacity, narrow: src.isNarrow, upper: src.upper, marked: src.hasMarks)
       b.count = n
       for m in 0..<3 { b.setMarks(m, src.marks(m)) }
-      b.keys.initialize(from: src.keys, count: n)
+      if src.isNarrow {
+        b.narrowKeys.initialize(from: src.narrowKeys, count: n)
+      } else {
+        b.wideKeys.initialize(from: src.wideKeys, count: n)
+      }
       b.values.initialize(from: src.values, count: n)
       return b.ref
     default:
@@ -175,13 +180,18 @@ extension _Tree {
       return nil
     case _kindBucket:
       let b = _Bucket<V>(r)
-      used += _mallocFootprint(_Layout<V>.bucketBytes(b.capacity))
+      used += _mallocFootprint(
+        _Layout<V>.bucketBytes(b.capacity, narrow: b.isNarrow, marked: b.hasMarks))
       let n = b.count
       if n == 0 || n > _bucketMax || n > b.capacity { return "bucket count \(n)" }
+      if b.flags & ~(_bucketNarrow | _bucketMarked) != 0 { return "bucket flags \(b.flags)" }
+      if b.isNarrow && r != root && lo >> 32 != hi >> 32 {
+        return "narrow bucket covering \(lo)...\(hi)"
+      }
       for j in 0..<n {
-        let k = b.keys[j]
+        let k = b.key(j)
         if k < lo || k > hi { return "bucket key \(k) outside \(lo)...\(hi)" }
-        if j > 0 && b.keys[j - 1] >= k { return "bucket keys not sorted" }
+        if j > 0 && b.key(j - 1) >= k { return "bucket keys not sorted" }
       }
       for m in 0..<3 where n < 64 && b.marks(m) >> UInt64(n) != 0 {
         return "bucket mark past count"

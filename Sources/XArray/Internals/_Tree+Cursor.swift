@@ -50,7 +50,7 @@ struct _Cursor<V> {
       parent = .none
       let b = _Bucket<V>(p.node)
       base = UInt64(b.count)
-      let last = b.keys[b.count &- 1]
+      let last = b.key(b.count &- 1)
       resume = last == .max ? nil : last &+ 1
     }
   }
@@ -92,7 +92,7 @@ struct _Cursor<V> {
       } else if node.kind == _kindBucket {
         if index < Int(truncatingIfNeeded: base) {
           let b = _Bucket<V>(node)
-          let r = (b.keys[index], b.values[index])
+          let r = (b.key(index), b.values[index])
           index &+= 1
           return r
         }
@@ -107,7 +107,7 @@ struct _Cursor<V> {
       if node.kind == _kindLeaf {
         if bits != 0 { return base | UInt64(bits.trailingZeroBitCount) }
       } else if node.kind == _kindBucket {
-        if index < Int(truncatingIfNeeded: base) { return _Bucket<V>(node).keys[index] }
+        if index < Int(truncatingIfNeeded: base) { return _Bucket<V>(node).key(index) }
       }
       if !refill() { return nil }
     }

@@ -75,12 +75,12 @@ extension _Tree {
       let b = _Bucket<V>(ref)
       let pos = b.lowerBound(key)
       let n = b.count
-      guard pos < n, b.keys[pos] == key else { return nil }
+      guard pos < n, b.key(pos) == key else { return nil }
       let vals = b.values
       let v = (vals + pos).move()
       if pos &+ 1 < n {
         (vals + pos).moveInitialize(from: vals + (pos &+ 1), count: n &- pos &- 1)
-        (b.keys + pos).moveInitialize(from: b.keys + (pos &+ 1), count: n &- pos &- 1)
+        b.moveKeys(from: pos &+ 1, to: pos, count: n &- pos &- 1)
       }
       for m in 0..<3 {
         let w = b.marks(m)
@@ -97,18 +97,21 @@ extension _Tree {
   @inlinable @discardableResult
   func setMark(_ m: Int, at key: UInt64, _ on: Bool) -> Bool {
     guard !root.isNone, covers(key) else { return false }
-    return markBelow(root, key, m, on) != nil
+    return markBelow(root, key, m, on, parent: nil, slot: 0) != nil
   }
 
-  /// Whether `ref` has mark `m` anywhere after the change, or nil if absent.
-  @inlinable func markBelow(_ ref: _Ref, _ key: UInt64, _ m: Int, _ on: Bool) -> Bool? {
+  /// Whether `ref` (in slot `slot` of `parent`, or the root) has mark `m`
+  /// anywhere after the change, or nil if the key is absent.
+  @inlinable func markBelow(
+    _ ref: _Ref, _ key: UInt64, _ m: Int, _ on: Bool, parent: _Branch?, slot: Int
+  ) -> Bool? {
     switch ref.kind {
     case _kindBranch:
       let b = _Branch(ref)
       let i = Int(truncatingIfNeeded: (key &>> UInt64(b.shift)) & 63)
       let c = b.slot(i)
       if c.isNone { return nil }
-      guard let any = markBelow(c, key, m, on) else { return nil }
+      guard let any = markBelow(c, key, m, on, parent: b, slot: i) else { return nil }
       let (lo, hi) = b.span(i)
       let mask = _slotMask(lo, hi)
       b.setMarks(m, any ? b.marks(m) | mask : b.marks(m) & ~mask)
@@ -121,9 +124,15 @@ extension _Tree {
       l.setMarks(m, on ? w | (1 &<< bit) : w & ~(1 &<< bit))
       return l.marks(m) != 0
     case _kindBucket:
-      let b = _Bucket<V>(ref)
+      var b = _Bucket<V>(ref)
       let pos = b.lowerBound(key)
-      guard pos < b.count, b.keys[pos] == key else { return nil }
+      guard pos < b.count, b.key(pos) == key else { return nil }
+      if !b.hasMarks {
+        if !on { return false }
+        // The first mark in this bucket: move it to a node with mark words.
+        b = rebuilt(b, capacity: b.capacity, narrow: b.isNarrow, marked: true)
+        replace(ref, with: b.ref, parent: parent, slot: slot)
+      }
       let w = b.marks(m)
       let bit: UInt64 = 1 &<< UInt64(pos)
       b.setMarks(m, on ? w | bit : w & ~bit)

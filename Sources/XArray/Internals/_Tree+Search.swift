@@ -79,11 +79,11 @@ extension _Tree {
       let b = _Bucket<V>(ref)
       let pos = b.lowerBound(a)
       if pos >= b.count { return nil }
-      if m < 0 { return _Position(key: b.keys[pos], node: ref, index: pos) }
+      if m < 0 { return _Position(key: b.key(pos), node: ref, index: pos) }
       let w = b.marks(m) & ~_below(pos)
       if w == 0 { return nil }
       let j = w.trailingZeroBitCount
-      return _Position(key: b.keys[j], node: ref, index: j)
+      return _Position(key: b.key(j), node: ref, index: j)
     default:
       return nil
     }
@@ -123,12 +123,12 @@ extension _Tree {
       let b = _Bucket<V>(ref)
       let pos = b.upperPosition(a)
       if pos < 0 { return nil }
-      if m < 0 { return _Position(key: b.keys[pos], node: ref, index: pos) }
+      if m < 0 { return _Position(key: b.key(pos), node: ref, index: pos) }
       let upTo: UInt64 = pos == 63 ? .max : _below(pos &+ 1)
       let w = b.marks(m) & upTo
       if w == 0 { return nil }
       let j = 63 &- w.leadingZeroBitCount
-      return _Position(key: b.keys[j], node: ref, index: j)
+      return _Position(key: b.key(j), node: ref, index: j)
     default:
       return nil
     }
@@ -167,7 +167,7 @@ extension _Tree {
       let b = _Bucket<V>(ref)
       var pos = b.lowerBound(a)
       var cand = a
-      while pos < b.count && b.keys[pos] == cand {
+      while pos < b.count && b.key(pos) == cand {
         if cand == end { return nil }
         cand &+= 1
         pos &+= 1

@@ -75,20 +75,71 @@ final class _Tree<V> {
     l.raw.deallocate()
   }
 
-  @inlinable func allocBucket(capacity cap: Int) -> _Bucket<V> {
-    let n = _Layout<V>.bucketBytes(cap)
+  /// A new empty bucket; `upper` gives a narrow bucket's upper key bits.
+  @inlinable func allocBucket(
+    capacity cap: Int, narrow: Bool, upper: UInt64, marked: Bool = false
+  ) -> _Bucket<V> {
+    let n = _Layout<V>.bucketBytes(cap, narrow: narrow, marked: marked)
     let raw = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: _Layout<V>.align)
-    raw.initializeMemory(as: UInt8.self, repeating: 0, count: 32)
-    raw.storeBytes(of: UInt32(truncatingIfNeeded: cap), toByteOffset: 4, as: UInt32.self)
-    (raw + 32).bindMemory(to: UInt64.self, capacity: cap)
-    (raw + _Layout<V>.bucketValues(cap)).bindMemory(to: V.self, capacity: cap)
+    raw.storeBytes(of: 0, as: UInt8.self)
+    raw.storeBytes(of: UInt8(truncatingIfNeeded: cap), toByteOffset: 1, as: UInt8.self)
+    let flags = (narrow ? _bucketNarrow : 0) | (marked ? _bucketMarked : 0)
+    raw.storeBytes(of: flags, toByteOffset: 2, as: UInt8.self)
+    raw.storeBytes(of: 0, toByteOffset: 3, as: UInt8.self)
+    raw.storeBytes(
+      of: narrow ? UInt32(truncatingIfNeeded: upper &>> 32) : 0, toByteOffset: 4, as: UInt32.self)
+    if narrow {
+      (raw + 8).bindMemory(to: UInt32.self, capacity: cap)
+    } else {
+      (raw + 8).bindMemory(to: UInt64.self, capacity: cap)
+    }
+    (raw + _Layout<V>.bucketValues(cap, narrow: narrow)).bindMemory(to: V.self, capacity: cap)
+    if marked {
+      let at = _Layout<V>.bucketMarks(cap, narrow: narrow)
+      (raw + at).initializeMemory(as: UInt64.self, repeating: 0, count: 3)
+    }
     bytes &+= _mallocFootprint(n)
     return _Bucket(raw)
   }
 
+  /// A bucket holding one entry.
+  @inlinable func singleBucket(_ key: UInt64, _ value: V, narrow: Bool) -> _Bucket<V> {
+    let b = allocBucket(capacity: 4, narrow: narrow, upper: key)
+    b.initializeKey(0, key)
+    b.values.initialize(to: value)
+    b.count = 1
+    return b
+  }
+
+  /// Moves the entries of `b` into a new bucket of the given capacity and
+  /// form, frees `b` and returns the new bucket.
+  @inlinable func rebuilt(
+    _ b: _Bucket<V>, capacity cap: Int, narrow: Bool, marked: Bool
+  ) -> _Bucket<V> {
+    let n = b.count
+    let g = allocBucket(capacity: cap, narrow: narrow, upper: n > 0 ? b.key(0) : 0, marked: marked)
+    if narrow == b.isNarrow {
+      if narrow {
+        g.narrowKeys.moveInitialize(from: b.narrowKeys, count: n)
+      } else {
+        g.wideKeys.moveInitialize(from: b.wideKeys, count: n)
+      }
+    } else {
+      for j in 0..<n { g.initializeKey(j, b.key(j)) }
+    }
+    g.values.moveInitialize(from: b.values, count: n)
+    if b.hasMarks && marked {
+      for m in 0..<3 { g.setMarks(m, b.marks(m)) }
+    }
+    g.count = n
+    freeBucket(b)
+    return g
+  }
+
   /// Frees a bucket whose values were already moved out or destroyed.
   @inlinable func freeBucket(_ b: _Bucket<V>) {
-    bytes &-= _mallocFootprint(_Layout<V>.bucketBytes(b.capacity))
+    bytes &-= _mallocFootprint(
+      _Layout<V>.bucketBytes(b.capacity, narrow: b.isNarrow, marked: b.hasMarks))
     b.raw.deallocate()
   }
 
@@ -141,8 +192,16 @@ final class _Tree<V> {
         return l.values + (bm == .max ? bit : (bm & _below(bit)).nonzeroBitCount)
       case _kindBucket:
         let b = _Bucket<V>(ref)
-        let pos = b.lowerBound(key)
-        guard pos < b.count, b.keys[pos] == key else { return nil }
+        let n = b.count
+        if b.isNarrow {
+          guard key & ~0xffff_ffff == b.upper else { return nil }
+          let k = UInt32(truncatingIfNeeded: key)
+          let pos = _lowerBound(b.narrowKeys, n, k)
+          guard pos < n, b.narrowKeys[pos] == k else { return nil }
+          return b.values + pos
+        }
+        let pos = _lowerBound(b.wideKeys, n, key)
+        guard pos < n, b.wideKeys[pos] == key else { return nil }
         return b.values + pos
       default:
         return nil
@@ -169,7 +228,7 @@ final class _Tree<V> {
       case _kindBucket:
         let b = _Bucket<V>(ref)
         let pos = b.lowerBound(key)
-        guard pos < b.count, b.keys[pos] == key else { return nil }
+        guard pos < b.count, b.key(pos) == key else { return nil }
         var r: UInt8 = 0
         for m in 0..<3 where (b.marks(m) &>> UInt64(pos)) & 1 != 0 { r |= 1 << m }
         return r
@@ -187,11 +246,7 @@ final class _Tree<V> {
   func store(_ key: UInt64, _ value: V) -> V? {
     if root.isNone {
       rootShift = Self.shiftFitting(key)
-      let b = allocBucket(capacity: 4)
-      b.keys.initialize(to: key)
-      b.values.initialize(to: value)
-      b.count = 1
-      root = b.ref
+      root = singleBucket(key, value, narrow: true).ref
       count = 1
       return nil
     }
@@ -238,17 +293,18 @@ final class _Tree<V> {
     }
   }
 
-  /// A new bucket for `key` filling the run of empty slots around `i`.
+  /// A new bucket for `key` filling the run of empty slots around `i`
+  /// (kept within keys that share their upper 32 bits, where a run could
+  /// go further, so that the bucket can be narrow).
   @inlinable func insertIntoEmptySlot(_ b: _Branch, _ i: Int, _ key: UInt64, _ value: V) {
+    let s = b.shift
+    let region = _narrowRegion(s, i)
     var lo = i
     var hi = i
-    while lo > 0 && b.slot(lo &- 1).isNone { lo &-= 1 }
-    let top = _lastSlot(b.shift)
+    while lo > region.lo && b.slot(lo &- 1).isNone { lo &-= 1 }
+    let top = Swift.min(region.hi, _lastSlot(s))
     while hi < top && b.slot(hi &+ 1).isNone { hi &+= 1 }
-    let n = allocBucket(capacity: 4)
-    n.keys.initialize(to: key)
-    n.values.initialize(to: value)
-    n.count = 1
+    let n = singleBucket(key, value, narrow: _narrowSpan(s, lo, hi))
     b.fill(lo, hi, n.ref, marks: 0)
   }
 
@@ -286,46 +342,50 @@ final class _Tree<V> {
   @inlinable func bucketStore(
     _ bucket: _Bucket<V>, _ parent: _Branch?, _ slot: Int, _ key: UInt64, _ value: V
   ) -> V? {
-    let n = bucket.count
-    let pos = n > 0 && bucket.keys[n &- 1] < key ? n : bucket.lowerBound(key)
-    if pos < n && bucket.keys[pos] == key {
-      let p = bucket.values + pos
+    var b = bucket
+    if b.isNarrow && key & ~0xffff_ffff != b.upper {
+      // Only a root bucket meets a key outside its upper bits; a bucket
+      // below a branch covers a run of slots that share them.
+      b = rebuilt(b, capacity: b.capacity, narrow: false, marked: b.hasMarks)
+      replace(bucket.ref, with: b.ref, parent: parent, slot: slot)
+    }
+    let n = b.count
+    let pos = n > 0 && b.key(n &- 1) < key ? n : b.lowerBound(key)
+    if pos < n && b.key(pos) == key {
+      let p = b.values + pos
       let old = p.move()
       p.initialize(to: value)
       return old
     }
     if n == _bucketMax {
-      overflow(bucket, parent, slot, insert: key, value, at: pos)
+      overflow(b, parent, slot, insert: key, value, at: pos)
       count &+= 1
       return nil
     }
-    var b = bucket
     if n == b.capacity {
-      let g = allocBucket(capacity: _Layout<V>.grownCapacity(n))
-      g.keys.moveInitialize(from: b.keys, count: n)
-      g.values.moveInitialize(from: b.values, count: n)
-      for m in 0..<3 { g.setMarks(m, b.marks(m)) }
-      g.count = n
-      replace(b.ref, with: g.ref, parent: parent, slot: slot)
-      freeBucket(b)
-      b = g
+      let old = b.ref
+      b = rebuilt(
+        b, capacity: _Layout<V>.grownCapacity(n, narrow: b.isNarrow), narrow: b.isNarrow,
+        marked: b.hasMarks)
+      replace(old, with: b.ref, parent: parent, slot: slot)
     }
-    let k = b.keys
     let v = b.values
     if pos < n {
-      (k + (pos &+ 1)).moveInitialize(from: k + pos, count: n &- pos)
+      b.moveKeys(from: pos, to: pos &+ 1, count: n &- pos)
       (v + (pos &+ 1)).moveInitialize(from: v + pos, count: n &- pos)
-      for m in 0..<3 {
-        let w = b.marks(m)
-        if w != 0 { b.setMarks(m, _insertBit(w, at: pos)) }
+      if b.hasMarks {
+        for m in 0..<3 {
+          let w = b.marks(m)
+          if w != 0 { b.setMarks(m, _insertBit(w, at: pos)) }
+        }
       }
     }
-    (k + pos).initialize(to: key)
+    b.initializeKey(pos, key)
     (v + pos).initialize(to: value)
     b.count = n &+ 1
     count &+= 1
     let blockLevel = parent.map { $0.shift == 6 } ?? (rootShift == 0)
-    if n &+ 1 >= _leafThreshold && blockLevel && k[0] &>> 6 == k[n] &>> 6 {
+    if n &+ 1 >= _leafThreshold && blockLevel && b.key(0) &>> 6 == b.key(n) &>> 6 {
       becomeLeaf(b, parent, slot)
     }
     return nil
@@ -342,7 +402,7 @@ final class _Tree<V> {
     let bm1 = b.marks(1)
     let bm2 = b.marks(2)
     for j in 0..<n {
-      let bit: UInt64 = 1 &<< (b.keys[j] & 63)
+      let bit: UInt64 = 1 &<< (b.key(j) & 63)
       let jj = UInt64(j)
       bm |= bit
       if (bm0 &>> jj) & 1 != 0 { mk.0 |= bit }
@@ -353,7 +413,7 @@ final class _Tree<V> {
     l.setMarks(0, mk.0)
     l.setMarks(1, mk.1)
     l.setMarks(2, mk.2)
-    let block = Int(truncatingIfNeeded: (b.keys[0] &>> 6) & 63)
+    let block = Int(truncatingIfNeeded: (b.key(0) &>> 6) & 63)
     l.values.moveInitialize(from: b.values, count: n)
     freeBucket(b)
     guard let p = parent else {
@@ -379,11 +439,11 @@ final class _Tree<V> {
       values.deallocate()
       marks.deallocate()
     }
-    keys.moveInitialize(from: bucket.keys, count: pos)
+    for j in 0..<n {
+      (keys + j).initialize(to: j < pos ? bucket.key(j) : j == pos ? key : bucket.key(j &- 1))
+    }
     values.moveInitialize(from: bucket.values, count: pos)
-    (keys + pos).initialize(to: key)
     (values + pos).initialize(to: value)
-    (keys + (pos &+ 1)).moveInitialize(from: bucket.keys + pos, count: n &- 1 &- pos)
     (values + (pos &+ 1)).moveInitialize(from: bucket.values + pos, count: n &- 1 &- pos)
     let w = (bucket.marks(0), bucket.marks(1), bucket.marks(2))
     for j in 0..<n {
@@ -419,11 +479,13 @@ final class _Tree<V> {
   ///
   /// A slot with many entries becomes a leaf (block level) or a branch;
   /// the others are grouped into buckets of balanced size, each spanning a
-  /// run of adjacent slots (empty slots included).
+  /// run of adjacent slots (empty slots included) whose keys share their
+  /// upper 32 bits wherever slots can, so that the buckets are narrow.
   @inlinable func buildSpan(
     _ b: _Branch, _ lo: Int, _ hi: Int, _ e: _Entries<V>, _ p: Int, _ q: Int
   ) {
-    let s = UInt64(b.shift)
+    let shift = b.shift
+    let s = UInt64(shift)
     let blockLevel = s == 6
     // Entries that will go to buckets, to size the groups.
     var loose = 0
@@ -438,37 +500,55 @@ final class _Tree<V> {
     }
     let groups = Swift.max(1, (loose &+ 39) / 40)
     let target = (loose &+ groups &- 1) / groups
+    // The open group: its first slot (-1: none), first entry and size.
     var groupStart = -1
     var groupFirst = p
     var groupCount = 0
+    // The last bucket made, while later empty slots may still join it.
     var last: (ref: _Ref, end: Int, marks: UInt8)? = nil
+
+    /// Ends the open group at slot `end`, before entry `i`: a bucket for
+    /// its entries, or its empty slots joined to the bucket before it.
+    func closeGroup(_ end: Int, _ i: Int) {
+      if groupStart >= 0 {
+        if groupCount > 0 {
+          let c = makeBucket(e, groupFirst, i, narrow: _narrowSpan(shift, groupStart, end))
+          b.fill(groupStart, end, c.ref, marks: c.anyMarks)
+          last = (c.ref, end, c.anyMarks)
+        } else if let l = last, l.end &+ 1 == groupStart {
+          b.fill(groupStart, end, l.ref, marks: l.marks)
+          last = (l.ref, end, l.marks)
+        }
+      }
+      groupStart = -1
+    }
+
     i = p
     var j = lo
     while j <= hi {
+      if j != lo && _narrowRegion(shift, j).lo == j {
+        // Buckets stay within the keys that share their upper bits.
+        closeGroup(j &- 1, i)
+        last = nil
+      }
       var f = i
       while f < q && Int(truncatingIfNeeded: (e.keys[f] &>> s) & 63) == j { f &+= 1 }
       let n = f &- i
       if n > 0 && ((blockLevel && n >= _leafThreshold) || n > _bucketMax) {
-        if groupStart >= 0 && groupCount > 0 {
-          let c = makeBucket(e, groupFirst, i)
-          b.fill(groupStart, j &- 1, c.ref, marks: c.anyMarks)
-        }
+        if groupCount > 0 { closeGroup(j &- 1, i) }
         groupStart = -1
         last = nil
         if blockLevel {
           let l = makeLeaf(e, i, f)
           b.fill(j, j, l.ref, marks: l.anyMarks)
         } else {
-          let c = allocBranch(shift: Int(s) &- 6)
+          let c = allocBranch(shift: shift &- 6)
           buildSpan(c, 0, 63, e, i, f)
           b.fill(j, j, c.ref, marks: c.anyMarks)
         }
       } else {
         if groupStart >= 0 && groupCount > 0 && groupCount &+ n > _bucketMax {
-          let c = makeBucket(e, groupFirst, i)
-          b.fill(groupStart, j &- 1, c.ref, marks: c.anyMarks)
-          last = (c.ref, j &- 1, c.anyMarks)
-          groupStart = -1
+          closeGroup(j &- 1, i)
         }
         if groupStart < 0 {
           groupStart = j
@@ -477,29 +557,19 @@ final class _Tree<V> {
         }
         groupCount &+= n
         if groupCount >= target && groupCount > 0 {
-          let c = makeBucket(e, groupFirst, f)
-          b.fill(groupStart, j, c.ref, marks: c.anyMarks)
-          last = (c.ref, j, c.anyMarks)
-          groupStart = -1
+          closeGroup(j, f)
         }
       }
       i = f
       j &+= 1
     }
-    if groupStart >= 0 && groupCount > 0 {
-      let c = makeBucket(e, groupFirst, i)
-      b.fill(groupStart, hi, c.ref, marks: c.anyMarks)
-    } else if groupStart >= 0, let l = last, l.end < hi {
-      // Trailing empty slots join the last bucket rather than stay empty.
-      b.fill(l.end &+ 1, hi, l.ref, marks: l.marks)
-    }
+    closeGroup(hi, i)
   }
 
-  @inlinable func makeBucket(_ e: _Entries<V>, _ p: Int, _ q: Int) -> _Bucket<V> {
+  @inlinable func makeBucket(
+    _ e: _Entries<V>, _ p: Int, _ q: Int, narrow: Bool
+  ) -> _Bucket<V> {
     let n = q &- p
-    let b = allocBucket(capacity: _Layout<V>.capacity(for: n))
-    b.keys.initialize(from: e.keys + p, count: n)
-    b.values.moveInitialize(from: e.values + p, count: n)
     var w: (UInt64, UInt64, UInt64) = (0, 0, 0)
     for j in 0..<n {
       let mk = e.marks[p &+ j]
@@ -508,6 +578,12 @@ final class _Tree<V> {
       if mk & 2 != 0 { w.1 |= bit }
       if mk & 4 != 0 { w.2 |= bit }
     }
+    let marked = w.0 | w.1 | w.2 != 0
+    let b = allocBucket(
+      capacity: _Layout<V>.capacity(for: n, narrow: narrow), narrow: narrow, upper: e.keys[p],
+      marked: marked)
+    for j in 0..<n { b.initializeKey(j, e.keys[p &+ j]) }
+    b.values.moveInitialize(from: e.values + p, count: n)
     b.setMarks(0, w.0)
     b.setMarks(1, w.1)
     b.setMarks(2, w.2)
