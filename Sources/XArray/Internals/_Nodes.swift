@@ -161,11 +161,12 @@ enum _Layout<V> {
   }
 
   /// The capacity to grow to from `n`: 4, 8, 12, 16, 24, 32, 40, … 64, or
-  /// in steps of 4 for narrow buckets (whose 12-byte entries then fill
-  /// malloc chunks exactly).
+  /// in steps of 2 for narrow buckets (whose 12-byte entries fill malloc
+  /// chunks exactly at every fourth and within 8 bytes at every second).
   @inlinable static func grownCapacity(_ n: Int, narrow: Bool = false) -> Int {
     if n < 4 { return 4 }
-    if n < 16 || narrow { return Swift.min(64, (n &+ 4) & ~3) }
+    if narrow { return Swift.min(64, (n &+ 2) & ~1) }
+    if n < 16 { return (n &+ 4) & ~3 }
     return Swift.min(64, (n &+ 8) & ~7)
   }
   /// The smallest capacity in the growth sequence that holds `n`.
@@ -307,7 +308,7 @@ struct _Bucket<V> {
 @inlinable var _bucketMarked: UInt8 { 2 }
 
 /// The first of `n` sorted keys at `k` that is not below `key`.
-@inlinable
+@inlinable @inline(__always)
 func _lowerBound<K: FixedWidthInteger>(_ k: UnsafeMutablePointer<K>, _ n: Int, _ key: K) -> Int {
   var base = 0
   var len = n

@@ -350,8 +350,19 @@ final class _Tree<V> {
       replace(bucket.ref, with: b.ref, parent: parent, slot: slot)
     }
     let n = b.count
-    let pos = n > 0 && b.key(n &- 1) < key ? n : b.lowerBound(key)
-    if pos < n && b.key(pos) == key {
+    let pos: Int
+    let found: Bool
+    if b.isNarrow {
+      let k = UInt32(truncatingIfNeeded: key)
+      let keys = b.narrowKeys
+      pos = n > 0 && keys[n &- 1] < k ? n : _lowerBound(keys, n, k)
+      found = pos < n && keys[pos] == k
+    } else {
+      let keys = b.wideKeys
+      pos = n > 0 && keys[n &- 1] < key ? n : _lowerBound(keys, n, key)
+      found = pos < n && keys[pos] == key
+    }
+    if found {
       let p = b.values + pos
       let old = p.move()
       p.initialize(to: value)
