@@ -161,12 +161,13 @@ enum _Layout<V> {
   }
 
   /// The capacity to grow to from `n`: 4, 8, 12, 16, 24, 32, 40, … 64, or
-  /// in steps of 2 for narrow buckets (whose 12-byte entries fill malloc
-  /// chunks exactly at every fourth and within 8 bytes at every second).
+  /// for narrow buckets 4, 8, then steps of 2 (their 12-byte entries fill
+  /// malloc chunks exactly at every fourth and within 8 bytes at every
+  /// second; below 8 the bucket may soon become a leaf instead).
   @inlinable static func grownCapacity(_ n: Int, narrow: Bool = false) -> Int {
     if n < 4 { return 4 }
-    if narrow { return Swift.min(64, (n &+ 2) & ~1) }
-    if n < 16 { return (n &+ 4) & ~3 }
+    if narrow && n >= 8 { return Swift.min(64, (n &+ 2) & ~1) }
+    if n < 16 || narrow { return (n &+ 4) & ~3 }
     return Swift.min(64, (n &+ 8) & ~7)
   }
   /// The smallest capacity in the growth sequence that holds `n`.
