@@ -96,6 +96,45 @@ struct XArrayTests {
     #expect(x.memoryUsed < 100)
   }
 
+  /// Keys inserted in ascending order: a block next to a filled leaf
+  /// starts as a leaf itself. Kinds: dense; PFN-like; and groups of one
+  /// dense block, a key stored and erased in the next block (which leaves
+  /// the rest of the branch empty) and one key in each further block, where
+  /// a one-key leaf must not seed the next (each costs 112 bytes).
+  @Test("ascending keys: leaves start beside filled leaves", arguments: [0, 1, 2])
+  func ascending(kind: Int) {
+    var rng = SplitMix(seed: UInt64(kind) + 11)
+    var x = XArray<UInt64>()
+    var keys: [UInt64] = []
+    func add(_ k: UInt64) {
+      x[k] = k &+ 1
+      keys.append(k)
+    }
+    switch kind {
+    case 0: for k in UInt64(0)..<20_000 { add(k) }
+    case 1: for k in UInt64(0)..<80_000 where rng.next() % 4 == 0 { add(k) }
+    default:
+      for g in UInt64(0)..<40 {
+        for k in 0..<UInt64(64) { add(g * 4096 + k) }
+        x[g * 4096 + 64] = 0
+        x[g * 4096 + 64] = nil
+        for b in 1..<UInt64(64) { add(g * 4096 + b * 64 + rng.next() % 64) }
+      }
+    }
+    x._checkInvariants()
+    #expect(x.count == keys.count)
+    #expect(keys.allSatisfy { x[$0] == $0 &+ 1 })
+    #expect(Array(x.map(\.index)) == keys)
+    let perEntry = Double(x.memoryUsed) / Double(x.count)
+    #expect(perEntry < [9.4, 16, 20][kind])
+    for k in keys where k % 5 == 0 { x.setMark(.mark0, at: k) }
+    x._checkInvariants()
+    #expect(Array(x.entries(marked: .mark0).map(\.index)) == keys.filter { $0 % 5 == 0 })
+    for k in keys.reversed() where k % 2 == 0 { x[k] = nil }
+    x._checkInvariants()
+    #expect(Array(x.map(\.index)) == keys.filter { $0 % 2 == 1 })
+  }
+
   @Test("range entries")
   func ranges() {
     var x = XArray<String>()

@@ -170,6 +170,12 @@ enum _Layout<V> {
     if n < 16 || narrow { return (n &+ 4) & ~3 }
     return Swift.min(64, (n &+ 8) & ~7)
   }
+  /// A leaf's capacity to grow to from `n`: 8, 16, 24, 40, 64. Leaves
+  /// grow faster than buckets: a block that became a leaf is likely to
+  /// fill further, and each step costs a reallocation.
+  @inlinable static func grownLeafCapacity(_ n: Int) -> Int {
+    n < 8 ? 8 : n < 16 ? 16 : Swift.min(64, (n &+ (n &>> 1) &+ 7) & ~7)
+  }
   /// The smallest capacity in the growth sequence that holds `n`.
   @inlinable static func capacity(for n: Int, narrow: Bool = false) -> Int {
     var c = 4

@@ -293,11 +293,24 @@ final class _Tree<V> {
     }
   }
 
-  /// A new bucket for `key` filling the run of empty slots around `i`
-  /// (kept within keys that share their upper 32 bits, where a run could
-  /// go further, so that the bucket can be narrow).
+  /// A new node for `key` in empty slot `i`: a leaf when the block before
+  /// is a leaf of at least `_leafThreshold` entries (keys filling blocks in
+  /// order, such as PFNs, then skip the bucket stage of each block), else a
+  /// bucket filling the run of empty slots around `i` (kept within keys
+  /// that share their upper 32 bits, where a run could go further, so that
+  /// the bucket can be narrow).
   @inlinable func insertIntoEmptySlot(_ b: _Branch, _ i: Int, _ key: UInt64, _ value: V) {
     let s = b.shift
+    if s == 6 && i > 0 {
+      let left = b.slot(i &- 1)
+      if left.kind == _kindLeaf && _Leaf<V>(left).count >= _leafThreshold {
+        let l = allocLeaf(capacity: _Layout<V>.grownLeafCapacity(1))
+        l.values.initialize(to: value)
+        l.bitmap = 1 &<< (key & 63)
+        b.fill(i, i, l.ref, marks: 0)
+        return
+      }
+    }
     let region = _narrowRegion(s, i)
     var lo = i
     var hi = i
@@ -323,7 +336,7 @@ final class _Tree<V> {
     let n = bm.nonzeroBitCount
     var l = leaf
     if n == l.capacity {
-      let g = allocLeaf(capacity: _Layout<V>.grownCapacity(n))
+      let g = allocLeaf(capacity: _Layout<V>.grownLeafCapacity(n))
       g.bitmap = bm
       for m in 0..<3 { g.setMarks(m, l.marks(m)) }
       g.values.moveInitialize(from: l.values, count: n)
@@ -406,7 +419,7 @@ final class _Tree<V> {
   /// block level, by a leaf.
   @inlinable func becomeLeaf(_ b: _Bucket<V>, _ parent: _Branch?, _ slot: Int) {
     let n = b.count
-    let l = allocLeaf(capacity: _Layout<V>.capacity(for: n))
+    let l = allocLeaf(capacity: _Layout<V>.grownLeafCapacity(n))
     var bm: UInt64 = 0
     var mk: (UInt64, UInt64, UInt64) = (0, 0, 0)
     let bm0 = b.marks(0)
