@@ -101,6 +101,32 @@ struct XArrayTests {
   /// dense block, a key stored and erased in the next block (which leaves
   /// the rest of the branch empty) and one key in each further block, where
   /// a one-key leaf must not seed the next (each costs 112 bytes).
+  /// Every bucket size, narrow and wide: lookups of each key and of the
+  /// keys just beside it, after inserting in an order that puts each new
+  /// key at every position of the sorted bucket.
+  @Test("bucket search at every size and position", arguments: [UInt64(1000), 1 << 33])
+  func bucketSearch(gap: UInt64) {
+    for n in 1...64 {
+      var x = XArray<UInt64>()
+      // Odd multiples first, then even ones, so later keys land between
+      // earlier ones as well as after them.
+      let order = Array(stride(from: 1, through: n, by: 2)) + Array(stride(from: 2, through: n, by: 2))
+      for (done, i) in order.enumerated() {
+        x[UInt64(i) * gap] = UInt64(i)
+        #expect(x.count == done + 1)
+      }
+      for i in 1...n {
+        let k = UInt64(i) * gap
+        #expect(x[k] == UInt64(i), "n=\(n) key \(k)")
+        #expect(x[k - 1] == nil && x[k + 1] == nil, "n=\(n) beside key \(k)")
+        #expect(x.nextIndex(after: k) == (i < n ? k + gap : nil), "n=\(n) after \(k)")
+      }
+      #expect(x[0] == nil && x[UInt64(n + 1) * gap] == nil)
+      #expect(x.map(\.index) == (1...n).map { UInt64($0) * gap })
+      x._checkInvariants()
+    }
+  }
+
   @Test("ascending keys: leaves start beside filled leaves", arguments: [0, 1, 2])
   func ascending(kind: Int) {
     var rng = SplitMix(seed: UInt64(kind) + 11)

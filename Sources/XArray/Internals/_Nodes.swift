@@ -314,17 +314,32 @@ struct _Bucket<V> {
 /// Bucket flag: the node ends with three mark words.
 @inlinable var _bucketMarked: UInt8 { 2 }
 
-/// The first of `n` sorted keys at `k` that is not below `key`.
+/// The first of `n` sorted keys at `k` that is not below `key` (n ≤ 64).
+///
+/// Without data-dependent branches: for random keys each comparison is a
+/// coin toss, and a mispredicted branch costs more than a whole step. The
+/// steps are unrolled because LLVM turns a select inside a loop back into
+/// a branch. The first step splits `n` into two overlapping halves of a
+/// power of two `p`; each later step halves the range.
 @inlinable @inline(__always)
 func _lowerBound<K: FixedWidthInteger>(_ k: UnsafeMutablePointer<K>, _ n: Int, _ key: K) -> Int {
-  var base = 0
-  var len = n
-  while len > 1 {
-    let half = len &>> 1
-    if k[base &+ half &- 1] < key { base &+= half }
-    len &-= half
-  }
-  return k[base] < key ? base &+ 1 : base
+  if n <= 0 { return 0 }
+  let p = 1 &<< (63 &- n.leadingZeroBitCount)
+  // The answer lies in base ... base + step after each step.
+  var base = (n &- p) & (0 &- _bit(k[p &- 1] < key))
+  if p > 32 { base &+= 32 & (0 &- _bit(k[base &+ 31] < key)) }
+  if p > 16 { base &+= 16 & (0 &- _bit(k[base &+ 15] < key)) }
+  if p > 8 { base &+= 8 & (0 &- _bit(k[base &+ 7] < key)) }
+  if p > 4 { base &+= 4 & (0 &- _bit(k[base &+ 3] < key)) }
+  if p > 2 { base &+= 2 & (0 &- _bit(k[base &+ 1] < key)) }
+  if p > 1 { base &+= 1 & (0 &- _bit(k[base] < key)) }
+  return base &+ _bit(k[base] < key)
+}
+
+/// 1 for true, 0 for false, without a branch.
+@inlinable @inline(__always)
+func _bit(_ b: Bool) -> Int {
+  Int(truncatingIfNeeded: unsafeBitCast(b, to: UInt8.self))
 }
 
 /// Whether a bucket filling slots `lo...hi` of a branch at `shift` covers
