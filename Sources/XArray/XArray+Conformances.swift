@@ -68,9 +68,10 @@ extension XArray {
 }
 
 extension XArray {
-  /// How many nodes of each kind the array has. For tests and benchmarks.
-  public var _nodeCounts: (branches: Int, leaves: Int, buckets: Int) {
-    var c = (0, 0, 0)
+  /// How many nodes of each kind the array has (`coarse` of the branches
+  /// are in the 16-slot form). For tests and benchmarks.
+  public var _nodeCounts: (branches: Int, coarse: Int, leaves: Int, buckets: Int) {
+    var c = (0, 0, 0, 0)
     _main.countNodes(_main.root, &c)
     return c
   }

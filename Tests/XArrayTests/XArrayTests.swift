@@ -237,6 +237,66 @@ struct XArrayTests {
     #expect(XArray<Int>().description == "[:]")
   }
 
+  /// Random keys leave shift-30 branches whose buckets fill whole groups
+  /// of four slots: those branches are coarse. Keys crowding one group
+  /// split its bucket, which makes that branch full again (below the
+  /// root, or as the root when the keys lie below 2^36). Contents, order,
+  /// marks, copies and erasure are checked against a Dictionary.
+  @Test("coarse branches: made, expanded, copied, marked, erased", arguments: [42, 36])
+  func coarseBranches(windowBits: Int) {
+    var rng = SplitMix(seed: UInt64(windowBits))
+    let spread = windowBits == 42 ? 19_200 : 300
+    var keys = (0..<spread).map { _ in rng.next() & ((1 << UInt64(windowBits)) - 1) }
+    var x = XArray<UInt64>()
+    var d: [UInt64: UInt64] = [:]
+    func add(_ k: UInt64) {
+      x[k] = k ^ 0x55
+      d[k] = k ^ 0x55
+    }
+    for k in keys { add(k) }
+    x._checkInvariants()
+    let before = x._nodeCounts
+    #expect(before.coarse == (windowBits == 42 ? 64 : 1))
+    // 200 more keys in the first group of four slots of one shift-30
+    // branch: slot 5 of the root, or the root itself.
+    let base: UInt64 = windowBits == 42 ? 5 << 36 : 0
+    let crowd = (0..<200).map { _ in base | (rng.next() & 0xffff_ffff) }
+    let copy = x
+    for k in crowd { add(k) }
+    keys += crowd
+    x._checkInvariants()
+    #expect(x._nodeCounts.coarse == before.coarse - 1)
+    #expect(copy._nodeCounts.coarse == before.coarse)
+    let spreadSet = Set(keys.prefix(spread))
+    #expect(copy.count == spreadSet.count)
+    #expect(crowd.allSatisfy { copy[$0] == nil || spreadSet.contains($0) })
+    #expect(x.count == d.count)
+    #expect(keys.allSatisfy { x[$0] == $0 ^ 0x55 })
+    let sorted = d.keys.sorted()
+    #expect(Array(x.map(\.index)) == sorted)
+    for probe in keys.prefix(50) {
+      #expect(x.entries(reversedFrom: probe).prefix(3).map(\.index)
+        == Array(sorted.filter { $0 <= probe }.suffix(3).reversed()))
+      #expect(x.nextIndex(after: probe) == sorted.first { $0 > probe })
+    }
+    let marked = sorted.filter { $0 % 5 == 0 }
+    var newlyMarked = 0
+    for k in marked where x.setMark(.mark2, at: k) { newlyMarked += 1 }
+    #expect(newlyMarked == marked.count)
+    x._checkInvariants()
+    #expect(Array(x.entries(marked: .mark2).map(\.index)) == marked)
+    var erased = 0
+    for (i, k) in sorted.enumerated() where i % 2 == 0 && x.erase(at: k) == k ^ 0x55 { erased += 1 }
+    #expect(erased == (sorted.count + 1) / 2)
+    x._checkInvariants()
+    #expect(Array(x.map(\.index)) == sorted.enumerated().filter { $0.offset % 2 == 1 }.map(\.element))
+    for k in sorted { x[k] = nil }
+    x._checkInvariants()
+    #expect(x.isEmpty && x.memoryUsed < 100)
+    copy._checkInvariants()
+    #expect(copy.count == spreadSet.count)
+  }
+
   @Test("backward iteration from any index")
   func backward() {
     var x = XArray<Int>()

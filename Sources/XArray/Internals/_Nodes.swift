@@ -6,6 +6,11 @@
 //   branch (1)  64 child slots for the 64 values of six key bits at `shift`;
 //               a `present` bitmap of non-empty slots and, per mark, a
 //               summary bitmap of slots whose subtree holds a marked entry.
+//               A coarse branch (reference bit 2 set) stores one slot per
+//               four: every child is a bucket spanning whole aligned groups
+//               of four slots (below a shift-30 branch, the keys of a group
+//               share their upper 32 bits). Random keys leave most shift-30
+//               branches like that; coarse, they take 168 bytes, not 552.
 //   leaf   (2)  one aligned block of 64 keys (a child of a shift-6 branch,
 //               or the root when the tree covers keys 0..<64): a presence
 //               bitmap, one bitmap per mark and the present values packed in
@@ -18,8 +23,8 @@
 //               gets room for mark bits (one word per mark, bit per entry)
 //               only once one of its entries is marked.
 //
-// Branch (552 bytes): +0 u8 shift | +8 u64 present | +16 u64 marks[3] |
-//                     +40 refs[64]
+// Branch (552 bytes, coarse 168): +0 u8 shift | +1 u8 coarse (0 or 1) |
+//                     +8 u64 present | +16 u64 marks[3] | +40 refs[64 or 16]
 // Leaf:   +0 u32 capacity | +8 u64 bitmap | +16 u64 marks[3] | values
 // Bucket: +0 u8 count | +1 u8 capacity | +2 u8 flags | +4 u32 upper key bits
 //         (narrow) | +8 keys[cap] (u32 narrow, u64 wide) | values[cap] |
@@ -29,8 +34,10 @@
 @inlinable var _bucketMax: Int { 64 }
 /// Entries of one 64-key block at which a bucket becomes a leaf.
 @inlinable var _leafThreshold: Int { 8 }
-/// Size of a branch node in bytes.
-@inlinable var _branchBytes: Int { 40 + 64 * 8 }
+/// Size of a branch node in bytes: 64 slots, or 16 when coarse.
+@inlinable func _branchBytes(coarse: Bool) -> Int { 40 &+ (coarse ? 16 : 64) &* 8 }
+/// Reference bit of a coarse branch.
+@inlinable var _refCoarse: UInt { 4 }
 
 @inlinable var _kindBranch: UInt { 1 }
 @inlinable var _kindLeaf: UInt { 2 }
@@ -42,7 +49,8 @@ func _mallocFootprint(_ n: Int) -> Int {
   Swift.max(32, (n &+ 8 &+ 15) & ~15)
 }
 
-/// A tagged reference to a node; 0 is "no node".
+/// A tagged reference to a node; 0 is "no node". Nodes are 16-byte
+/// aligned: the low two bits give the kind, bit 2 marks a coarse branch.
 @frozen @usableFromInline
 struct _Ref: Equatable {
   @usableFromInline var bits: UInt
@@ -56,21 +64,39 @@ struct _Ref: Equatable {
   @inlinable var isNone: Bool { bits == 0 }
   @inlinable var kind: UInt { bits & 3 }
   @inlinable var raw: UnsafeMutableRawPointer {
-    UnsafeMutableRawPointer(bitPattern: bits & ~3).unsafelyUnwrapped
+    UnsafeMutableRawPointer(bitPattern: bits & ~15).unsafelyUnwrapped
   }
 }
 
 /// A 64-way interior node.
+///
+/// Slots are addressed 0..<64 alike in both forms; a coarse branch maps
+/// slot `i` to stored slot `i / 4`, so setting a slot sets its group.
 @frozen @usableFromInline
 struct _Branch {
   @usableFromInline let raw: UnsafeMutableRawPointer
+  /// Log2 of the slots one stored slot stands for: 0, or 2 when coarse.
+  @usableFromInline let grain: Int
 
-  @inlinable init(_ raw: UnsafeMutableRawPointer) { self.raw = raw }
-  @inlinable init(_ ref: _Ref) { self.raw = ref.raw }
+  @inlinable init(_ raw: UnsafeMutableRawPointer, coarse: Bool) {
+    self.raw = raw
+    self.grain = coarse ? 2 : 0
+  }
+  @inlinable init(_ ref: _Ref) {
+    self.raw = ref.raw
+    self.grain = Int(truncatingIfNeeded: (ref.bits & _refCoarse) &>> 1)
+  }
 
-  @inlinable var ref: _Ref { _Ref(raw, kind: _kindBranch) }
+  @inlinable var isCoarse: Bool { grain != 0 }
+  @inlinable var ref: _Ref {
+    _Ref(bits: UInt(bitPattern: raw) | _kindBranch | (isCoarse ? _refCoarse : 0))
+  }
+  /// Bytes of the node.
+  @inlinable var byteCount: Int { _branchBytes(coarse: isCoarse) }
 
   @inlinable var shift: Int { Int(raw.load(as: UInt8.self)) }
+  /// The coarse flag as the node's header records it.
+  @inlinable var headerCoarse: UInt8 { raw.load(fromByteOffset: 1, as: UInt8.self) }
 
   @inlinable var present: UInt64 {
     get { raw.load(fromByteOffset: 8, as: UInt64.self) }
@@ -88,10 +114,25 @@ struct _Branch {
   }
 
   @inlinable func slot(_ i: Int) -> _Ref {
-    _Ref(bits: raw.load(fromByteOffset: 40 &+ 8 &* i, as: UInt.self))
+    _Ref(bits: raw.load(fromByteOffset: 40 &+ 8 &* (i &>> grain), as: UInt.self))
   }
+  /// Sets slot `i` (in a coarse branch, its whole group of four).
   @inlinable func setSlot(_ i: Int, _ r: _Ref) {
-    raw.storeBytes(of: r.bits, toByteOffset: 40 &+ 8 &* i, as: UInt.self)
+    raw.storeBytes(of: r.bits, toByteOffset: 40 &+ 8 &* (i &>> grain), as: UInt.self)
+  }
+
+  /// Whether every child is a bucket (or nothing) filling whole aligned
+  /// groups of four slots, so that a coarse branch can hold the same.
+  @inlinable var isCoarsenable: Bool {
+    if shift < 12 { return false }
+    var g = 0
+    while g < 64 {
+      let r = slot(g)
+      if !r.isNone && r.kind != _kindBucket { return false }
+      if slot(g &+ 1) != r || slot(g &+ 2) != r || slot(g &+ 3) != r { return false }
+      g &+= 4
+    }
+    return true
   }
 
   /// The run of adjacent slots that hold the same child as slot `i`.
@@ -106,7 +147,8 @@ struct _Branch {
     return (lo, hi)
   }
 
-  /// Sets slots `lo...hi` to `r`, with present and mark summary bits.
+  /// Sets slots `lo...hi` to `r`, with present and mark summary bits; in a
+  /// coarse branch `lo...hi` must be whole groups of four.
   @inlinable func fill(_ lo: Int, _ hi: Int, _ r: _Ref, marks: UInt8) {
     var i = lo
     while i <= hi {

@@ -15,7 +15,7 @@ extension _Tree {
     switch r.kind {
     case _kindBranch:
       let src = _Branch(r)
-      let b = allocBranch(shift: src.shift)
+      let b = allocBranch(shift: src.shift, coarse: src.isCoarse)
       b.present = src.present
       for m in 0..<3 { b.setMarks(m, src.marks(m)) }
       for i in 0..<64 {
@@ -86,19 +86,21 @@ extension _Tree {
     count = 0
   }
 
-  /// Adds the nodes of subtree `r` to `c` (branches, leaves, buckets).
-  @usableFromInline func countNodes(_ r: _Ref, _ c: inout (Int, Int, Int)) {
+  /// Adds the nodes of subtree `r` to `c` (branches, coarse branches,
+  /// leaves, buckets).
+  @usableFromInline func countNodes(_ r: _Ref, _ c: inout (Int, Int, Int, Int)) {
     switch r.kind {
     case _kindBranch:
-      c.0 += 1
       let b = _Branch(r)
+      c.0 += 1
+      if b.isCoarse { c.1 += 1 }
       for i in 0..<64 {
         let s = b.slot(i)
         if s.isNone || (i > 0 && s == b.slot(i - 1)) { continue }
         countNodes(s, &c)
       }
-    case _kindLeaf: c.1 += 1
-    case _kindBucket: c.2 += 1
+    case _kindLeaf: c.2 += 1
+    case _kindBucket: c.3 += 1
     default: break
     }
   }
@@ -130,9 +132,11 @@ extension _Tree {
     switch r.kind {
     case _kindBranch:
       let b = _Branch(r)
-      used += _mallocFootprint(_branchBytes)
+      used += _mallocFootprint(b.byteCount)
       let s = b.shift
       if s < 6 || s % 6 != 0 { return "branch with shift \(s)" }
+      if b.headerCoarse != (b.isCoarse ? 1 : 0) { return "coarse flag \(b.headerCoarse) in header" }
+      if b.isCoarse && s < 12 { return "coarse branch at shift \(s)" }
       if b.present == 0 { return "empty branch" }
       var i = 0
       while i < 64 {

@@ -2,9 +2,11 @@
 // rebuilt as buckets, leaves and branches below the same parent.
 
 extension _Tree {
-  /// Splits a full bucket, with one more entry, into new children.
+  /// Splits a full bucket, with one more entry, into new children; the
+  /// parent (in slot `grandSlot` of `grand`, or the root) becomes a full
+  /// branch first if it is coarse, since the new spans are finer.
   @inlinable func overflow(
-    _ bucket: _Bucket<V>, _ parent: _Branch?, _ slot: Int,
+    _ bucket: _Bucket<V>, _ parent: _Branch?, _ slot: Int, grand: _Branch?, grandSlot: Int,
     insert key: UInt64, _ value: V, at pos: Int
   ) {
     let n = bucket.count &+ 1
@@ -34,7 +36,8 @@ extension _Tree {
       (marks + j).initialize(to: mk)
     }
     let entries = _Entries(keys: keys, values: values, marks: marks)
-    if let p = parent {
+    if var p = parent {
+      if p.isCoarse { p = expanded(p, holder: grand, slot: grandSlot) }
       let (lo, hi) = p.span(slot)
       freeBucket(bucket)
       p.fill(lo, hi, .none, marks: 0)
@@ -47,7 +50,7 @@ extension _Tree {
       freeBucket(bucket)
       let b = allocBranch(shift: rootShift)
       buildSpan(b, 0, _lastSlot(rootShift), entries, 0, n)
-      root = b.ref
+      root = coarsened(b).ref
     }
   }
 
@@ -121,7 +124,8 @@ extension _Tree {
         } else {
           let c = allocBranch(shift: shift &- 6)
           buildSpan(c, 0, 63, e, i, f)
-          b.fill(j, j, c.ref, marks: c.anyMarks)
+          let cc = coarsened(c)
+          b.fill(j, j, cc.ref, marks: cc.anyMarks)
         }
       } else {
         if groupStart >= 0 && groupCount > 0 && groupCount &+ n > _bucketMax {

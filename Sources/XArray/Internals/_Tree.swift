@@ -47,17 +47,49 @@ final class _Tree<V> {
 
   // MARK: Allocation
 
-  @inlinable func allocBranch(shift: Int) -> _Branch {
-    let raw = UnsafeMutableRawPointer.allocate(byteCount: _branchBytes, alignment: 16)
-    raw.initializeMemory(as: UInt8.self, repeating: 0, count: _branchBytes)
+  @inlinable func allocBranch(shift: Int, coarse: Bool = false) -> _Branch {
+    let n = _branchBytes(coarse: coarse)
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 16)
+    raw.initializeMemory(as: UInt8.self, repeating: 0, count: n)
     raw.storeBytes(of: UInt8(truncatingIfNeeded: shift), as: UInt8.self)
-    bytes &+= _mallocFootprint(_branchBytes)
-    return _Branch(raw)
+    raw.storeBytes(of: coarse ? 1 : 0, toByteOffset: 1, as: UInt8.self)
+    bytes &+= _mallocFootprint(n)
+    return _Branch(raw, coarse: coarse)
   }
 
   @inlinable func freeBranch(_ b: _Branch) {
+    bytes &-= _mallocFootprint(b.byteCount)
     b.raw.deallocate()
-    bytes &-= _mallocFootprint(_branchBytes)
+  }
+
+  /// A new branch `b` in coarse form when its children allow (`b` is freed
+  /// then), else `b`; nothing refers to `b` yet.
+  @inlinable func coarsened(_ b: _Branch) -> _Branch {
+    guard !b.isCoarse && b.isCoarsenable else { return b }
+    let c = allocBranch(shift: b.shift, coarse: true)
+    c.present = b.present
+    for m in 0..<3 { c.setMarks(m, b.marks(m)) }
+    var g = 0
+    while g < 64 {
+      c.setSlot(g, b.slot(g))
+      g &+= 4
+    }
+    freeBranch(b)
+    return c
+  }
+
+  /// Replaces coarse branch `b`, held in slot `slot` of `holder` (or by the
+  /// root), by the same branch in full form, and returns that.
+  @inlinable func expanded(_ b: _Branch, holder: _Branch?, slot: Int) -> _Branch {
+    let f = allocBranch(shift: b.shift)
+    f.present = b.present
+    for m in 0..<3 { f.setMarks(m, b.marks(m)) }
+    for i in 0..<64 { f.setSlot(i, b.slot(i)) }
+    freeBranch(b)
+    // A branch fills exactly one slot of its holder, which is never coarse
+    // (coarse branches hold only buckets).
+    if let h = holder { h.setSlot(slot, f.ref) } else { root = f.ref }
+    return f
   }
 
   @inlinable func allocLeaf(capacity cap: Int) -> _Leaf<V> {
@@ -252,6 +284,8 @@ final class _Tree<V> {
       return nil
     }
     if !covers(key) { grow(toCover: key) }
+    var grand: _Branch? = nil
+    var grandSlot = 0
     var parent: _Branch? = nil
     var slot = 0
     var ref = root
@@ -268,13 +302,15 @@ final class _Tree<V> {
           count &+= 1
           return nil
         }
+        grand = parent
+        grandSlot = slot
         parent = b
         slot = i
         ref = c
       case _kindLeaf:
         return leafStore(_Leaf(ref), parent, slot, key, value)
       default:
-        return bucketStore(_Bucket(ref), parent, slot, key, value)
+        return bucketStore(_Bucket(ref), parent, slot, key, value, grand: grand, grandSlot: grandSlot)
       }
     }
   }
@@ -353,8 +389,11 @@ final class _Tree<V> {
     return nil
   }
 
+  /// Stores into `bucket`, in slot `slot` of `parent` (itself in slot
+  /// `grandSlot` of `grand`), or the root.
   @inlinable func bucketStore(
-    _ bucket: _Bucket<V>, _ parent: _Branch?, _ slot: Int, _ key: UInt64, _ value: V
+    _ bucket: _Bucket<V>, _ parent: _Branch?, _ slot: Int, _ key: UInt64, _ value: V,
+    grand: _Branch?, grandSlot: Int
   ) -> V? {
     var b = bucket
     if b.isNarrow && key & ~0xffff_ffff != b.upper {
@@ -383,7 +422,7 @@ final class _Tree<V> {
       return old
     }
     if n == _bucketMax {
-      overflow(b, parent, slot, insert: key, value, at: pos)
+      overflow(b, parent, slot, grand: grand, grandSlot: grandSlot, insert: key, value, at: pos)
       count &+= 1
       return nil
     }
