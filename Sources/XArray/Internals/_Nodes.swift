@@ -164,6 +164,19 @@ struct _Branch {
   }
 }
 
+/// Slot `i` of the branch `r` refers to, for descents: a branch on the
+/// coarse bit (it follows the level, so it predicts well) keeps that bit
+/// off the path to the slot's address, where a computed shift would add
+/// a few cycles to every level of every lookup.
+@inlinable @inline(__always)
+func _slot(_ r: _Ref, _ i: Int) -> _Ref {
+  let raw = r.raw
+  if _fastPath(r.bits & _refCoarse == 0) {
+    return _Ref(bits: raw.load(fromByteOffset: 40 &+ 8 &* i, as: UInt.self))
+  }
+  return _Ref(bits: raw.load(fromByteOffset: 40 &+ 8 &* (i &>> 2), as: UInt.self))
+}
+
 /// The last slot of a branch at `shift` that keys can reach (15 at the top).
 @inlinable
 func _lastSlot(_ shift: Int) -> Int {

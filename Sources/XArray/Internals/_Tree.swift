@@ -214,8 +214,7 @@ final class _Tree<V> {
     while true {
       switch ref.kind {
       case _kindBranch:
-        let b = _Branch(ref)
-        ref = b.slot(Int(truncatingIfNeeded: (key &>> shift) & 63))
+        ref = _slot(ref, Int(truncatingIfNeeded: (key &>> shift) & 63))
         shift &-= 6
       case _kindLeaf:
         let l = _Leaf<V>(ref)
@@ -296,7 +295,7 @@ final class _Tree<V> {
         let b = _Branch(ref)
         let i = Int(truncatingIfNeeded: (key &>> shift) & 63)
         shift &-= 6
-        let c = b.slot(i)
+        let c = _slot(ref, i)
         if c.isNone {
           insertIntoEmptySlot(b, i, key, value)
           count &+= 1
