@@ -19,7 +19,7 @@
 /// The layout adapts to density: runs of nearby keys live in 64-key blocks
 /// with packed values (about 8.5 bytes per `UInt64` entry when dense), and
 /// sparse keys in sorted buckets of up to 64 entries that span whole
-/// subtrees (about 20 bytes per entry for random 48-bit keys), under a
+/// subtrees (about 14.5 bytes per entry for random 48-bit keys), under a
 /// 64-way radix tree whose height fits the largest key.
 ///
 /// Range entries: storing an element at any index of a range entry replaces
