@@ -84,7 +84,7 @@ func compare(_ xa: XArray<Int>, _ model: ReferenceModel) -> String? {
   for m in 0..<3 {
     let mk = XArrayMark(rawValue: m)!
     let marked = Array(xa.entries(marked: mk)).map(\.index)
-    if marked != want.filter { $0.3 & (1 << m) != 0 }.map(\.0) { return "marked \(m) differs" }
+    if marked != want.filter({ $0.3 & (1 << m) != 0 }).map(\.0) { return "marked \(m) differs" }
   }
   return nil
 }

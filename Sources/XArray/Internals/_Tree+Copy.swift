@@ -135,7 +135,6 @@ extension _Tree {
       used += _mallocFootprint(b.byteCount)
       let s = b.shift
       if s < 6 || s % 6 != 0 { return "branch with shift \(s)" }
-      if b.headerCoarse != (b.isCoarse ? 1 : 0) { return "coarse flag \(b.headerCoarse) in header" }
       if b.isCoarse && s < 12 { return "coarse branch at shift \(s)" }
       if b.present == 0 { return "empty branch" }
       var i = 0

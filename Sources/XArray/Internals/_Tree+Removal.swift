@@ -131,7 +131,7 @@ extension _Tree {
         if !on { return false }
         // The first mark in this bucket: move it to a node with mark words.
         b = rebuilt(b, capacity: b.capacity, narrow: b.isNarrow, marked: true)
-        replace(ref, with: b.ref, parent: parent, slot: slot)
+        replace(with: b.ref, parent: parent, slot: slot)
       }
       let w = b.marks(m)
       let bit: UInt64 = 1 &<< UInt64(pos)

@@ -1,5 +1,5 @@
-// The tree behind `XArray`: node allocation, lookup and insertion
-// (splitting a full bucket is in _Tree+Split.swift).
+// The tree behind `XArray`: lookup and insertion (node allocation is in
+// _Tree+Allocation.swift, splitting a full bucket in _Tree+Split.swift).
 // See _Nodes.swift for the layouts.
 
 /// A sparse map from UInt64 keys to values, with three marks per entry.
@@ -45,136 +45,7 @@ final class _Tree<V> {
   /// The last key the root covers.
   @inlinable var rootEnd: UInt64 { Self.lowMask(rootShift &+ 6) }
 
-  // MARK: Allocation
-
-  @inlinable func allocBranch(shift: Int, coarse: Bool = false) -> _Branch {
-    let n = _branchBytes(coarse: coarse)
-    let raw = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: 16)
-    raw.initializeMemory(as: UInt8.self, repeating: 0, count: n)
-    raw.storeBytes(of: UInt8(truncatingIfNeeded: shift), as: UInt8.self)
-    raw.storeBytes(of: coarse ? 1 : 0, toByteOffset: 1, as: UInt8.self)
-    bytes &+= _mallocFootprint(n)
-    return _Branch(raw, coarse: coarse)
-  }
-
-  @inlinable func freeBranch(_ b: _Branch) {
-    bytes &-= _mallocFootprint(b.byteCount)
-    b.raw.deallocate()
-  }
-
-  /// A new branch `b` in coarse form when its children allow (`b` is freed
-  /// then), else `b`; nothing refers to `b` yet.
-  @inlinable func coarsened(_ b: _Branch) -> _Branch {
-    guard !b.isCoarse && b.isCoarsenable else { return b }
-    let c = allocBranch(shift: b.shift, coarse: true)
-    c.present = b.present
-    for m in 0..<3 { c.setMarks(m, b.marks(m)) }
-    var g = 0
-    while g < 64 {
-      c.setSlot(g, b.slot(g))
-      g &+= 4
-    }
-    freeBranch(b)
-    return c
-  }
-
-  /// Replaces coarse branch `b`, held in slot `slot` of `holder` (or by the
-  /// root), by the same branch in full form, and returns that.
-  @inlinable func expanded(_ b: _Branch, holder: _Branch?, slot: Int) -> _Branch {
-    let f = allocBranch(shift: b.shift)
-    f.present = b.present
-    for m in 0..<3 { f.setMarks(m, b.marks(m)) }
-    for i in 0..<64 { f.setSlot(i, b.slot(i)) }
-    freeBranch(b)
-    // A branch fills exactly one slot of its holder, which is never coarse
-    // (coarse branches hold only buckets).
-    if let h = holder { h.setSlot(slot, f.ref) } else { root = f.ref }
-    return f
-  }
-
-  @inlinable func allocLeaf(capacity cap: Int) -> _Leaf<V> {
-    let n = _Layout<V>.leafBytes(cap)
-    let raw = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: _Layout<V>.align)
-    raw.initializeMemory(as: UInt8.self, repeating: 0, count: 40)
-    raw.storeBytes(of: UInt32(truncatingIfNeeded: cap), as: UInt32.self)
-    (raw + _Layout<V>.leafValues).bindMemory(to: V.self, capacity: cap)
-    bytes &+= _mallocFootprint(n)
-    return _Leaf(raw)
-  }
-
-  /// Frees a leaf whose values were already moved out or destroyed.
-  @inlinable func freeLeaf(_ l: _Leaf<V>) {
-    bytes &-= _mallocFootprint(_Layout<V>.leafBytes(l.capacity))
-    l.raw.deallocate()
-  }
-
-  /// A new empty bucket; `upper` gives a narrow bucket's upper key bits.
-  @inlinable func allocBucket(
-    capacity cap: Int, narrow: Bool, upper: UInt64, marked: Bool = false
-  ) -> _Bucket<V> {
-    let n = _Layout<V>.bucketBytes(cap, narrow: narrow, marked: marked)
-    let raw = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: _Layout<V>.align)
-    raw.storeBytes(of: 0, as: UInt8.self)
-    raw.storeBytes(of: UInt8(truncatingIfNeeded: cap), toByteOffset: 1, as: UInt8.self)
-    let flags = (narrow ? _bucketNarrow : 0) | (marked ? _bucketMarked : 0)
-    raw.storeBytes(of: flags, toByteOffset: 2, as: UInt8.self)
-    raw.storeBytes(of: 0, toByteOffset: 3, as: UInt8.self)
-    raw.storeBytes(
-      of: narrow ? UInt32(truncatingIfNeeded: upper &>> 32) : 0, toByteOffset: 4, as: UInt32.self)
-    if narrow {
-      (raw + 8).bindMemory(to: UInt32.self, capacity: cap)
-    } else {
-      (raw + 8).bindMemory(to: UInt64.self, capacity: cap)
-    }
-    (raw + _Layout<V>.bucketValues(cap, narrow: narrow)).bindMemory(to: V.self, capacity: cap)
-    if marked {
-      let at = _Layout<V>.bucketMarks(cap, narrow: narrow)
-      (raw + at).initializeMemory(as: UInt64.self, repeating: 0, count: 3)
-    }
-    bytes &+= _mallocFootprint(n)
-    return _Bucket(raw)
-  }
-
-  /// A bucket holding one entry.
-  @inlinable func singleBucket(_ key: UInt64, _ value: V, narrow: Bool) -> _Bucket<V> {
-    let b = allocBucket(capacity: 4, narrow: narrow, upper: key)
-    b.initializeKey(0, key)
-    b.values.initialize(to: value)
-    b.count = 1
-    return b
-  }
-
-  /// Moves the entries of `b` into a new bucket of the given capacity and
-  /// form, frees `b` and returns the new bucket.
-  @inlinable func rebuilt(
-    _ b: _Bucket<V>, capacity cap: Int, narrow: Bool, marked: Bool
-  ) -> _Bucket<V> {
-    let n = b.count
-    let g = allocBucket(capacity: cap, narrow: narrow, upper: n > 0 ? b.key(0) : 0, marked: marked)
-    if narrow == b.isNarrow {
-      if narrow {
-        g.narrowKeys.moveInitialize(from: b.narrowKeys, count: n)
-      } else {
-        g.wideKeys.moveInitialize(from: b.wideKeys, count: n)
-      }
-    } else {
-      for j in 0..<n { g.initializeKey(j, b.key(j)) }
-    }
-    g.values.moveInitialize(from: b.values, count: n)
-    if b.hasMarks && marked {
-      for m in 0..<3 { g.setMarks(m, b.marks(m)) }
-    }
-    g.count = n
-    freeBucket(b)
-    return g
-  }
-
-  /// Frees a bucket whose values were already moved out or destroyed.
-  @inlinable func freeBucket(_ b: _Bucket<V>) {
-    bytes &-= _mallocFootprint(
-      _Layout<V>.bucketBytes(b.capacity, narrow: b.isNarrow, marked: b.hasMarks))
-    b.raw.deallocate()
-  }
+  // MARK: Nodes in place
 
   /// The marks summary of any node (bit m: some entry below has mark m).
   @inlinable func anyMarks(_ r: _Ref) -> UInt8 {
@@ -186,8 +57,9 @@ final class _Tree<V> {
     }
   }
 
-  /// Points the parent slot (or the root) that held `old` at `new`.
-  @inlinable func replace(_ old: _Ref, with new: _Ref, parent: _Branch?, slot: Int) {
+  /// Points the slots of `parent` that hold the child at `slot` (or the
+  /// root) at `new`.
+  @inlinable func replace(with new: _Ref, parent: _Branch?, slot: Int) {
     guard let p = parent else {
       root = new
       return
@@ -198,7 +70,6 @@ final class _Tree<V> {
       p.setSlot(i, new)
       i &+= 1
     }
-    _ = old
   }
 
   // MARK: Lookup
@@ -214,7 +85,7 @@ final class _Tree<V> {
     while true {
       switch ref.kind {
       case _kindBranch:
-        ref = _slot(ref, Int(truncatingIfNeeded: (key &>> shift) & 63))
+        ref = _Branch(ref).slot(Int(truncatingIfNeeded: (key &>> shift) & 63))
         shift &-= 6
       case _kindLeaf:
         let l = _Leaf<V>(ref)
@@ -295,7 +166,7 @@ final class _Tree<V> {
         let b = _Branch(ref)
         let i = Int(truncatingIfNeeded: (key &>> shift) & 63)
         shift &-= 6
-        let c = _slot(ref, i)
+        let c = b.slot(i)
         if c.isNone {
           insertIntoEmptySlot(b, i, key, value)
           count &+= 1
@@ -377,7 +248,7 @@ final class _Tree<V> {
       for m in 0..<3 { g.setMarks(m, l.marks(m)) }
       g.values.moveInitialize(from: l.values, count: n)
       freeLeaf(l)
-      replace(l.ref, with: g.ref, parent: parent, slot: slot)
+      replace(with: g.ref, parent: parent, slot: slot)
       l = g
     }
     let v = l.values
@@ -399,7 +270,7 @@ final class _Tree<V> {
       // Only a root bucket meets a key outside its upper bits; a bucket
       // below a branch covers a run of slots that share them.
       b = rebuilt(b, capacity: b.capacity, narrow: false, marked: b.hasMarks)
-      replace(bucket.ref, with: b.ref, parent: parent, slot: slot)
+      replace(with: b.ref, parent: parent, slot: slot)
     }
     let n = b.count
     let pos: Int
@@ -426,11 +297,10 @@ final class _Tree<V> {
       return nil
     }
     if n == b.capacity {
-      let old = b.ref
       b = rebuilt(
         b, capacity: _Layout<V>.grownCapacity(n, narrow: b.isNarrow), narrow: b.isNarrow,
         marked: b.hasMarks)
-      replace(old, with: b.ref, parent: parent, slot: slot)
+      replace(with: b.ref, parent: parent, slot: slot)
     }
     let v = b.values
     if pos < n {
