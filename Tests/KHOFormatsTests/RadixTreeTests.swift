@@ -142,6 +142,56 @@ struct RadixTreeTests {
     }
   }
 
+  /// Orders whose order bit lies below the end of the root's chain of
+  /// first entries are answered without a read; entries on and off that
+  /// chain must still be found, in either query order.
+  @Test func viewFollowsFirstEntriesOnce() throws {
+    var s = PreservedSet(geometry: g)
+    let entries = [
+      PreservedEntry(0x1_0000_0000, order: 0), PreservedEntry(0x2_0000_0000, order: 1),
+      PreservedEntry(0x40_0000_0000, order: 20), PreservedEntry(0x4000_0000, order: 18),
+    ]
+    for e in entries { try s.insert(e.phys, order: e.order) }
+    var (image, alloc) = freshImage()
+    let root = try RadixTree.encode(s, into: image, allocator: &alloc)
+    let layout = RadixLayout(geometry: g)
+    #expect(layout.level(ofKeyBit: layout.order0Log2) == 5)
+    #expect(layout.level(ofKeyBit: layout.order0Log2 - 20) == 2)
+    #expect(layout.level(ofKeyBit: 14) == 0)
+    // Two views: one asked for a high order first, one for a low order.
+    for highFirst in [true, false] {
+      let view = try RadixTreeView(memory: image, root: root)
+      if highFirst { #expect(try view.contains(PhysAddr(0x40_0000_0000), order: 20)) }
+      #expect(try !view.isPreserved(PhysAddr(0x3_0000_0000)))
+      for e in entries {
+        #expect(try view.contains(e))
+        let last = PhysAddr(e.phys.rawValue + (e.pageCount - 1) * 4096)
+        #expect(try view.covering(last) == e)
+        #expect(try view.covering(PhysAddr(e.phys.rawValue + e.pageCount * 4096)) == nil)
+      }
+      #expect(try !view.contains(PhysAddr(0), order: 40))
+      #expect(try view.covering(PhysAddr(0x40_0000_0000), orders: 19...25) == entries[2])
+      #expect(try view.covering(PhysAddr(0x40_0000_0000), orders: 21...30) == nil)
+    }
+  }
+
+  @Test func viewReportsMisalignedFirstEntry() throws {
+    let (image, nodes) = try onePathTree()
+    // Root entry 0 leads to the orders >= 2; it now points inside a page.
+    image.store(nodes[1].rawValue + 0x10, at: nodes[0])
+    let view = try RadixTreeView(memory: image, root: nodes[0])
+    #expect(try view.contains(PhysAddr(0x1_0000_0000), order: 0))
+    for _ in 0..<2 {
+      do {
+        _ = try view.contains(PhysAddr(0x40_0000_0000), order: 20)
+        Issue.record("misaligned entry accepted")
+      } catch {
+        #expect(error.kind == .misaligned)
+        #expect(error.address == nodes[0])
+      }
+    }
+  }
+
   // MARK: - Malformed input
 
   /// A tree with one order-0 entry, and the addresses of its path nodes

@@ -77,6 +77,14 @@ public struct RadixLayout: Sendable, Hashable {
     return s >= 64 ? 0 : Int(truncatingIfNeeded: (key >> UInt64(s)) & UInt64(tableEntries - 1))
   }
 
+  /// The level whose table index holds key bit `bit` (0: the leaf bit).
+  ///
+  /// The order bit of an entry's key sits at `order0Log2 - order`, so
+  /// every level above this one indexes its table at 0.
+  @inlinable public func level(ofKeyBit bit: Int) -> Int {
+    bit < leafBits ? 0 : Swift.min(depth - 1, (bit - leafBits) / tableBits + 1)
+  }
+
   /// The leaf bit index of `key`.
   @inlinable public func leafBit(_ key: UInt64) -> Int {
     Int(truncatingIfNeeded: key & ((1 << UInt64(leafBits)) - 1))

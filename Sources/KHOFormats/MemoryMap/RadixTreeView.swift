@@ -3,9 +3,12 @@ import KHOCore
 /// Answers "is this preserved?" by descending a radix tree where it lies in
 /// memory, without decoding it.
 ///
-/// Each query reads one u64 per level (`depth` reads of 8 bytes) for an
-/// exact (address, order) pair; ``covering(_:)`` repeats that for each
-/// order and stops at the first hit or empty table entry.
+/// An exact (address, order) query reads one u64 per level below the level
+/// that holds the key's order bit; above it every index is 0, so the view
+/// follows the chain of first entries from the root once and starts there.
+/// ``covering(_:)`` tries each order from 0 up and stops at the first hit,
+/// or as soon as that chain has ended above every remaining order (a tree
+/// of small folios answers for the high orders without reading anything).
 ///
 ///     let view = try RadixTreeView(memory: image, root: root)
 ///     try view.contains(PhysAddr(0x4000_0000), order: 9)    // exact entry
@@ -32,7 +35,7 @@ public struct RadixTreeView {
     self.root = root
     self.layout = RadixLayout(geometry: memory.geometry, depthRule: rule)
     self.path = path
-    self.cache = _NodeCache(levels: layout.depth)
+    self.cache = _NodeCache(levels: layout.depth, root: root)
     guard !root.isZero else { throw DecodeError(.missing, "the memory map root is 0", path: path) }
     _ = try memory.page(at: root, path: path)
   }
@@ -53,22 +56,53 @@ public struct RadixTreeView {
   ///   pointer is not page aligned.
   public func contains(_ phys: PhysAddr, order: Int) throws(DecodeError) -> Bool {
     guard let key = layout.key(PreservedEntry(phys, order: order)) else { return false }
-    var node = root
-    var level = layout.depth - 1
+    var level = topLevel(order: order)
+    guard var node = try firstEntries(down: level) else { return false }
     while level >= 1 {
       let next = try load(node, level: level, word: layout.tableIndex(key, level: level))
       if next == 0 { return false }
-      let child = PhysAddr(next)
-      guard child.isPageAligned(layout.geometry) else {
-        throw DecodeError(
-          .misaligned, "table entry points to \(child), which is not page aligned", path: path,
-          address: node)
-      }
-      node = child
+      node = try child(next, of: node)
       level -= 1
     }
     let bit = layout.leafBit(key)
     return try load(node, level: 0, word: bit >> 6) & (1 << UInt64(bit & 63)) != 0
+  }
+
+  /// The level holding the order bit of an `order` entry's key.
+  private func topLevel(order: Int) -> Int {
+    layout.level(ofKeyBit: layout.order0Log2 - order)
+  }
+
+  /// The node at `level` reached from the root through entry 0 of each
+  /// table above it, or nil when one of those entries is empty.
+  private func firstEntries(down level: Int) throws(DecodeError) -> PhysAddr? {
+    var reached = cache.chainLevel
+    if reached <= level { return PhysAddr(cache.chain[level]) }
+    if cache.chainEnded { return nil }
+    var node = PhysAddr(cache.chain[reached])
+    while reached > level {
+      let next = try load(node, level: reached, word: 0)
+      if next == 0 {
+        cache.chainEnded = true
+        return nil
+      }
+      node = try child(next, of: node)
+      reached -= 1
+      cache.chain[reached] = node.rawValue
+      cache.chainLevel = reached
+    }
+    return node
+  }
+
+  /// The child a table entry of `node` points to, checked for alignment.
+  private func child(_ entry: UInt64, of node: PhysAddr) throws(DecodeError) -> PhysAddr {
+    let c = PhysAddr(entry)
+    guard c.isPageAligned(layout.geometry) else {
+      throw DecodeError(
+        .misaligned, "table entry points to \(c), which is not page aligned", path: path,
+        address: node)
+    }
+    return c
   }
 
   /// Whether the tree holds `entry` exactly.
@@ -85,6 +119,9 @@ public struct RadixTreeView {
       let mask = (UInt64(1) << UInt64(o + layout.geometry.pageShift)) &- 1
       let start = PhysAddr(phys.rawValue & ~mask)
       if try contains(start, order: o) { return PreservedEntry(start, order: o) }
+      // Orders above `o` have their order bit no higher; past the end of
+      // the first-entry chain none of them can be present.
+      if cache.chainEnded && topLevel(order: o &+ 1) < cache.chainLevel { break }
     }
     return nil
   }
@@ -107,11 +144,24 @@ extension RadixTree {
 }
 
 /// Per-level page cache of a ``RadixTreeView`` (not shared across threads).
+///
+/// Its properties skip the runtime exclusivity check: a view is used from
+/// one thread, and only `RadixTreeView` touches them, never re-entrantly.
 final class _NodeCache {
-  var addresses: [UInt64]
-  var pages: [Bytes?]
-  init(levels: Int) {
-    addresses = Array(repeating: UInt64.max, count: Swift.max(levels, 1))
-    pages = Array(repeating: nil, count: Swift.max(levels, 1))
+  @exclusivity(unchecked) var addresses: [UInt64]
+  @exclusivity(unchecked) var pages: [Bytes?]
+  /// Nodes reached from the root through entry 0 of each table, by level;
+  /// valid from the root's level down to `chainLevel`.
+  @exclusivity(unchecked) var chain: [UInt64]
+  @exclusivity(unchecked) var chainLevel: Int
+  /// Whether entry 0 of the node at `chainLevel` is empty.
+  @exclusivity(unchecked) var chainEnded = false
+  init(levels: Int, root: PhysAddr) {
+    let n = Swift.max(levels, 1)
+    addresses = Array(repeating: UInt64.max, count: n)
+    pages = Array(repeating: nil, count: n)
+    chain = Array(repeating: 0, count: n)
+    chain[n - 1] = root.rawValue
+    chainLevel = n - 1
   }
 }
