@@ -180,7 +180,9 @@ final class _Tree<V> {
       case _kindLeaf:
         return leafStore(_Leaf(ref), parent, slot, key, value)
       default:
-        return bucketStore(_Bucket(ref), parent, slot, key, value, grand: grand, grandSlot: grandSlot)
+        return bucketStore(
+          _Bucket(ref), parent, slot, key, value, grand: grand, grandSlot: grandSlot,
+          blockLevel: shift == 0)
       }
     }
   }
@@ -260,10 +262,12 @@ final class _Tree<V> {
   }
 
   /// Stores into `bucket`, in slot `slot` of `parent` (itself in slot
-  /// `grandSlot` of `grand`), or the root.
+  /// `grandSlot` of `grand`), or the root; `blockLevel` says the bucket's
+  /// slots are single 64-key blocks (a shift-6 parent, or a shift-0 root),
+  /// known from the descent so that the parent's header line stays cold.
   @inlinable func bucketStore(
     _ bucket: _Bucket<V>, _ parent: _Branch?, _ slot: Int, _ key: UInt64, _ value: V,
-    grand: _Branch?, grandSlot: Int
+    grand: _Branch?, grandSlot: Int, blockLevel: Bool
   ) -> V? {
     var b = bucket
     if b.isNarrow && key & ~0xffff_ffff != b.upper {
@@ -317,7 +321,6 @@ final class _Tree<V> {
     (v + pos).initialize(to: value)
     b.count = n &+ 1
     count &+= 1
-    let blockLevel = parent.map { $0.shift == 6 } ?? (rootShift == 0)
     if n &+ 1 >= _leafThreshold && blockLevel && b.key(0) &>> 6 == b.key(n) &>> 6 {
       becomeLeaf(b, parent, slot)
     }
