@@ -161,6 +161,44 @@ struct XArrayTests {
     #expect(Array(x.map(\.index)) == keys.filter { $0 % 2 == 1 })
   }
 
+  @Test("a bucket of one 64-key block becomes a leaf at block level only")
+  func bucketBecomesLeaf() {
+    // Root level: keys below 64, so the root bucket's one slot is a block.
+    var x = XArray<UInt64>()
+    let low: [UInt64] = [9, 3, 60, 17, 41, 0, 33, 58]
+    for k in low.prefix(7) { x[k] = k }
+    #expect(x._nodeCounts == (branches: 0, coarse: 0, leaves: 0, buckets: 1))
+    x[low[7]] = low[7]
+    #expect(x._nodeCounts == (branches: 0, coarse: 0, leaves: 1, buckets: 0))
+    #expect(Array(x.map(\.index)) == low.sorted())
+
+    // Below a shift-6 root: a full block 63 splits off as a leaf and
+    // leaves block 0's seven keys in a bucket of slot 0.
+    var y = XArray<UInt64>()
+    let block0: [UInt64] = [5, 1, 62, 30, 12, 47, 20]
+    for k in block0 { y[k] = k }
+    for k in UInt64(63 * 64)..<(63 * 64 + 58) { y[k] = k }
+    y._checkInvariants()
+    #expect(y._nodeCounts == (branches: 1, coarse: 0, leaves: 1, buckets: 1))
+    y[7] = 7
+    #expect(y._nodeCounts == (branches: 1, coarse: 0, leaves: 2, buckets: 0))
+    y._checkInvariants()
+    #expect(y.count == 66)
+    #expect((block0 + [7]).allSatisfy { y[$0] == $0 })
+
+    // The same one level up: below a shift-12 root the bucket's slot
+    // holds 64 blocks, so eight keys of block 0 stay a bucket.
+    var z = XArray<UInt64>()
+    for k in block0 { z[k] = k }
+    for i in UInt64(0)..<58 { z[63 * 4096 + i * 64] = i }
+    z._checkInvariants()
+    #expect(z._nodeCounts == (branches: 1, coarse: 0, leaves: 0, buckets: 2))
+    z[7] = 7
+    #expect(z._nodeCounts == (branches: 1, coarse: 0, leaves: 0, buckets: 2))
+    z._checkInvariants()
+    #expect(Array(z.map(\.index).prefix(8)) == (block0 + [7]).sorted())
+  }
+
   @Test("range entries")
   func ranges() {
     var x = XArray<String>()
