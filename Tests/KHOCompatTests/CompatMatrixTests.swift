@@ -127,7 +127,7 @@ struct CompatMatrixTests {
       "→?ᵖ →?ᵖ →?ᵖ →?ᵖ →ᵖ =ᵖ",
     ],
     "luo-flb": ["=ᵖ"],
-    "luo-session": ["= →", "→? =ᵖ"],
+    "luo-session": ["=ᵖ →ᵖ", "→?ᵖ =ᵖ"],
     "memblock": ["="],
     "memfd": ["=ᵖ →ᵖ →ᵖ", "→?ᵖ =ᵖ →ᵖ", "→?ᵖ →ᵖ =ᵖ"],
     "memory-map": ["=ᵖ →ᵖ", "→ᵖ =ᵖ"],

@@ -103,10 +103,27 @@ struct HandoverModelTests {
     #expect(after.model.xarrayVersions == [.v1])
     #expect(after.model.luo?.state.sessions[0].files.map(\.compatible) == ["memfd-v2", "memfd-v2"])
     #expect(after.model.contentLines() == before.model.contentLines())
-    // luo-session-v1 has a reader but no writer.
+    // luo-session-v1 holds names only: sessions with files are refused,
+    // naming the condition; without files the node converts and back.
     let (i1, r1) = try Self.build(root: .v3, luo: .v1)
     let d1 = try HandoverModel.decode(from: i1, root: r1)
-    #expect(throws: ConversionError.self) { try HandoverConverter().run(d1.model, targets: [.luoSession: "luo-session-v1"]) }
+    do {
+      _ = try HandoverConverter().run(d1.model, targets: [.luoSession: "luo-session-v1"])
+      Issue.record("sessions with files converted to luo-session-v1")
+    } catch {
+      #expect(error.kind == .lossy)
+      #expect(error.violations.map(\.condition) == [.sessionsHaveNoFiles])
+    }
+    let (i0, r0) = try Self.build(root: .v3, luo: .v1, memfds: [])
+    let (b0, down) = try Self.convert(i0, r0, ["luo-session-v1"])
+    #expect(down.model.componentVersions[.luoSession] == "luo-session-v1")
+    #expect(down.model.contentLines() == b0.model.contentLines())
+    let d0 = try HandoverModel.decode(from: i0, root: r0)
+    let (_, m0) = try HandoverConverter().run(d0.model, targets: [.luoSession: "luo-session-v1"])
+    let r = try m0.rebuild(copyingFrom: i0, above: d0.highestAddress)
+    let (_, up) = try Self.convert(r.image, r.encoded.root, ["luo-session-v2"])
+    #expect(up.model.componentVersions[.luoSession] == "luo-session-v2")
+    #expect(up.model.contentLines() == b0.model.contentLines())
     // Mixed memfd versions are not converted as one component.
     let (i2, r2) = try Self.build(root: .v3, memfds: [.v1, .v2])
     let d2 = try HandoverModel.decode(from: i2, root: r2)

@@ -51,10 +51,19 @@ struct LUOGoldenVectorTests {
     return (image, a)
   }
 
-  static func buildLUO(_ state: LUOState, _ v: LUOVersion) throws -> (PhysicalImage, LUOEncoded) {
+  static func buildLUO(_ state: LUOState, _ v: LUOVersion, sessions: LUOSessionForm = .v2) throws
+    -> (PhysicalImage, LUOEncoded)
+  {
     let image = PhysicalImage()
     var alloc = allocator()
-    return (image, try LUO.encode(state, as: v, into: image, allocator: &alloc))
+    return (image, try LUO.encode(state, as: v, into: image, allocator: &alloc, options: .init(v1Sessions: sessions)))
+  }
+
+  /// The sample state without its files: what luo-session-v1 can hold.
+  static func namesOnly() -> LUOState {
+    var s = S.sampleState()
+    for i in s.sessions.indices { s.sessions[i].files = [] }
+    return s
   }
 
   static func fileName(_ s: String) -> String { s.replacingOccurrences(of: ";", with: "_") }
@@ -104,6 +113,13 @@ struct LUOGoldenVectorTests {
           "state": Self.json(S.sampleState()), "alloc_start": Self.allocStart.description],
         format: "luo", name: Self.fileName(v.rawValue))
     }
+    let (names, enc) = try Self.buildLUO(Self.namesOnly(), .v1, sessions: .v1)
+    try LUOTestVector.save(
+      names,
+      meta: ["format": "luo-v1", "sessions": "luo-session-v1", "blob": enc.blob.description,
+        "blob_size": Int(enc.size), "state": Self.json(Self.namesOnly()),
+        "alloc_start": Self.allocStart.description],
+      format: "luo", name: "luo-v1_luo-session-v1")
   }
 
   static func json(_ s: LUOState) -> [String: Any] {
@@ -189,6 +205,53 @@ struct LUOGoldenVectorTests {
     #expect(enc.blob == blob)
     #expect(S.sameContents(again, image))
   }
+
+  /// luo-v1 with the first commit's name-only session entries.
+  @Test func luoSessionV1() throws {
+    let vector = try LUOTestVector.load("luo", "luo-v1_luo-session-v1")
+    let image = vector.image()
+    let blob = try #require(vector.hex("blob"))
+    let d = try LUO.decode(from: image, blob: blob, size: nil)
+    #expect(d.version == .v1)
+    #expect(d.layout.sessionCompatible == "luo-session-v1")
+    #expect(d.state == Self.namesOnly())
+    let expected = try #require(vector.meta["state"] as? [String: Any])
+    let decodedJSON = try JSONSerialization.data(withJSONObject: Self.json(d.state), options: .sortedKeys)
+    let expectedJSON = try JSONSerialization.data(withJSONObject: expected, options: .sortedKeys)
+    #expect(decodedJSON == expectedJSON)
+    let (again, enc) = try Self.buildLUO(d.state, .v1, sessions: .v1)
+    #expect(enc.blob == blob)
+    #expect(S.sameContents(again, image))
+    // The session region: a count, then 64-byte names.
+    let region = d.layout.sessions
+    let head = try image.bytes(at: region, count: 8 + 3 * 64).array
+    #expect(head[0..<8] == [3, 0, 0, 0, 0, 0, 0, 0])
+    #expect(Array(head[8..<12]) == Array("vm-0".utf8) && head[12..<72].allSatisfy { $0 == 0 })
+    #expect(Array(head[72..<76]) == Array("vm-1".utf8))
+    #expect(Array(head[136..<141]) == Array("agent".utf8))
+  }
+
+  @Test func luoSessionV1Refusals() throws {
+    let image = PhysicalImage()
+    var alloc = Self.allocator()
+    do {
+      _ = try LUO.encode(S.sampleState(), as: .v1, into: image, allocator: &alloc, options: .init(v1Sessions: .v1))
+      Issue.record("files written as luo-session-v1")
+    } catch {
+      #expect(error.kind == .notRepresentable)
+      #expect(error.path.description.contains("sessions[0]") && error.path.description.hasSuffix("files"))
+    }
+    let g = PageGeometry.x86_64
+    let cap = LUOLimits.sessionArrayCapacity(g, form: .v1)
+    #expect(cap == 1023 && LUOLimits.sessionArrayCapacity(g) == 819)
+    var many = LUOState(liveUpdateNumber: 1, sessions: (0..<cap).map { LUOSession(name: "s\($0)") })
+    try LUO.check(many, as: .v1, geometry: g, options: .init(v1Sessions: .v1))
+    #expect(throws: EncodeError.self) { try LUO.check(many, as: .v1, geometry: g) }
+    many.sessions.append(LUOSession(name: "one more"))
+    #expect(throws: EncodeError.self) { try LUO.check(many, as: .v1, geometry: g, options: .init(v1Sessions: .v1)) }
+    // Later versions have no luo-session node; the option does not apply.
+    try LUO.check(S.sampleState(), as: .v3, geometry: g, options: .init(v1Sessions: .v1))
+  }
 }
 
 /// The fuzz seeds made from the vectors (Fuzz/Corpus/Fuzz{Blocks,LUO,Memfd,VMalloc})
@@ -221,7 +284,8 @@ struct LUOFuzzSeedTests {
     var versions = Set<LUOVersion>()
     for (name, data) in try Self.seeds("FuzzLUO") {
       let d = try LUO.decode(from: Self.image(data.dropFirst()), blob: 0x1_0000_0000, size: nil)
-      #expect(d.state == LUOTestSupport.sampleState(), "\(name)")
+      let namesOnly = name.contains("luo-session-v1")
+      #expect(d.state == (namesOnly ? LUOGoldenVectorTests.namesOnly() : LUOTestSupport.sampleState()), "\(name)")
       versions.insert(d.version)
     }
     #expect(versions == Set(LUOVersion.allCases))

@@ -12,12 +12,12 @@ public struct HandoverTranscoder: ComponentTranscoder, Sendable {
   public let rule: ConversionRule
 
   /// The transcoder for `rule`, or nil when the model cannot implement it
-  /// (the memory map follows the root; luo-session-v1 has no encoder).
+  /// (the memory map follows the root).
   public init?(_ rule: ConversionRule) {
     switch rule.component {
     case .kho: guard KHORootVersion(rawValue: rule.to) != nil else { return nil }
     case .luo: guard LUOVersion(rawValue: rule.to) != nil else { return nil }
-    case .luoSession: guard rule.to == "luo-session-v2" else { return nil }
+    case .luoSession: guard LUOSessionForm(rawValue: rule.to) != nil else { return nil }
     case .memfd: guard MemfdVersion(rawValue: rule.to) != nil else { return nil }
     case .khoXArray: guard HandoverModel.XArrayVersion(rawValue: rule.to) != nil else { return nil }
     default: return nil

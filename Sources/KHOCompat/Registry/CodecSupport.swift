@@ -55,7 +55,7 @@ extension CodecSupport {
       "luo-v4": both(luo),
       "luo-v5": both(luo),
       "luo-v5;block-v1": both(luo),
-      "luo-session-v1": readOnly(luo),
+      "luo-session-v1": both(luo),
       "luo-session-v2": both(luo),
       "luo-flb-v1": both(luo),
       "memfd-v1": both(memfd),

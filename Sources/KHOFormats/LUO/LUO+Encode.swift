@@ -43,16 +43,32 @@ public enum KHOSubnodeStyle: String, Sendable, CaseIterable {
   case preservedDataWithSize
 }
 
+/// The session entries of a luo-v1 FDT, named by the `luo-session` node's
+/// compatible.
+public enum LUOSessionForm: String, Hashable, Sendable, CaseIterable {
+  /// `luo-session-v1`, the first luo-v1 commit: 64-byte entries holding
+  /// only a name, so sessions cannot have files.
+  case v1 = "luo-session-v1"
+  /// `luo-session-v2`, as merged: 80-byte entries, a name and a file set.
+  case v2 = "luo-session-v2"
+
+  /// The size of one `struct luo_session_ser`.
+  public var entrySize: Int { self == .v1 ? LUOLimits.sessionV1EntrySize : LUOLimits.sessionEntrySize }
+}
+
 /// Choices an encoder makes that the model does not fix.
 public struct LUOEncodeOptions: Hashable, Sendable {
   /// luo-v1: write the `luo-flb` node (kernels with FLB support require it).
   public var v1FLBNode: Bool
+  /// luo-v1: the session entries to write (later versions ignore it).
+  public var v1Sessions: LUOSessionForm
   /// Refuse duplicate session names and duplicate tokens within a session,
   /// which the kernel never writes. Turn off to build malformed test images.
   public var rejectDuplicates: Bool
 
-  public init(v1FLBNode: Bool = true, rejectDuplicates: Bool = true) {
+  public init(v1FLBNode: Bool = true, v1Sessions: LUOSessionForm = .v2, rejectDuplicates: Bool = true) {
     self.v1FLBNode = v1FLBNode
+    self.v1Sessions = v1Sessions
     self.rejectDuplicates = rejectDuplicates
   }
 }
@@ -76,6 +92,7 @@ extension LUO {
     let g = image.geometry
     let order = g.byteOrder
     try check(state, as: version, geometry: g, options: options, path: path)
+    let namesOnly = version == .v1 && options.v1Sessions == .v1
 
     var fdtPage: PhysAddr = .zero
     var ser: PhysAddr = .zero
@@ -94,7 +111,8 @@ extension LUO {
 
     // Files of each session.
     var sessionEntries: [UInt8] = []
-    sessionEntries.reserveCapacity(state.sessions.count * LUOLimits.sessionEntrySize)
+    sessionEntries.reserveCapacity(
+      state.sessions.count * (namesOnly ? LUOLimits.sessionV1EntrySize : LUOLimits.sessionEntrySize))
     let fileLayout = BlockLayout(entrySize: LUOLimits.fileEntrySize, geometry: g)
     for (i, s) in state.sessions.enumerated() {
       var files: [UInt8] = []
@@ -116,7 +134,11 @@ extension LUO {
           ).head
         }
       }
-      sessionEntries += LUOEntries.session(s.name, files: head, count: s.files.count, order)
+      if namesOnly {
+        LUOEntries.appendString(&sessionEntries, s.name, size: LUOLimits.sessionNameLength)
+      } else {
+        sessionEntries += LUOEntries.session(s.name, files: head, count: s.files.count, order)
+      }
     }
 
     // Sessions, last: the 16-page region of the array versions (luo-v1
@@ -170,7 +192,7 @@ extension LUO {
         DeviceTreeNode(
           LUOv1FDT.sessionNode,
           properties: [
-            .string("compatible", LUOv1FDT.sessionCompatible),
+            .string("compatible", options.v1Sessions.rawValue),
             .u64(LUOv1FDT.sessionHeader, sessionsPA.rawValue, order),
           ]))
       if options.v1FLBNode {
@@ -203,7 +225,8 @@ extension LUO {
     _ state: LUOState, as version: LUOVersion, geometry g: PageGeometry,
     options: LUOEncodeOptions = .init(), path: DecodePath = DecodePath.root.appending(subnodeName)
   ) throws(EncodeError) {
-    let maxSessions = version.maxSessions(g)
+    let namesOnly = version == .v1 && options.v1Sessions == .v1
+    let maxSessions = namesOnly ? LUOLimits.sessionArrayCapacity(g, form: .v1) : version.maxSessions(g)
     guard state.sessions.count <= maxSessions else {
       let why = version.sessionLayout == .array ? "its \(LUOLimits.sessionRegionPages)-page session region" : "\(BlockLayout.maxBlocks) blocks"
       throw EncodeError(
@@ -218,6 +241,12 @@ extension LUO {
       try checkString(s.name, LUOLimits.sessionNameLength, "session name", spath.appending("name"))
       if options.rejectDuplicates, !names.insert(s.name).inserted {
         throw EncodeError(.duplicate, "session name '\(s.name)' is used twice", path: spath.appending("name"))
+      }
+      if namesOnly && !s.files.isEmpty {
+        throw EncodeError(
+          .notRepresentable,
+          "session '\(s.name)' has \(s.files.count) files; luo-session-v1 entries hold only a name",
+          path: spath.appending("files"))
       }
       guard s.files.count <= maxFiles else {
         let why = version.fileLayout == .array ? "its \(LUOLimits.fileArrayPages)-page file array" : "\(BlockLayout.maxBlocks) blocks"

@@ -24,8 +24,6 @@ public enum LUO {
 enum LUOv1FDT {
   static let liveUpdateNumber = "liveupdate-number"
   static let sessionNode = "luo-session"
-  static let sessionCompatible = "luo-session-v2"
-  static let sessionV1Compatible = "luo-session-v1"
   static let sessionHeader = "luo-session-header"
   static let flbNode = "luo-flb"
   static let flbCompatible = "luo-flb-v1"

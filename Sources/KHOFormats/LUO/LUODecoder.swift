@@ -114,12 +114,12 @@ struct _LUODecoder {
       if let node = root.child(LUOv1FDT.sessionNode) {
         let c = node.property("compatible")?.strings ?? []
         let entrySize: Int?
-        if c.contains(LUOv1FDT.sessionCompatible) {
+        if c.contains(LUOSessionForm.v2.rawValue) {
           entrySize = LUOLimits.sessionEntrySize
-          layout.sessionCompatible = LUOv1FDT.sessionCompatible
-        } else if c.contains(LUOv1FDT.sessionV1Compatible) {
+          layout.sessionCompatible = LUOSessionForm.v2.rawValue
+        } else if c.contains(LUOSessionForm.v1.rawValue) {
           entrySize = LUOLimits.sessionV1EntrySize
-          layout.sessionCompatible = LUOv1FDT.sessionV1Compatible
+          layout.sessionCompatible = LUOSessionForm.v1.rawValue
         } else {
           entrySize = nil
           try problems.report(

@@ -116,9 +116,10 @@ public enum LUOLimits {
   /// The largest FLB `pgcnt` the decoder accepts.
   public static let maxFLBPages = 16
 
-  /// Sessions in the 16-page region: `(16 * pageSize - 8) / 80` (819 with 4 KiB).
-  public static func sessionArrayCapacity(_ g: PageGeometry) -> Int {
-    (sessionRegionPages * g.pageSize - sessionHeaderSize) / sessionEntrySize
+  /// Sessions in the 16-page region: `(16 * pageSize - 8) / 80` (819 with
+  /// 4 KiB), or with `luo-session-v1`'s 64-byte entries 1023.
+  public static func sessionArrayCapacity(_ g: PageGeometry, form: LUOSessionForm = .v2) -> Int {
+    (sessionRegionPages * g.pageSize - sessionHeaderSize) / form.entrySize
   }
   /// Files in a 2-page array: `2 * pageSize / 64` (128 with 4 KiB).
   public static func fileArrayCapacity(_ g: PageGeometry) -> Int {

@@ -37,6 +37,10 @@ for i, v in enumerate(versions):
     assert int(m['blob'], 16) == start == 0x100000000
     save('FuzzLUO', v.replace(';', '_') + '.bin', bytes([i]) + mem)
     if i >= 2: save('FuzzLUO', v.replace(';', '_') + '-sized.bin', bytes([i | 0x80]) + mem)
+# luo-v1 with the first commit's name-only session entries (selector 0: luo-v1).
+m, mem, start = memory('luo', 'luo-v1_luo-session-v1')
+assert int(m['blob'], 16) == start == 0x100000000
+save('FuzzLUO', 'luo-v1_luo-session-v1.bin', bytes([0]) + mem)
 mv = ['memfd-v1', 'memfd-v2', 'memfd-v2;vmalloc-v1']
 for i, v in enumerate(mv):
     m, mem, start = memory('memfd', v.replace(';', '_'))

@@ -63,7 +63,10 @@ extension HandoverModel {
         }
         let e = try LUO.encode(
           state, as: l.version, into: image, allocator: &meta,
-          options: LUOEncodeOptions(v1FLBNode: l.version != .v1 || l.flbNode), path: path)
+          options: LUOEncodeOptions(
+            v1FLBNode: l.version != .v1 || l.flbNode,
+            v1Sessions: l.sessionCompatible.flatMap(LUOSessionForm.init(rawValue:)) ?? .v2),
+          path: path)
         address = e.blob
         size = e.size
       case .kexecMetadata(let m):

@@ -86,42 +86,72 @@ public struct LUOProbe: ComponentCodecProbe {
   }
 }
 
-/// Proves the luo-v1 sub-node cells the toolkit can write: `luo-session-v2`
-/// and `luo-flb-v1` (diagonals). luo-session-v1 has a reader but no writer,
-/// so its cells follow the rules.
+/// Proves the luo-v1 sub-node cells: `luo-session-v1` ↔ `luo-session-v2`
+/// and `luo-flb-v1`.
+///
+/// The corpus is a luo-v1 FDT under a kho-v4 root with three sessions
+/// without files (what luo-session-v1's name-only entries can hold) and
+/// two FLBs in its `luo-flb` node. Variant: a session with a file, which
+/// only luo-session-v2 can write and the way down must refuse. The reader
+/// for a sub-node version accepts a luo-v1 FDT only when its node carries
+/// that compatible, as the kernel's does.
 public struct LUOSubNodeProbe: ComponentCodecProbe {
   public let component: ComponentID
   public init(_ component: ComponentID) { self.component = component }
-  public var versions: [String] { component == .luoFLB ? ["luo-flb-v1"] : ["luo-session-v2"] }
-  public var corpusDescription: String { "a luo-v1 FDT with 3 sessions (80-byte entries with file sets) and 2 FLBs in its luo-flb node" }
+  public var versions: [String] {
+    component == .luoFLB ? ["luo-flb-v1"] : LUOSessionForm.allCases.map(\.rawValue)
+  }
+  public var corpusDescription: String {
+    "a luo-v1 FDT under a kho-v4 root with 3 sessions without files and 2 FLBs in its luo-flb node"
+      + (component == .luoSession ? "; variant: a session with a file (luo-session-v2 only)" : "")
+  }
 
-  func state() -> LUOState {
-    LUOState(
+  func state(withFile: Bool) -> LUOState {
+    let files = withFile ? [LUOFile(compatible: "probe-file-v1", token: 1, data: PhysAddr(ProbeSupport.dataBase))] : []
+    return LUOState(
       liveUpdateNumber: 2,
-      sessions: [
-        LUOSession(name: "a", files: [LUOFile(compatible: "probe-file-v1", token: 1, data: PhysAddr(ProbeSupport.dataBase))]),
-        LUOSession(name: "b"), LUOSession(name: "c"),
-      ],
+      sessions: [LUOSession(name: "a", files: files), LUOSession(name: "b"), LUOSession(name: "c")],
       flbs: [LUOFLB(name: "iommu-liveupdate-v1", data: 0x5000, count: 1), LUOFLB(name: "pci-v2", data: 0, count: 1)])
   }
 
-  public func canonicalContent() throws -> ProbeContent { LUOProbe.lines(state()) }
-
-  public func encodeCanonical(_ version: String) throws -> ProbeSample {
-    let image = PhysicalImage(geometry: ProbeSupport.geometry)
-    var alloc = PageAllocator(ranges: [ProbeSupport.metadata], geometry: image.geometry)
-    let e = try LUO.encode(state(), as: .v1, into: image, allocator: &alloc)
-    return ProbeSample(version: version, memory: image, root: e.blob)
+  func build(_ version: String, withFile: Bool) throws -> ProbeSample {
+    guard let form = component == .luoFLB ? .v2 : LUOSessionForm(rawValue: version) else {
+      throw DecodeError(.unknownVersion, "\(version)")
+    }
+    let g = ProbeSupport.geometry
+    let s = state(withFile: withFile)
+    var set = PreservedSet(geometry: g)
+    for sess in s.sessions { for f in sess.files { _ = try set.insert(f.data, order: 0) } }
+    let model = HandoverModel(
+      geometry: g, rootVersion: .v4, preservedData: set,
+      subBlobs: [.init(name: LUO.subnodeName, content: .luo(.init(version: .v1, sessionCompatible: form.rawValue, state: s)))])
+    return try ProbeSupport.sample(model, in: PhysicalImage(geometry: g), version: version)
   }
 
+  public func canonicalContent() throws -> ProbeContent { LUOProbe.lines(state(withFile: false)) }
+  public func encodeCanonical(_ version: String) throws -> ProbeSample { try build(version, withFile: false) }
+
   public func decode(_ sample: ProbeSample, as version: String) throws -> ProbeContent {
-    let (memory, blob) = try ProbeSupport.location(sample)
-    let d = try LUO.decode(from: memory, blob: blob, size: nil, as: .v1)
+    let (memory, b) = try ProbeSupport.subBlob(LUO.subnodeName, sample)
+    let d = try LUO.decode(from: memory, blob: b.address, size: b.size, as: .v1)
     let found = component == .luoFLB ? (d.layout.flbNodePresent ? "luo-flb-v1" : "none") : (d.layout.sessionCompatible ?? "none")
     guard found == version else {
       throw DecodeError(.unknownVersion, "the luo-v1 FDT's \(component) node is '\(found)', not '\(version)' (§6.2)")
     }
     return LUOProbe.lines(d.state)
+  }
+
+  public func convert(_ sample: ProbeSample, to version: String) throws -> ProbeSample? {
+    component == .luoSession ? try ProbeSupport.convert(sample, .luoSession, to: version) : nil
+  }
+
+  public func variants() throws -> [ProbeVariant] {
+    guard component == .luoSession else { return [] }
+    return [
+      ProbeVariant(
+        name: "a session with a file", violates: [.sessionsHaveNoFiles], writers: [LUOSessionForm.v2.rawValue],
+        content: LUOProbe.lines(state(withFile: true)), encode: { v in try build(v, withFile: true) })
+    ]
   }
 }
 

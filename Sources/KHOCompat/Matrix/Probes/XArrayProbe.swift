@@ -179,8 +179,6 @@ extension CompatMatrix {
 
   /// Why a component's cells follow the registry's rules instead of a probe.
   static let ruleBasis: [ComponentID: String] = [
-    .luoSession:
-      "cells with luo-session-v1 follow the rules: the toolkit reads that intermediate 64-byte form but has no writer for it",
     .memblock: "the memblock codec is read-only (no writer to encode a corpus with)",
     .reserveMem: "the memblock codec is read-only (no writer to encode a corpus with)",
   ]
