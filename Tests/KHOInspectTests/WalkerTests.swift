@@ -119,9 +119,8 @@ struct WalkerTests {
     let wa = HandoverWalker(source: Self.demoSource(a))
     let wb = HandoverWalker(source: Self.demoSource(b))
     #expect(HandoverDiff(wa, wb).isEmpty)
-    let k = try HandoverDiff(
-      HandoverWalker(source: Self.demoSource(a)),
-      HandoverWalker(source: try HandoverSource.open(KernelPath.v4)))
+    let v4 = try HandoverSource.open(KernelPath.v4)
+    let k = HandoverDiff(HandoverWalker(source: Self.demoSource(a)), HandoverWalker(source: v4))
     #expect(k.changes.contains { $0.what == "session added" && $0.path == "/LUO/sessions/vm-09" })
     #expect(k.changes.contains { $0.what == "session removed" && $0.path == "/LUO/sessions/agent-state" })
     #expect(k.preservedRemovedOmitted + k.preservedRemoved.count > 0)
