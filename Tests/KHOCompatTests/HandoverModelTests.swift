@@ -121,6 +121,12 @@ struct HandoverModelTests {
     let d0 = try HandoverModel.decode(from: i0, root: r0)
     let (_, m0) = try HandoverConverter().run(d0.model, targets: [.luoSession: "luo-session-v1"])
     let r = try m0.rebuild(copyingFrom: i0, above: d0.highestAddress)
+    // From luo-v2 in one run: LUO becomes luo-v1, then its node v1.
+    let (i2v, r2v) = try Self.build(root: .v3, luo: .v2, memfds: [])
+    let (b2v, both) = try Self.convert(i2v, r2v, ["luo-v1", "luo-session-v1"])
+    #expect(both.model.componentVersions[.luo] == "luo-v1")
+    #expect(both.model.componentVersions[.luoSession] == "luo-session-v1")
+    #expect(both.model.contentLines() == b2v.model.contentLines())
     let (_, up) = try Self.convert(r.image, r.encoded.root, ["luo-session-v2"])
     #expect(up.model.componentVersions[.luoSession] == "luo-session-v2")
     #expect(up.model.contentLines() == b0.model.contentLines())

@@ -142,6 +142,14 @@ public struct HandoverConverter {
         .badTarget, "the xarrays are in several versions (\(model.xarrayVersions.map(\.rawValue).joined(separator: ", ")))",
         component: .khoXArray)
     }
+    // The luo-session node exists only in luo-v1: when this run makes LUO
+    // luo-v1, the node is converted in a second pass over the result.
+    if let session = t[.luoSession], t[.luo] == LUOVersion.v1.rawValue, model.luo?.version != .v1 {
+      t[.luoSession] = nil
+      let (first, m) = try converter.run(model, targets: t)
+      let (second, result) = try converter.run(m, targets: [.luoSession: session])
+      return (ConversionPlan(steps: first.steps + second.steps, before: first.before, after: second.after), result)
+    }
     return try converter.run(model, targets: t)
   }
 }
