@@ -35,7 +35,7 @@ public struct HandoverTranscoder: ComponentTranscoder, Sendable {
       guard let v = LUOVersion(rawValue: rule.to), var l = m.luo else { throw bad() }
       l.version = v
       l.flbNode = true
-      l.sessionCompatible = v == .v1 ? "luo-session-v2" : nil
+      l.sessionCompatible = v == .v1 ? LUOSessionForm.v2.rawValue : nil
       m.luo = l
     case .luoSession:
       guard var l = m.luo else { throw bad() }

@@ -43,19 +43,6 @@ public enum KHOSubnodeStyle: String, Sendable, CaseIterable {
   case preservedDataWithSize
 }
 
-/// The session entries of a luo-v1 FDT, named by the `luo-session` node's
-/// compatible.
-public enum LUOSessionForm: String, Hashable, Sendable, CaseIterable {
-  /// `luo-session-v1`, the first luo-v1 commit: 64-byte entries holding
-  /// only a name, so sessions cannot have files.
-  case v1 = "luo-session-v1"
-  /// `luo-session-v2`, as merged: 80-byte entries, a name and a file set.
-  case v2 = "luo-session-v2"
-
-  /// The size of one `struct luo_session_ser`.
-  public var entrySize: Int { self == .v1 ? LUOLimits.sessionV1EntrySize : LUOLimits.sessionEntrySize }
-}
-
 /// Choices an encoder makes that the model does not fix.
 public struct LUOEncodeOptions: Hashable, Sendable {
   /// luo-v1: write the `luo-flb` node (kernels with FLB support require it).
@@ -70,6 +57,12 @@ public struct LUOEncodeOptions: Hashable, Sendable {
     self.v1FLBNode = v1FLBNode
     self.v1Sessions = v1Sessions
     self.rejectDuplicates = rejectDuplicates
+  }
+
+  /// The session entries `version` gets: `v1Sessions` in luo-v1, the
+  /// 80-byte form in every later version.
+  public func sessionForm(_ version: LUOVersion) -> LUOSessionForm {
+    version == .v1 ? v1Sessions : .v2
   }
 }
 
@@ -92,7 +85,7 @@ extension LUO {
     let g = image.geometry
     let order = g.byteOrder
     try check(state, as: version, geometry: g, options: options, path: path)
-    let namesOnly = version == .v1 && options.v1Sessions == .v1
+    let form = options.sessionForm(version)
 
     var fdtPage: PhysAddr = .zero
     var ser: PhysAddr = .zero
@@ -111,8 +104,7 @@ extension LUO {
 
     // Files of each session.
     var sessionEntries: [UInt8] = []
-    sessionEntries.reserveCapacity(
-      state.sessions.count * (namesOnly ? LUOLimits.sessionV1EntrySize : LUOLimits.sessionEntrySize))
+    sessionEntries.reserveCapacity(state.sessions.count * form.entrySize)
     let fileLayout = BlockLayout(entrySize: LUOLimits.fileEntrySize, geometry: g)
     for (i, s) in state.sessions.enumerated() {
       var files: [UInt8] = []
@@ -134,7 +126,7 @@ extension LUO {
           ).head
         }
       }
-      if namesOnly {
+      if form == .v1 {
         LUOEntries.appendString(&sessionEntries, s.name, size: LUOLimits.sessionNameLength)
       } else {
         sessionEntries += LUOEntries.session(s.name, files: head, count: s.files.count, order)
@@ -225,7 +217,7 @@ extension LUO {
     _ state: LUOState, as version: LUOVersion, geometry g: PageGeometry,
     options: LUOEncodeOptions = .init(), path: DecodePath = DecodePath.root.appending(subnodeName)
   ) throws(EncodeError) {
-    let namesOnly = version == .v1 && options.v1Sessions == .v1
+    let namesOnly = options.sessionForm(version) == .v1
     let maxSessions = namesOnly ? LUOLimits.sessionArrayCapacity(g, form: .v1) : version.maxSessions(g)
     guard state.sessions.count <= maxSessions else {
       let why = version.sessionLayout == .array ? "its \(LUOLimits.sessionRegionPages)-page session region" : "\(BlockLayout.maxBlocks) blocks"

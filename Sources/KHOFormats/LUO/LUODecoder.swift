@@ -113,26 +113,21 @@ struct _LUODecoder {
       let spath = path.appending(LUOv1FDT.sessionNode)
       if let node = root.child(LUOv1FDT.sessionNode) {
         let c = node.property("compatible")?.strings ?? []
-        let entrySize: Int?
-        if c.contains(LUOSessionForm.v2.rawValue) {
-          entrySize = LUOLimits.sessionEntrySize
-          layout.sessionCompatible = LUOSessionForm.v2.rawValue
-        } else if c.contains(LUOSessionForm.v1.rawValue) {
-          entrySize = LUOLimits.sessionV1EntrySize
-          layout.sessionCompatible = LUOSessionForm.v1.rawValue
-        } else {
-          entrySize = nil
+        // The merged form first, should a node list both.
+        let form = [LUOSessionForm.v2, .v1].first { c.contains($0.rawValue) }
+        layout.sessionCompatible = form?.rawValue
+        if form == nil {
           try problems.report(
             DecodeError(
               .unknownVersion, "luo-session compatible '\(c.joined(separator: "', '"))' is not luo-session-v2 or -v1",
               path: spath, address: blob.advanced(by: UInt64(node.offset))))
         }
-        if let entrySize, let header = try u64(node, LUOv1FDT.sessionHeader, spath) {
+        if let form, let header = try u64(node, LUOv1FDT.sessionHeader, spath) {
           if header == 0 {
             try problems.report(
               DecodeError(.missing, "luo-session-header is 0", path: spath, address: blob.advanced(by: UInt64(node.offset))))
           } else {
-            sessions = try readSessionArray(PhysAddr(header), entrySize: entrySize, version: version)
+            sessions = try readSessionArray(PhysAddr(header), entrySize: form.entrySize, version: version)
           }
         }
       } else {

@@ -87,6 +87,19 @@ public enum LUOVersion: String, CaseIterable, Sendable, Codable, CustomStringCon
   public var description: String { rawValue }
 }
 
+/// The session entries of a luo-v1 FDT, named by the `luo-session` node's
+/// compatible.
+public enum LUOSessionForm: String, Hashable, Sendable, CaseIterable {
+  /// `luo-session-v1`, the first luo-v1 commit: 64-byte entries holding
+  /// only a name, so sessions cannot have files.
+  case v1 = "luo-session-v1"
+  /// `luo-session-v2`, as merged: 80-byte entries, a name and a file set.
+  case v2 = "luo-session-v2"
+
+  /// The size of one `struct luo_session_ser`.
+  public var entrySize: Int { self == .v1 ? LUOLimits.sessionV1EntrySize : LUOLimits.sessionEntrySize }
+}
+
 /// Sizes and capacities fixed by the LUO ABI.
 public enum LUOLimits {
   /// `LIVEUPDATE_SESSION_NAME_LENGTH` (includes the NUL).

@@ -186,7 +186,7 @@ extension HandoverModel: ConversionSubject {
       case .luo(let l):
         v[.luo] = l.version.rawValue
         if l.version == .v1 {
-          v[.luoSession] = l.sessionCompatible ?? "luo-session-v2"
+          v[.luoSession] = l.sessionCompatible ?? LUOSessionForm.v2.rawValue
           if l.flbNode { v[.luoFLB] = "luo-flb-v1" }
         }
         if l.version.sessionLayout == .blocks { v[.block] = "block-v1" }

@@ -47,7 +47,7 @@ public struct LUOProbe: ComponentCodecProbe {
     for sess in s.sessions { for f in sess.files { _ = try set.insert(f.data, order: 0) } }
     let model = HandoverModel(
       geometry: g, rootVersion: .v4, preservedData: set,
-      subBlobs: [.init(name: LUO.subnodeName, content: .luo(.init(version: v, sessionCompatible: v == .v1 ? "luo-session-v2" : nil, state: s)))])
+      subBlobs: [.init(name: LUO.subnodeName, content: .luo(.init(version: v, sessionCompatible: v == .v1 ? LUOSessionForm.v2.rawValue : nil, state: s)))])
     return try ProbeSupport.sample(model, in: PhysicalImage(geometry: g), version: version)
   }
 
