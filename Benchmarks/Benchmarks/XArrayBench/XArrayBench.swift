@@ -72,6 +72,44 @@ let ownBytesPerEntry = BenchmarkMetric.custom(
 
 func heapInUse() -> Int { Int(bench_heap_in_use()) }
 
+/// XArray's build time over JudyL's, times 1000, from builds of the same
+/// keys run back to back in one iteration. The machine's speed drifts by
+/// tens of percent between benchmarks; within one iteration both peers
+/// meet the same conditions.
+let pairedInsertRatio = BenchmarkMetric.custom(
+  "XArray/JudyL insert x1000", polarity: .prefersSmaller, useScalingFactor: false)
+
+/// Nanoseconds that `body` takes.
+@inline(never) func timed(_ body: () -> Void) -> UInt64 {
+  let t = DispatchTime.now().uptimeNanoseconds
+  body()
+  return DispatchTime.now().uptimeNanoseconds &- t
+}
+
+enum Peer { case judy, xarray }
+
+/// Builds of both peers in the order JudyL, XArray, XArray, JudyL (so that
+/// neither always runs first), each structure freed before the next build;
+/// the ratio of XArray's two builds to JudyL's two, times 1000.
+func pairedInsert(_ keys: [UInt64]) -> Int {
+  var judy: UInt64 = 0
+  var xarray: UInt64 = 0
+  for peer: Peer in [.judy, .xarray, .xarray, .judy] {
+    switch peer {
+    case .judy:
+      var j: UnsafeMutableRawPointer?
+      judy &+= timed { j = buildJudy(keys) }
+      JudyLFreeArray(&j, nil)
+    case .xarray:
+      var x: XArray<UInt64>?
+      xarray &+= timed { x = buildXArray(keys) }
+      blackHole(x)
+      x = nil
+    }
+  }
+  return Int(xarray &* 1000 / Swift.max(judy, 1))
+}
+
 let benchmarks: @Sendable () -> Void = {
   Benchmark.defaultConfiguration = .init(
     metrics: [.wallClock], timeUnits: .milliseconds, maxDuration: .seconds(3), maxIterations: 8)
@@ -100,6 +138,13 @@ let benchmarks: @Sendable () -> Void = {
       b.measurement(bytesPerEntry, (heapInUse() - heap) * 10 / n)
       b.measurement(ownBytesPerEntry, Int(JudyLMemUsed(j)) * 10 / n)
       JudyLFreeArray(&j, nil)
+    }
+    Benchmark(
+      "\(label) insert: XArray/JudyL paired",
+      configuration: .init(
+        metrics: [pairedInsertRatio], warmupIterations: 0, maxDuration: .seconds(120), maxIterations: 8)
+    ) { b in
+      b.measurement(pairedInsertRatio, pairedInsert(w.keys))
     }
     Benchmark("\(label) insert: Dictionary", configuration: withMemory) { b in
       let heap = heapInUse()
