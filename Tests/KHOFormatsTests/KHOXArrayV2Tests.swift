@@ -128,9 +128,11 @@ struct KHOXArrayV2Tests {
     #expect(v16 == nil)
   }
 
-  @Test("golden vectors decode and re-encode byte for byte", arguments: ["sample-4k.bin", "pfn-set-4k.bin", "memfd-folios-4k.bin"])
+  @Test("golden vectors decode and re-encode byte for byte", arguments: ["sample-4k.bin", "pfn-set-4k.bin", "memfd-folios-4k.bin", "sparse-4k.bin"])
   func golden(name: String) throws {
-    let x = name.hasPrefix("sample") ? Self.sample() : name.hasPrefix("pfn") ? pfnSet() : memfdFolios()
+    let x =
+      name.hasPrefix("sample")
+      ? Self.sample() : name.hasPrefix("pfn") ? pfnSet() : name.hasPrefix("sparse") ? Self.sparseSmall() : memfdFolios()
     let url = xarrayVectorURL("kho-xarray-v2", name)
     var (image, alloc) = xarrayImage()
     _ = try KHOXArrayV2.encode(x, into: image, allocator: &alloc)
@@ -143,6 +145,18 @@ struct KHOXArrayV2Tests {
     var (again, alloc2) = xarrayImage()
     _ = try KHOXArrayV2.encode(decoded, into: again, allocator: &alloc2)
     #expect(pageDump(again, alloc2) == golden)
+  }
+
+  @Test("the PFN set as written before list leaves still decodes")
+  func treeFormVector() throws {
+    // pfn-set-tree-4k.bin is the same set in tree form (packed leaves under
+    // nodes), as the encoder wrote it before list leaves: readers keep
+    // reading it, and its header has no list flag.
+    let golden = try [UInt8](Data(contentsOf: xarrayVectorURL("kho-xarray-v2", "pfn-set-tree-4k.bin")))
+    let view = try KHOXArrayV2View(memory: imageFromDump(golden), at: xarrayVectorBase)
+    #expect(view.header.flags & KHOXArrayV2.flagHasLists == 0)
+    #expect(!view.shadow.leaves.contains { $0.kind == .list })
+    #expect(view.makeXArray() == pfnSet())
   }
 
   @Test("memfd folio list with a huge folio, kept as a kho-xarray")
@@ -195,6 +209,128 @@ struct KHOXArrayV2Tests {
     for k in UInt64(0)..<100_000 where view.load(k) != x[k] { mismatches.append(k) }
     #expect(Array(mismatches.prefix(5)) == [], "\(mismatches.count) keys differ")
     #expect(view.load(100_000 + 1 << 30) == nil)
+  }
+
+  /// The golden vector of list leaves: a range at 0 keeps the root and its
+  /// first subtree trees; two keys sharing a level-3 slot and eight keys in
+  /// root slot 1 become lists; lone keys stay in packed leaves.
+  static func sparseSmall() -> XArray<UInt64> {
+    var x = XArray<UInt64>()
+    x.store(0xaaaa, order: 3, at: 0)
+    for (i, k) in [0x1234_5678, 0x1_0000_0000, 0x1_0000_8000, 0x7_dead_beef].enumerated() {
+      x[UInt64(k)] = UInt64(i) * 0x1111
+    }
+    for k in stride(from: UInt64(0x3_0000_0000), to: 0x3_0000_0000 + 8 * 0x2000, by: 0x2000) { x[k] = k >> 13 }
+    x.setMark(.mark1, at: 0x1_0000_8000)
+    x[0x7_dead_beef] = 0
+    return x
+  }
+
+  /// 4096 random 48-bit keys with stored zeros and marks.
+  static func sparse() -> XArray<UInt64> {
+    var x = XArray<UInt64>()
+    var rng = SplitMix(seed: 0x11575)
+    for i in 0..<4096 {
+      let k = rng.next() & 0xffff_ffff_ffff
+      x[k] = i % 5 == 0 ? 0 : rng.next()
+      if i % 3 == 0 { x.setMark(.mark0, at: k) }
+      if i % 64 == 1 { x.setMark(.mark2, at: k) }
+    }
+    return x
+  }
+
+  @Test("sparse keys take list leaves, not a page each", arguments: [PageGeometry.x86_64, .arm64_16K, .arm64_64K])
+  func listLeaves(g: PageGeometry) throws {
+    let x = Self.sparse()
+    var (image, alloc) = xarrayImage(g)
+    let at = try KHOXArrayV2.encode(x, into: image, allocator: &alloc)
+    let view = try KHOXArrayV2View(memory: image, at: at)
+    #expect(view.header.flags & KHOXArrayV2.flagHasLists != 0)
+    #expect(view.shadow.leaves.allSatisfy { $0.kind == .list })
+    // 16 bytes per entry and 3 mark bits, in whole pages, plus the nodes
+    // above and the header; without lists, 4096 leaf pages and more.
+    let entryBytes = KHOXArrayV2.listBytes(count: x.count)
+    #expect(image.pageCount * g.pageSize < 2 * entryBytes + 64 * g.pageSize)
+    #expect(view.makeXArray() == x)
+    var rng = SplitMix(seed: 7)
+    for e in x.prefix(600) {
+      #expect(view.load(e.index) == e.element)
+      #expect(view.marks(at: e.index) == x.marks(at: e.index))
+      let k = e.index &+ 1 + rng.next() % 1000
+      #expect(view.load(k) == x[k])
+      for m in [nil, XArrayMark.mark0, .mark2] {
+        #expect(view.firstIndex(from: k, marked: m) == x.firstIndex(from: k, marked: m))
+        #expect(view.lastIndex(through: k, marked: m) == x.lastIndex(through: k, marked: m))
+      }
+    }
+    #expect(view.lastIndex(through: .max) == x.lastIndex(through: .max))
+    #expect(view.firstIndex(from: 0, marked: .mark1) == nil)
+  }
+
+  @Test("a subtree stays a tree when a list would not be smaller")
+  func listOnlyWhenSmaller() throws {
+    // One key far out: a list page against a chain of nodes and a leaf is
+    // not fewer pages than its one leaf block, so the tree form stays.
+    var one = XArray<UInt64>()
+    one[1 << 40] = 1
+    var (i1, a1) = xarrayImage()
+    let at1 = try KHOXArrayV2.encode(one, into: i1, allocator: &a1)
+    #expect(try KHOXArrayV2View(memory: i1, at: at1).shadow.leaves.map(\.kind) == [.packed])
+    // A range anywhere in a subtree keeps it a tree.
+    var x = Self.sparse()
+    x.store(5, order: 3, at: 0x1000)
+    var (i2, a2) = xarrayImage()
+    let at2 = try KHOXArrayV2.encode(x, into: i2, allocator: &a2)
+    let v = try KHOXArrayV2View(memory: i2, at: at2)
+    #expect(v.shadow.leaves.contains { $0.kind == .list })
+    #expect(v.shadow.leaves.contains { $0.kind == .packed })
+    #expect(v.makeXArray() == x)
+    #expect(v.range(at: 0x1003) == 0x1000...0x1007)
+  }
+
+  @Test("malformed list leaves are refused, naming what and where")
+  func listErrors() throws {
+    var x = XArray<UInt64>()
+    for k in stride(from: UInt64(0), to: 40 * 4096, by: 4096) { x[k + 7] = k }
+    x.setMark(.mark1, at: 7)
+    var (image, alloc) = xarrayImage()
+    let at = try KHOXArrayV2.encode(x, into: image, allocator: &alloc)
+    // Depth 2, the root itself is the list: 40 entries in 40 blocks.
+    let view = try KHOXArrayV2View(memory: image, at: at)
+    #expect(view.header.rootKind == .listLeaf)
+    let list = PhysAddr(at.rawValue + 4096)
+    let keys = 16 + 24  // one word per mark bitmap
+    func error(_ offset: Int, _ bytes: [UInt8]) -> DecodeError? {
+      let addr = PhysAddr(list.rawValue + UInt64(offset))
+      let old = (try? image.bytes(at: addr, count: bytes.count).array) ?? []
+      image.write(bytes, at: addr)
+      defer { image.write(old, at: addr) }
+      do {
+        _ = try KHOXArrayV2View(memory: image, at: at, verifyChecksums: false)
+        return nil
+      } catch { return error }
+    }
+    func le(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+    // Keys out of order: the second key below the first.
+    let unordered = error(keys + 8, le(3))
+    #expect(unordered?.kind == .inconsistent)
+    #expect(unordered?.address == PhysAddr(list.rawValue + UInt64(keys + 8)))
+    #expect(error(keys, le(1 << 40))?.kind == .outOfRange)
+    #expect(error(0, [0x2c, 0x01])?.kind == .badCount)  // 300 entries need two pages
+    #expect(error(4, [2])?.kind == .badCount)
+    #expect(error(4, [65])?.kind == .outOfRange)
+    #expect(error(8, [1])?.kind == .unsupported)
+    #expect(error(16 + 8, [0, 0, 0, 0, 0, 1])?.kind == .inconsistent)  // mark1 beyond entry 40
+    #expect(error(16, [1])?.kind == .inconsistent)  // mark0, where the summary says mark1 only
+    #expect(error(4000, [1])?.kind == .inconsistent)  // after the values
+    #expect(error(0, [0])?.kind == .badCount)
+    // With checksums, any flipped byte is caught at the list's page.
+    let addr = PhysAddr(list.rawValue + 100)
+    let old = try image.bytes(at: addr, count: 1).array
+    image.write([old[0] ^ 1], at: addr)
+    #expect(throws: DecodeError.self) { try KHOXArrayV2View(memory: image, at: at) }
+    image.write(old, at: addr)
+    #expect(try KHOXArrayV2View(memory: image, at: at).makeXArray() == x)
   }
 
   @Test("random arrays: view agrees with the in-memory store")

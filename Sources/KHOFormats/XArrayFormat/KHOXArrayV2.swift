@@ -25,6 +25,9 @@ public enum KHOXArrayV2 {
   public static let flagHasMarks: UInt8 = 1
   /// Header flag: some entry is a range entry.
   public static let flagHasRanges: UInt8 = 2
+  /// Header flag: some slot is a list leaf (a reader that predates list
+  /// leaves refuses the structure at the header, not halfway through).
+  public static let flagHasLists: UInt8 = 4
 
   /// What a slot (of the header's root or of a node) holds.
   public enum SlotKind: UInt8, Sendable, CaseIterable {
@@ -41,6 +44,9 @@ public enum KHOXArrayV2 {
     case range = 5
     /// A slot covered by the range entry in a slot before it.
     case sibling = 6
+    /// Sorted (index, value) pairs of a sparse subtree, over one or more
+    /// contiguous pages.
+    case listLeaf = 7
   }
 
   /// Key bits of one leaf block: log2(pageSize / 8).
@@ -54,6 +60,20 @@ public enum KHOXArrayV2 {
   /// The most entries a packed leaf holds (471 with 4 KiB pages).
   public static func packedCapacity(_ g: PageGeometry) -> Int {
     (g.pageSize - packedHeaderBytes(g)) / 8
+  }
+
+  /// Bytes before a list leaf's mark bitmaps: count, pages, reserved.
+  public static let listHeaderBytes = 16
+  /// The most pages one list leaf spans.
+  public static let maxListPages = 64
+  /// Bytes a list leaf of `count` entries uses: its header, three mark
+  /// bitmaps of one bit per entry (whole words), the indices, the values.
+  public static func listBytes(count: Int) -> Int {
+    listHeaderBytes + 24 * ((count + 63) / 64) + 16 * count
+  }
+  /// Pages of a list leaf of `count` entries.
+  public static func listPages(count: Int, _ g: PageGeometry) -> Int {
+    (listBytes(count: count) + g.pageSize - 1) >> g.pageShift
   }
 
   /// Interior levels needed for indices of `keyBits` bits.
@@ -103,6 +123,7 @@ public enum KHOXArrayV2 {
     var flags: UInt8 = 0
     if entries.contains(where: { !$0.marks.isEmpty }) { flags |= flagHasMarks }
     if entries.contains(where: { $0.order != 0 }) { flags |= flagHasRanges }
+    if w.wroteList { flags |= flagHasLists }
     var h = [UInt8](repeating: 0, count: headerSize)
     func put<T: FixedWidthInteger>(_ v: T, _ off: Int) {
       let x = g.byteOrder == .little ? v.littleEndian : v.bigEndian
@@ -144,6 +165,8 @@ struct _V2Writer {
   let g: PageGeometry
   let image: PhysicalImage
   let entries: [XArrayEntry<UInt64>]
+  /// Whether some slot became a list leaf.
+  var wroteList = false
 
   /// Stores `v` at `off` in `buf` (which is long enough), in image order.
   func put<T: FixedWidthInteger>(_ v: T, into buf: inout [UInt8], at off: Int) {
@@ -174,6 +197,7 @@ struct _V2Writer {
       return _V2Slot(word: e.element, kind: .range, marks: e.marks.rawValue, order: UInt8(e.order))
     }
     if level == 0 { return try leaf(p, q, allocator: &allocator) }
+    if let l = try list(p, q, allocator: &allocator) { return l }
     let page = try allocator.allocate(in: image)
     let sb = lb + (level - 1) * nb
     let fan = 1 << nb
@@ -208,6 +232,50 @@ struct _V2Writer {
     }
     image.write(buf, at: page)
     return _V2Slot(word: page.rawValue, crc: CRC32C.checksum(buf), kind: .node, marks: marks)
+  }
+
+  /// A list leaf for entries `[p, q)` of a slot above the leaf level,
+  /// when they are all single indices, fit `maxListPages` and take fewer
+  /// pages than the leaf blocks they fall in (the tree below the slot
+  /// needs at least one page per block, plus a node); else nil.
+  mutating func list(_ p: Int, _ q: Int, allocator: inout PageAllocator) throws(EncodeError)
+    -> _V2Slot?
+  {
+    let n = q - p
+    let pages = KHOXArrayV2.listPages(count: n, g)
+    guard pages <= KHOXArrayV2.maxListPages else { return nil }
+    let lb = UInt64(KHOXArrayV2.leafBits(g))
+    var blocks = 0
+    var lastBlock: UInt64? = nil
+    for e in entries[p..<q] {
+      guard e.order == 0 else { return nil }
+      if e.index >> lb != lastBlock {
+        blocks += 1
+        lastBlock = e.index >> lb
+      }
+    }
+    guard pages < blocks else { return nil }
+    let words = (n + 63) / 64
+    let keysAt = KHOXArrayV2.listHeaderBytes + 24 * words
+    let valuesAt = keysAt + 8 * n
+    var buf = [UInt8](repeating: 0, count: pages * g.pageSize)
+    put(UInt32(n), into: &buf, at: 0)
+    put(UInt32(pages), into: &buf, at: 4)
+    var bm = [UInt64](repeating: 0, count: 3 * words)
+    var marks: UInt8 = 0
+    for (k, e) in entries[p..<q].enumerated() {
+      put(e.index, into: &buf, at: keysAt + 8 * k)
+      put(e.element, into: &buf, at: valuesAt + 8 * k)
+      for m in 0..<3 where e.marks.rawValue & (1 << m) != 0 {
+        bm[m * words + (k >> 6)] |= 1 << UInt64(k & 63)
+      }
+      marks |= e.marks.rawValue
+    }
+    for (k, word) in bm.enumerated() { put(word, into: &buf, at: KHOXArrayV2.listHeaderBytes + 8 * k) }
+    let page = try allocator.allocate(pages: pages, in: image)
+    image.write(buf, at: page)
+    wroteList = true
+    return _V2Slot(word: page.rawValue, crc: CRC32C.checksum(buf), kind: .listLeaf, marks: marks)
   }
 
   /// A leaf for entries `[p, q)` of one block (orders below leafBits).

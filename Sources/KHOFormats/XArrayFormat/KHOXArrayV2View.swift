@@ -64,7 +64,8 @@ public final class KHOXArrayV2View: KHOXArrayReading, @unchecked Sendable {
         "depth \(depth) does not fit \(keyBits)-bit keys (expected \(KHOXArrayV2.depth(keyBits: keyBits, g)))",
         at: 8)
     }
-    guard flags & ~(KHOXArrayV2.flagHasMarks | KHOXArrayV2.flagHasRanges) == 0,
+    let known = KHOXArrayV2.flagHasMarks | KHOXArrayV2.flagHasRanges | KHOXArrayV2.flagHasLists
+    guard flags & ~known == 0,
       reserved == 0, reserved2 == 0
     else { throw r.error(.unsupported, "unknown flags or non-zero reserved header fields", at: 9) }
     if verifyChecksums {
@@ -86,7 +87,7 @@ public final class KHOXArrayV2View: KHOXArrayReading, @unchecked Sendable {
     self.shadow = s
     var w = _V2Walker(
       s: s, memory: memory, verify: verifyChecksums, visited: [], maxIndex: nil, marks: 0,
-      ranges: false)
+      ranges: false, lists: false)
     let rootSlot = try w.slot(
       r, at: 32, path: path.appending("root"), address: address.advanced(by: 32) ?? address)
     s.root = try w.child(rootSlot, level: depth, base: 0, path: path.appending("root"))
@@ -102,6 +103,7 @@ public final class KHOXArrayV2View: KHOXArrayReading, @unchecked Sendable {
     }
     let wantFlags =
       (w.marks != 0 ? KHOXArrayV2.flagHasMarks : 0) | (w.ranges ? KHOXArrayV2.flagHasRanges : 0)
+      | (w.lists ? KHOXArrayV2.flagHasLists : 0)
     guard wantFlags == flags else {
       throw r.error(
         .inconsistent, "flags 0x\(String(flags, radix: 16)) but content needs 0x\(String(wantFlags, radix: 16))",
@@ -151,6 +153,7 @@ struct _V2Walker {
   var maxIndex: UInt64?
   var marks: UInt8
   var ranges: Bool
+  var lists: Bool
 
   /// Reads the 16-byte slot at `off` of `r`.
   func slot(_ r: ByteReader, at off: Int, path: DecodePath, address: PhysAddr) throws(DecodeError)
@@ -335,7 +338,93 @@ struct _V2Walker {
           address: PhysAddr(sl.word))
       }
       return try leaf(sl, base: base, path: path)
+    case .listLeaf:
+      guard level >= 1 else {
+        throw DecodeError(
+          .inconsistent, "list leaf where a leaf block belongs", path: path, address: PhysAddr(sl.word))
+      }
+      return try list(sl, level: level, base: base, path: path)
     }
+  }
+
+  /// Validates and indexes the list leaf of slot `sl`, which covers the
+  /// `coverBits(level)` bits from `base`.
+  mutating func list(_ sl: _V2Slot, level: Int, base: UInt64, path: DecodePath) throws(DecodeError)
+    -> _ShadowRef
+  {
+    let g = memory.geometry
+    let addr = PhysAddr(sl.word)
+    guard addr.isPageAligned(g), !addr.isZero else {
+      throw DecodeError(.misaligned, "list leaf pointer \(addr) is not a page address", path: path, address: addr)
+    }
+    // The page count is in the first page; `pages` then checks them all.
+    let head = ByteReader(
+      try memory.bytes(at: addr, count: KHOXArrayV2.listHeaderBytes, path: path), order: g.byteOrder,
+      path: path, base: addr)
+    let count = Int(try head.integer(at: 0, as: UInt32.self))
+    let pageCount = Int(try head.integer(at: 4, as: UInt32.self))
+    guard try head.integer(at: 8, as: UInt64.self) == 0 else {
+      throw head.error(.unsupported, "non-zero reserved list field", at: 8)
+    }
+    guard (1...KHOXArrayV2.maxListPages).contains(pageCount) else {
+      throw head.error(.outOfRange, "list leaf of \(pageCount) pages (1...\(KHOXArrayV2.maxListPages))", at: 4)
+    }
+    guard count >= 1, KHOXArrayV2.listPages(count: count, g) == pageCount else {
+      throw head.error(
+        .badCount, "\(count) entries do not fill a list leaf of \(pageCount) pages", at: 0)
+    }
+    let all = try pages(sl, count: pageCount, path: path)
+    let r = ByteReader(all, order: g.byteOrder, path: path, base: addr)
+    let words = (count + 63) / 64
+    let keysAt = KHOXArrayV2.listHeaderBytes + 24 * words
+    let valuesAt = keysAt + 8 * count
+    let end = valuesAt + 8 * count
+    for off in stride(from: end, to: pageCount * g.pageSize, by: 1) where try r.integer(at: off, as: UInt8.self) != 0 {
+      throw r.error(.inconsistent, "non-zero byte after the list's values", at: off)
+    }
+    var listMarks: UInt8 = 0
+    for m in 0..<3 {
+      for w in 0..<words {
+        let at = KHOXArrayV2.listHeaderBytes + 8 * (m * words + w)
+        let word = try r.integer(at: at, as: UInt64.self)
+        let valid = w < count / 64 ? UInt64.max : (1 << UInt64(count & 63)) &- 1
+        guard word & ~valid == 0 else {
+          throw r.error(.inconsistent, "mark \(m) set beyond the list's \(count) entries", at: at)
+        }
+        if word != 0 { listMarks |= 1 << UInt8(m) }
+      }
+    }
+    let cover = s.coverBits(level)
+    let last = cover >= 64 ? UInt64.max : base | ((1 << UInt64(cover)) &- 1)
+    var previous: UInt64? = nil
+    for k in 0..<count {
+      let key = try r.integer(at: keysAt + 8 * k, as: UInt64.self)
+      guard base <= key, key <= last else {
+        throw r.error(
+          .outOfRange,
+          "index 0x\(String(key, radix: 16)) outside the slot's 0x\(String(base, radix: 16))...0x\(String(last, radix: 16))",
+          at: keysAt + 8 * k)
+      }
+      if let p = previous, key <= p {
+        throw r.error(.inconsistent, "indices not ascending at entry \(k)", at: keysAt + 8 * k)
+      }
+      previous = key
+    }
+    guard listMarks == sl.marks else {
+      throw DecodeError(
+        .inconsistent,
+        "mark summary 0x\(String(sl.marks, radix: 16)) but the list has 0x\(String(listMarks, radix: 16))",
+        path: path, address: addr)
+    }
+    guard let keys = all.extracting(keysAt, count: 8 * count),
+      let values = all.extracting(valuesAt, count: 8 * count),
+      let markBits = all.extracting(KHOXArrayV2.listHeaderBytes, count: 24 * words)
+    else { throw DecodeError(.truncated, "list leaf", path: path, address: addr) }
+    s.count += count
+    maxIndex = Swift.max(maxIndex ?? 0, previous ?? 0)
+    marks |= listMarks
+    lists = true
+    return s.addList(keys: keys, values: values, marks: markBits, count: count)
   }
 
   mutating func leaf(_ sl: _V2Slot, base: UInt64, path: DecodePath) throws(DecodeError) -> _ShadowRef {

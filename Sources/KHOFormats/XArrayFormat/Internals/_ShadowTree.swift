@@ -21,6 +21,9 @@ enum _LeafKind: UInt8 {
   case packed = 2
   /// kho-xarray-v2 wide: values by key, bitmaps on a second page.
   case wide = 3
+  /// kho-xarray-v2 list: sorted indices and their values, for a subtree
+  /// above the leaf level; `meta` holds the three mark bitmaps by position.
+  case list = 4
 }
 
 struct _LeafInfo {
@@ -29,8 +32,11 @@ struct _LeafInfo {
   var values: UnsafeRawPointer
   /// The start of the bitmaps (present, sibling, mark0..2), packed/wide only.
   var meta: UnsafeRawPointer?
-  /// Index in `rankTable` of this leaf's per-word prefix counts.
+  /// Index in `rankTable` of this leaf's per-word prefix counts; for a
+  /// list, its number of entries.
   var rankBase: Int
+  /// A list's sorted indices.
+  var keys: UnsafeRawPointer? = nil
 }
 
 /// The lookup record for 64 keys of a leaf (see `_ShadowTree.wordTable`).
@@ -121,7 +127,9 @@ final class _ShadowTree: @unchecked Sendable {
         }
       }
     case 2:
-      body(ref, block)
+      // A list covers a whole subtree, not one block: lookups reach it
+      // by the descent.
+      if leaves[Int(ref >> 2)].kind != .list { body(ref, block) }
     default:
       break
     }
@@ -188,7 +196,7 @@ final class _ShadowTree: @unchecked Sendable {
         case .packed:
           t[row + w] = _WordEntry(
             present: presentTable[l.rankBase + w], base: values + UInt(rankTable[l.rankBase + w]) * 8)
-        case .v1:
+        case .v1, .list:
           break
         }
       }
@@ -244,6 +252,18 @@ final class _ShadowTree: @unchecked Sendable {
     return _ShadowRef(truncatingIfNeeded: id << 2 | 2)
   }
 
+  /// Adds a list leaf of `count` entries over `keys`, `values` and the
+  /// three mark bitmaps `marks` (kept alive); returns its reference.
+  func addList(keys: Bytes, values: Bytes, marks: Bytes, count: Int) -> _ShadowRef {
+    owners.append(contentsOf: [keys, values, marks])
+    let id = leaves.count
+    leaves.append(
+      _LeafInfo(
+        kind: .list, values: Self.base(values), meta: Self.base(marks), rankBase: count,
+        keys: Self.base(keys)))
+    return _ShadowRef(truncatingIfNeeded: id << 2 | 2)
+  }
+
   func addRange(_ r: _RangeInfo) -> _ShadowRef {
     let id = ranges.count
     ranges.append(r)
@@ -276,7 +296,7 @@ final class _ShadowTree: @unchecked Sendable {
   /// The value of the entry whose head is at `head` in leaf `l`.
   @inline(__always) func value(_ l: _LeafInfo, head: Int) -> UInt64 {
     switch l.kind {
-    case .v1, .dense, .wide:
+    case .v1, .dense, .wide, .list:
       return load(l.values, head * 8)
     case .packed:
       guard let m = l.meta else { return 0 }
@@ -292,6 +312,7 @@ final class _ShadowTree: @unchecked Sendable {
     switch l.kind {
     case .v1: return load(l.values, i * 8) != 0
     case .dense: return true
+    case .list: return false
     case .packed, .wide:
       guard let m = l.meta else { return false }
       return bit(m, 0, i)
@@ -339,6 +360,8 @@ final class _ShadowTree: @unchecked Sendable {
       return nil
     case .dense:
       return mk >= 0 || i >= n ? nil : i
+    case .list:
+      return nil
     case .packed, .wide:
       guard let m = l.meta else { return nil }
       let table = mk >= 0 ? 2 + mk : 0
@@ -366,6 +389,8 @@ final class _ShadowTree: @unchecked Sendable {
       return nil
     case .dense:
       return mk >= 0 ? nil : i
+    case .list:
+      return nil
     case .packed, .wide:
       guard let m = l.meta else { return nil }
       let table = mk >= 0 ? 2 + mk : 0
@@ -387,6 +412,62 @@ final class _ShadowTree: @unchecked Sendable {
       marks: marks(l, head: h))
   }
 
+  // MARK: List leaves
+
+  /// The first position of list `l` whose index is not below `key`.
+  func listLowerBound(_ l: _LeafInfo, _ key: UInt64) -> Int {
+    guard let k = l.keys else { return 0 }
+    var lo = 0
+    var hi = l.rankBase
+    while lo < hi {
+      let mid = (lo + hi) >> 1
+      if load(k, mid * 8) < key { lo = mid + 1 } else { hi = mid }
+    }
+    return lo
+  }
+
+  /// Whether entry `i` of list `l` carries mark `mk` (any entry when mk < 0).
+  @inline(__always) func listMarked(_ l: _LeafInfo, _ i: Int, _ mk: Int) -> Bool {
+    guard mk >= 0 else { return true }
+    guard let m = l.meta else { return false }
+    let words = (l.rankBase + 63) / 64
+    return (load(m, (mk * words + (i >> 6)) * 8) >> UInt64(i & 63)) & 1 != 0
+  }
+
+  func listHit(_ l: _LeafInfo, _ i: Int) -> _Hit {
+    let key = l.keys.map { load($0, i * 8) } ?? 0
+    var m: UInt8 = 0
+    for k in 0..<3 where listMarked(l, i, k) { m |= 1 << UInt8(k) }
+    return _Hit(first: key, last: key, value: load(l.values, i * 8), marks: m)
+  }
+
+  /// The position of `key` in list `l`, if it is there.
+  func listPosition(_ l: _LeafInfo, _ key: UInt64) -> Int? {
+    let i = listLowerBound(l, key)
+    guard i < l.rankBase, let k = l.keys, load(k, i * 8) == key else { return nil }
+    return i
+  }
+
+  /// The first entry of list `l` at or after `a` (with mark `mk` if >= 0).
+  func listNext(_ l: _LeafInfo, _ a: UInt64, _ mk: Int) -> _Hit? {
+    var i = listLowerBound(l, a)
+    while i < l.rankBase {
+      if listMarked(l, i, mk) { return listHit(l, i) }
+      i += 1
+    }
+    return nil
+  }
+
+  /// The last entry of list `l` at or before `a` (with mark `mk` if >= 0).
+  func listPrevious(_ l: _LeafInfo, _ a: UInt64, _ mk: Int) -> _Hit? {
+    var i = a == .max ? l.rankBase - 1 : listLowerBound(l, a + 1) - 1
+    while i >= 0 {
+      if listMarked(l, i, mk) { return listHit(l, i) }
+      i -= 1
+    }
+    return nil
+  }
+
   // MARK: Queries
 
   /// The entry covering `key`.
@@ -405,6 +486,7 @@ final class _ShadowTree: @unchecked Sendable {
         level -= 1
       case 2:
         let l = leaves[id]
+        if l.kind == .list { return listPosition(l, key).map { listHit(l, $0) } }
         let i = Int(truncatingIfNeeded: key & ((1 << UInt64(leafBits)) &- 1))
         if l.kind == .dense || l.kind == .v1 {
           let v = load(l.values, i * 8)
@@ -481,6 +563,8 @@ final class _ShadowTree: @unchecked Sendable {
         }
       case .wide:
         if (pt[l.rankBase &+ (i >> 6)] >> UInt64(i & 63)) & 1 != 0 { return load(l.values, i &* 8) }
+      case .list:
+        return listPosition(l, key).map { load(l.values, $0 &* 8) }
       }
     } else if ref == 0 {
       return nil
@@ -523,6 +607,7 @@ final class _ShadowTree: @unchecked Sendable {
       return nil
     case 2:
       let l = leaves[id]
+      if l.kind == .list { return listNext(l, a, mk) }
       let base = a & ~((1 << UInt64(leafBits)) &- 1)
       let i = Int(truncatingIfNeeded: a & ((1 << UInt64(leafBits)) &- 1))
       if let h = head(l, covering: i), h < i {
@@ -574,6 +659,7 @@ final class _ShadowTree: @unchecked Sendable {
       return nil
     case 2:
       let l = leaves[id]
+      if l.kind == .list { return listPrevious(l, a, mk) }
       let base = a & ~((1 << UInt64(leafBits)) &- 1)
       let i = Int(truncatingIfNeeded: a & ((1 << UInt64(leafBits)) &- 1))
       if let h = head(l, covering: i) {
