@@ -184,6 +184,18 @@ struct KHOXArrayV2Tests {
     #expect(scrub.count == 14)
     #expect(view.load(0x8_0000) == 0)  // a stored zero, not absence
     #expect(view.makeXArray() == set)
+    // The set is one list of 700 entries: lookups go through its fences
+    // (every 64th index) and then one run of the page.
+    #expect(view.shadow.leaves.map(\.kind) == [.list])
+    #expect(view.shadow.fences.count == 11)
+    var wrong: [UInt64] = []
+    for (k, v) in set {
+      if view.load(k) != v { wrong.append(k) }
+      if view.load(k + 1) != set[k + 1] || view.load(k &- 1) != set[k &- 1] { wrong.append(k) }
+      if view.firstIndex(from: k + 1) != set.firstIndex(from: k + 1) { wrong.append(k) }
+    }
+    #expect(wrong == [])
+    #expect(view.load(0) == nil && view.load(.max) == nil)
   }
 
   @Test("lookup tables agree with the store on every key", arguments: [PageGeometry.x86_64, .arm64_16K, .arm64_64K])

@@ -11,6 +11,9 @@ import KHOCore
 ///   0 empty, 1 interior node (id << 2), 2 leaf (id << 2), 3 range (id << 2)
 typealias _ShadowRef = Int32
 
+/// Entries of a list leaf per fence (see `_ShadowTree.fences`).
+let _listRun = 64
+
 /// How a leaf stores its block.
 enum _LeafKind: UInt8 {
   /// kho-xarray-v1: pageSize/8 values, 0 = absent.
@@ -37,6 +40,8 @@ struct _LeafInfo {
   var rankBase: Int
   /// A list's sorted indices.
   var keys: UnsafeRawPointer? = nil
+  /// Index in `fences` of the first index of each of a list's runs.
+  var fenceBase = 0
 }
 
 /// The lookup record for 64 keys of a leaf (see `_ShadowTree.wordTable`).
@@ -80,6 +85,11 @@ final class _ShadowTree: @unchecked Sendable {
   /// `rankTable`: a copy of 1/64 of each leaf so that a lookup touches
   /// one line of the preserved page (the value's), not two.
   @exclusivity(unchecked) var presentTable: [UInt64] = []
+  /// The first index of every run of `_listRun` entries of each list leaf,
+  /// so that a lookup bisects this in-memory array first and then one run
+  /// of the page, instead of touching a new line of the list at most
+  /// steps. An eighth of a byte per entry; runs of 16 measured no faster.
+  @exclusivity(unchecked) var fences: [UInt64] = []
   @exclusivity(unchecked) var owners: [Bytes] = []
   @exclusivity(unchecked) var nodeCount = 0
   /// The top reference and its level (0 = a leaf block).
@@ -96,6 +106,7 @@ final class _ShadowTree: @unchecked Sendable {
   private(set) var frozenLeaves: UnsafeMutablePointer<_LeafInfo>?
   private(set) var frozenRanks: UnsafeMutablePointer<UInt16>?
   private(set) var frozenPresent: UnsafeMutablePointer<UInt64>?
+  private(set) var frozenFences: UnsafeMutablePointer<UInt64>?
 
   /// One word per leaf block from `blockBase` to the last block that has a
   /// leaf, when that is at most 8 words per leaf (or 2^16): the values
@@ -175,6 +186,7 @@ final class _ShadowTree: @unchecked Sendable {
     frozenLeaves = copy(leaves)
     frozenRanks = copy(rankTable)
     frozenPresent = copy(presentTable)
+    frozenFences = copy(fences)
   }
 
   /// Fills `wordTable` from the leaves (after `blockTable`).
@@ -211,6 +223,7 @@ final class _ShadowTree: @unchecked Sendable {
     frozenLeaves?.deallocate()
     frozenRanks?.deallocate()
     frozenPresent?.deallocate()
+    frozenFences?.deallocate()
   }
 
   init(leafBits: Int, nodeBits: Int, order: ByteOrder) {
@@ -256,11 +269,14 @@ final class _ShadowTree: @unchecked Sendable {
   /// three mark bitmaps `marks` (kept alive); returns its reference.
   func addList(keys: Bytes, values: Bytes, marks: Bytes, count: Int) -> _ShadowRef {
     owners.append(contentsOf: [keys, values, marks])
+    let k = Self.base(keys)
+    let fenceBase = fences.count
+    for i in stride(from: 0, to: count, by: _listRun) { fences.append(load(k, i * 8)) }
     let id = leaves.count
     leaves.append(
       _LeafInfo(
-        kind: .list, values: Self.base(values), meta: Self.base(marks), rankBase: count,
-        keys: Self.base(keys)))
+        kind: .list, values: Self.base(values), meta: Self.base(marks), rankBase: count, keys: k,
+        fenceBase: fenceBase))
     return _ShadowRef(truncatingIfNeeded: id << 2 | 2)
   }
 
@@ -419,6 +435,19 @@ final class _ShadowTree: @unchecked Sendable {
     guard let k = l.keys else { return 0 }
     var lo = 0
     var hi = l.rankBase
+    if let f = frozenFences, hi > _listRun {
+      // The last run whose first index is not above `key` holds the answer
+      // (or the answer is that run's end, the next run's first position).
+      var a = 0
+      var b = (hi + _listRun - 1) / _listRun
+      while b - a > 1 {
+        let mid = (a + b) >> 1
+        if f[l.fenceBase + mid] <= key { a = mid } else { b = mid }
+      }
+      lo = a * _listRun
+      hi = Swift.min(hi, lo + _listRun)
+      if f[l.fenceBase + a] > key { return 0 }
+    }
     while lo < hi {
       let mid = (lo + hi) >> 1
       if load(k, mid * 8) < key { lo = mid + 1 } else { hi = mid }
