@@ -33,11 +33,13 @@ struct _LeafInfo {
   var kind: _LeafKind
   /// The first value.
   var values: UnsafeRawPointer
-  /// The start of the bitmaps (present, sibling, mark0..2), packed/wide only.
+  /// The start of the bitmaps: present, sibling, mark0..2 (packed, wide),
+  /// or mark0..2 by position (list).
   var meta: UnsafeRawPointer?
-  /// Index in `rankTable` of this leaf's per-word prefix counts; for a
-  /// list, its number of entries.
+  /// Index in `rankTable` of this leaf's per-word prefix counts.
   var rankBase: Int
+  /// A list's number of entries.
+  var count = 0
   /// A list's sorted indices.
   var keys: UnsafeRawPointer? = nil
   /// Index in `fences` of the first index of each of a list's runs.
@@ -275,8 +277,8 @@ final class _ShadowTree: @unchecked Sendable {
     let id = leaves.count
     leaves.append(
       _LeafInfo(
-        kind: .list, values: Self.base(values), meta: Self.base(marks), rankBase: count, keys: k,
-        fenceBase: fenceBase))
+        kind: .list, values: Self.base(values), meta: Self.base(marks), rankBase: 0, count: count,
+        keys: k, fenceBase: fenceBase))
     return _ShadowRef(truncatingIfNeeded: id << 2 | 2)
   }
 
@@ -434,7 +436,7 @@ final class _ShadowTree: @unchecked Sendable {
   func listLowerBound(_ l: _LeafInfo, _ key: UInt64) -> Int {
     guard let k = l.keys else { return 0 }
     var lo = 0
-    var hi = l.rankBase
+    var hi = l.count
     if let f = frozenFences, hi > _listRun {
       // The last run whose first index is not above `key` holds the answer
       // (or the answer is that run's end, the next run's first position).
@@ -459,7 +461,7 @@ final class _ShadowTree: @unchecked Sendable {
   @inline(__always) func listMarked(_ l: _LeafInfo, _ i: Int, _ mk: Int) -> Bool {
     guard mk >= 0 else { return true }
     guard let m = l.meta else { return false }
-    let words = (l.rankBase + 63) / 64
+    let words = (l.count + 63) / 64
     return (load(m, (mk * words + (i >> 6)) * 8) >> UInt64(i & 63)) & 1 != 0
   }
 
@@ -473,14 +475,14 @@ final class _ShadowTree: @unchecked Sendable {
   /// The position of `key` in list `l`, if it is there.
   func listPosition(_ l: _LeafInfo, _ key: UInt64) -> Int? {
     let i = listLowerBound(l, key)
-    guard i < l.rankBase, let k = l.keys, load(k, i * 8) == key else { return nil }
+    guard i < l.count, let k = l.keys, load(k, i * 8) == key else { return nil }
     return i
   }
 
   /// The first entry of list `l` at or after `a` (with mark `mk` if >= 0).
   func listNext(_ l: _LeafInfo, _ a: UInt64, _ mk: Int) -> _Hit? {
     var i = listLowerBound(l, a)
-    while i < l.rankBase {
+    while i < l.count {
       if listMarked(l, i, mk) { return listHit(l, i) }
       i += 1
     }
@@ -489,7 +491,7 @@ final class _ShadowTree: @unchecked Sendable {
 
   /// The last entry of list `l` at or before `a` (with mark `mk` if >= 0).
   func listPrevious(_ l: _LeafInfo, _ a: UInt64, _ mk: Int) -> _Hit? {
-    var i = a == .max ? l.rankBase - 1 : listLowerBound(l, a + 1) - 1
+    var i = a == .max ? l.count - 1 : listLowerBound(l, a + 1) - 1
     while i >= 0 {
       if listMarked(l, i, mk) { return listHit(l, i) }
       i -= 1
