@@ -5,7 +5,8 @@ import KHOCore
 // Interior nodes are translated into small integer ids (so that a lookup
 // never hashes a physical address); leaves are read in place through the
 // `Bytes` handles that `PhysicalMemory` gave out, kept alive in `owners`.
-// This file holds the only raw pointer reads of the xarray format code.
+// This file and _ShadowTree+Lists.swift hold the only raw pointer reads
+// of the xarray format code.
 
 /// A reference to a shadow node: tag in the low two bits.
 ///   0 empty, 1 interior node (id << 2), 2 leaf (id << 2), 3 range (id << 2)
@@ -428,75 +429,6 @@ final class _ShadowTree: @unchecked Sendable {
     _Hit(
       first: base | UInt64(h), last: base | UInt64(end(l, head: h)), value: value(l, head: h),
       marks: marks(l, head: h))
-  }
-
-  // MARK: List leaves
-
-  /// The first position of list `l` whose index is not below `key`.
-  func listLowerBound(_ l: _LeafInfo, _ key: UInt64) -> Int {
-    guard let k = l.keys else { return 0 }
-    var lo = 0
-    var hi = l.count
-    if let f = frozenFences, hi > _listRun {
-      // The last run whose first index is not above `key` holds the answer
-      // (or the answer is that run's end, the next run's first position).
-      var a = 0
-      var b = (hi + _listRun - 1) / _listRun
-      while b - a > 1 {
-        let mid = (a + b) >> 1
-        if f[l.fenceBase + mid] <= key { a = mid } else { b = mid }
-      }
-      lo = a * _listRun
-      hi = Swift.min(hi, lo + _listRun)
-      if f[l.fenceBase + a] > key { return 0 }
-    }
-    while lo < hi {
-      let mid = (lo + hi) >> 1
-      if load(k, mid * 8) < key { lo = mid + 1 } else { hi = mid }
-    }
-    return lo
-  }
-
-  /// Whether entry `i` of list `l` carries mark `mk` (any entry when mk < 0).
-  @inline(__always) func listMarked(_ l: _LeafInfo, _ i: Int, _ mk: Int) -> Bool {
-    guard mk >= 0 else { return true }
-    guard let m = l.meta else { return false }
-    let words = (l.count + 63) / 64
-    return (load(m, (mk * words + (i >> 6)) * 8) >> UInt64(i & 63)) & 1 != 0
-  }
-
-  func listHit(_ l: _LeafInfo, _ i: Int) -> _Hit {
-    let key = l.keys.map { load($0, i * 8) } ?? 0
-    var m: UInt8 = 0
-    for k in 0..<3 where listMarked(l, i, k) { m |= 1 << UInt8(k) }
-    return _Hit(first: key, last: key, value: load(l.values, i * 8), marks: m)
-  }
-
-  /// The position of `key` in list `l`, if it is there.
-  func listPosition(_ l: _LeafInfo, _ key: UInt64) -> Int? {
-    let i = listLowerBound(l, key)
-    guard i < l.count, let k = l.keys, load(k, i * 8) == key else { return nil }
-    return i
-  }
-
-  /// The first entry of list `l` at or after `a` (with mark `mk` if >= 0).
-  func listNext(_ l: _LeafInfo, _ a: UInt64, _ mk: Int) -> _Hit? {
-    var i = listLowerBound(l, a)
-    while i < l.count {
-      if listMarked(l, i, mk) { return listHit(l, i) }
-      i += 1
-    }
-    return nil
-  }
-
-  /// The last entry of list `l` at or before `a` (with mark `mk` if >= 0).
-  func listPrevious(_ l: _LeafInfo, _ a: UInt64, _ mk: Int) -> _Hit? {
-    var i = a == .max ? l.count - 1 : listLowerBound(l, a + 1) - 1
-    while i >= 0 {
-      if listMarked(l, i, mk) { return listHit(l, i) }
-      i -= 1
-    }
-    return nil
   }
 
   // MARK: Queries
