@@ -1,0 +1,45 @@
+import KHOCore
+
+/// What a lenient decode returns: the value it could read and every problem.
+///
+/// The strict form of a codec throws the first ``DecodeError``; the lenient
+/// form (`decodeReporting`) carries on past problems with a documented
+/// recovery and returns this. At most ``maxProblems`` problems are kept;
+/// the rest are only counted.
+public struct DecodeOutcome<Value> {
+  /// The most problems one outcome keeps.
+  public static var maxProblems: Int { 1000 }
+
+  /// What could be read; `nil` when nothing could.
+  public var value: Value?
+  /// The problems, in the order they were found.
+  public var problems: [DecodeError]
+  /// Problems found past ``maxProblems``, counted only.
+  public var omittedProblems: Int
+
+  public init(value: Value?, problems: [DecodeError] = [], omittedProblems: Int = 0) {
+    self.value = value
+    self.problems = problems
+    self.omittedProblems = omittedProblems
+  }
+
+  /// Whether the value was read and nothing was wrong.
+  public var isClean: Bool { value != nil && problems.isEmpty && omittedProblems == 0 }
+}
+
+extension DecodeOutcome: Sendable where Value: Sendable {}
+
+extension DecodeOutcome {
+  /// Runs a decoder body in lenient mode and packs what it returned.
+  static func collect(_ body: (inout DecodeProblems) throws(DecodeError) -> Value) -> DecodeOutcome {
+    var problems = DecodeProblems(strict: false)
+    do {
+      let v = try body(&problems)
+      return DecodeOutcome(value: v, problems: problems.list, omittedProblems: problems.omitted)
+    } catch {
+      var p = problems
+      p.record(error)
+      return DecodeOutcome(value: nil, problems: p.list, omittedProblems: p.omitted)
+    }
+  }
+}

@@ -1,0 +1,297 @@
+import KHOCore
+
+/// The parts of x86 `struct kvm_vcpu_arch_luo_state` an operator reads first.
+///
+/// The struct (packed, 6712 bytes + 16 per MSR) concatenates the uAPI
+/// `kvm_regs`@0, `kvm_sregs`@144, `kvm_mp_state`@456, `kvm_fpu`@460,
+/// `kvm_xcrs`@876, `kvm_lapic_state`@1268, `kvm_xsave`@2292,
+/// `kvm_vcpu_events`@6388, `kvm_debugregs`@6452, the `kvm_nested_state`
+/// header@6580, `u32 num_msrs`@6708 and `kvm_msr_entry msrs[]`@6712.
+public struct KVMVCPUX86State: Hashable, Sendable {
+  /// Bytes before the MSR array.
+  public static let fixedSize = 6712
+  public var rip: UInt64
+  public var rflags: UInt64
+  public var mpState: UInt32
+  public var numMsrs: UInt32
+  public init(rip: UInt64, rflags: UInt64, mpState: UInt32, numMsrs: UInt32) {
+    self.rip = rip
+    self.rflags = rflags
+    self.mpState = mpState
+    self.numMsrs = numMsrs
+  }
+}
+
+/// A caretaker control block: what keeps a vCPU running across the kexec.
+///
+/// Three unversioned forms: CB-1 (`caretaker_cb`, 48 bytes packed), CB-2
+/// (`kvm_caretaker_cb`, 32 bytes natural) and CB-3 (`kvm_caretaker_cb_ser`,
+/// 24 bytes packed, with a pointer to seven u64 counters of telemetry).
+public struct CaretakerControlBlock: Hashable, Sendable {
+  public enum Form: String, Sendable, Hashable, CaseIterable {
+    case cb1 = "CB-1"
+    case cb2 = "CB-2"
+    case cb3 = "CB-3"
+  }
+  /// The telemetry counters of CB-3, in order.
+  public static let telemetryNames = [
+    "total_runs", "total_exits", "stall_count", "last_exit_reason", "last_exit_rip", "stall_exit_reason",
+    "stall_exit_rip",
+  ]
+
+  public var form: Form
+  /// CB-1/2 `attachment_state` (0 ATTACHED, 1 DETACHED, 2 ATTACHING);
+  /// CB-3 `state` (0 PAUSED, 1 RUNNING, 2 STOPPING, 3 STOPPED).
+  public var state: UInt64
+  /// The preserved physical CPU (`U32_MAX`: none).
+  public var pcpuId: UInt32
+  public var vcpuId: UInt32
+  /// CB-1 only.
+  public var vmToken: UInt64 = 0
+  /// CB-1 only.
+  public var vcpuToken: UInt64 = 0
+  /// CB-1/2: the old kernel's private runtime page (not ABI).
+  public var runtimePA: UInt64 = 0
+  public var runtimeSize: UInt64 = 0
+  /// CB-3: the telemetry pointer and counters.
+  public var telemetry: PhysAddr = .zero
+  public var telemetryValues: [UInt64] = []
+
+  public init(form: Form, state: UInt64, pcpuId: UInt32, vcpuId: UInt32) {
+    self.form = form
+    self.state = state
+    self.pcpuId = pcpuId
+    self.vcpuId = vcpuId
+  }
+
+  /// The state's name in its form.
+  public var stateName: String {
+    let names = form == .cb3 ? ["PAUSED", "RUNNING", "STOPPING", "STOPPED"] : ["ATTACHED", "DETACHED", "ATTACHING"]
+    return state < UInt64(names.count) ? names[Int(state)] : "unknown(\(state))"
+  }
+
+  var fields: PayloadValue {
+    var out: [(String, PayloadValue)] = [("form", .string(form.rawValue))]
+    switch form {
+    case .cb1, .cb2:
+      out += [("attachment_state", .int(state)), ("pcpu_id", .int(UInt64(pcpuId))), ("vcpu_id", .int(UInt64(vcpuId)))]
+      if form == .cb1 { out += [("vm_token", .hex(vmToken)), ("vcpu_token", .hex(vcpuToken))] }
+      out += [("runtime_pa", .hex(runtimePA)), ("runtime_size", .int(runtimeSize))]
+    case .cb3:
+      out += [("state", .int(state)), ("pcpu_id", .int(UInt64(pcpuId))), ("vcpu_id", .int(UInt64(vcpuId))), ("telemetry", .hex(telemetry.rawValue))]
+      if !telemetryValues.isEmpty {
+        out.append(("telemetry_values", .object(zip(Self.telemetryNames, telemetryValues).map { ($0, .int($1)) })))
+      }
+    }
+    out.append(("state_name", .string(stateName)))
+    return .object(out)
+  }
+}
+
+/// A preserved vCPU (`kvm_vcpu_luo_v1`): `struct kvm_vcpu_luo_ser` (32 bytes).
+///
+/// | off | size | field |
+/// |---|---|---|
+/// | 0 | 4 | `vcpu_id` |
+/// | 4 | 4 | `flags` (bit 0 CARETAKER) |
+/// | 8 | 8 | `vm_token` |
+/// | 16 | 8 | `arch_state` (phys) |
+/// | 24 | 8 | `cb` (phys of the control block; 0 unless CARETAKER) |
+public struct KVMVCPUPayload: PayloadState, Hashable {
+  /// `KVM_VCPU_LUO_FLAG_CARETAKER`.
+  public static let flagCaretaker: UInt32 = 0x1
+
+  public var vcpuId: UInt32
+  public var flags: UInt32
+  public var vmToken: UInt64
+  public var archState: PhysAddr
+  public var cb: PhysAddr
+  /// The x86 arch state, when `arch_state` holds one.
+  public var x86: KVMVCPUX86State?
+  /// The decoded control block.
+  public var controlBlock: CaretakerControlBlock?
+
+  public init(vcpuId: UInt32, flags: UInt32 = 0, vmToken: UInt64, archState: PhysAddr = .zero, cb: PhysAddr = .zero) {
+    self.vcpuId = vcpuId
+    self.flags = flags
+    self.vmToken = vmToken
+    self.archState = archState
+    self.cb = cb
+  }
+
+  public var isCaretaker: Bool { flags & Self.flagCaretaker != 0 }
+
+  public var fields: PayloadValue {
+    var out: [(String, PayloadValue)] = [
+      ("vcpu_id", .int(UInt64(vcpuId))), ("flags", .hex(UInt64(flags))), ("vm_token", .hex(vmToken)),
+      ("arch_state", .hex(archState.rawValue)), ("cb", .hex(cb.rawValue)),
+    ]
+    if let x86 {
+      out.append((
+        "x86",
+        .object([
+          ("rip", .hex(x86.rip)), ("rflags", .hex(x86.rflags)), ("mp_state", .int(UInt64(x86.mpState))),
+          ("num_msrs", .int(UInt64(x86.numMsrs))),
+        ])
+      ))
+    }
+    if let controlBlock { out.append(("control_block", controlBlock.fields)) }
+    return .object(out)
+  }
+}
+
+/// The `kvm_vcpu_luo_v1` file handler's codec.
+public enum KVMVCPU: PayloadCodec {
+  public static let compatible = "kvm_vcpu_luo_v1"
+  public static let serSize = 32
+  public static var names: [(String, PayloadHost)] { [(compatible, .file)] }
+
+  static func decode(_ c: PayloadContext, _ problems: inout DecodeProblems) throws(DecodeError)
+    -> DecodedPayload
+  {
+    let g = c.geometry
+    var r = try _PayloadArrays.header(c, size: serSize)
+    var s = KVMVCPUPayload(vcpuId: try r.u32(), flags: try r.u32(), vmToken: try r.u64())
+    s.archState = try r.address()
+    s.cb = try r.address()
+    var refs = [PayloadReference(.metadata, c.address, path: c.path, what: "kvm_vcpu_luo_ser")]
+    if s.flags & ~KVMVCPUPayload.flagCaretaker != 0 {
+      try problems.report(r.error(.unsupported, "flags 0x\(String(s.flags, radix: 16)) has bits kvm_vcpu_luo_v1 does not define", at: 4))
+    }
+    if s.isCaretaker != !s.cb.isZero {
+      try problems.report(
+        r.error(.inconsistent, s.isCaretaker ? "CARETAKER is set but cb is 0" : "cb is set (\(s.cb)) without the CARETAKER flag", at: 24))
+    }
+    if !s.archState.isZero {
+      let p = c.path.appending("arch_state")
+      if !s.archState.isPageAligned(g) {
+        try problems.report(DecodeError(.misaligned, "arch_state \(s.archState) is not page aligned", path: p, address: s.archState))
+      } else {
+        let limit = c.allocationBytes(at: s.archState, fallbackPages: 4)
+        refs.append(PayloadReference(.metadata, s.archState, pages: UInt64((limit + g.pageSize - 1) / g.pageSize), path: p, what: "vCPU arch state"))
+        if limit >= KVMVCPUX86State.fixedSize, let a = try? c.memory.reader(at: s.archState, count: KVMVCPUX86State.fixedSize, path: p) {
+          let n = try a.integer(at: 6708, as: UInt32.self)
+          if KVMVCPUX86State.fixedSize + 16 * Int(n) > limit {
+            try problems.report(
+              DecodeError(.truncated, "num_msrs \(n) needs \(KVMVCPUX86State.fixedSize + 16 * Int(n)) bytes; the allocation holds \(limit)", path: p, address: s.archState.advanced(by: 6708)))
+          }
+          s.x86 = KVMVCPUX86State(
+            rip: try a.integer(at: 128), rflags: try a.integer(at: 136), mpState: try a.integer(at: 456), numMsrs: n)
+        }
+      }
+    }
+    if !s.cb.isZero {
+      s.controlBlock = try controlBlock(c, s, &problems, &refs)
+    }
+    return DecodedPayload(compatible: c.compatible, format: compatible, address: c.address, state: s, references: refs)
+  }
+
+  /// Reads the control block and tells its form by where the vCPU id reappears.
+  static func controlBlock(
+    _ c: PayloadContext, _ s: KVMVCPUPayload, _ problems: inout DecodeProblems, _ refs: inout [PayloadReference]
+  ) throws(DecodeError) -> CaretakerControlBlock? {
+    let p = c.path.appending("cb")
+    let b = try c.memory.reader(at: s.cb, count: 48, path: p)
+    refs.append(PayloadReference(.metadata, s.cb, path: p, what: "vCPU control block"))
+    let w0 = try b.integer(at: 0, as: UInt64.self)
+    let u4 = try b.integer(at: 4, as: UInt32.self)
+    let u8 = try b.integer(at: 8, as: UInt32.self)
+    let u12 = try b.integer(at: 12, as: UInt32.self)
+    let w16 = try b.integer(at: 16, as: UInt64.self)
+    let is3 = try b.integer(at: 0, as: UInt32.self) <= 3 && u8 == s.vcpuId && u12 == 0
+    let is12 = w0 <= 2 && u12 == s.vcpuId
+    guard is3 != is12 else {
+      try problems.report(
+        DecodeError(
+          .inconsistent,
+          is3 ? "the control block reads as CB-3 and as CB-1/CB-2; not guessing" : "the control block matches no known form (vcpu_id \(s.vcpuId) at neither offset 8 nor 12)",
+          path: p, address: s.cb))
+      return nil
+    }
+    if is3 {
+      var cb = CaretakerControlBlock(form: .cb3, state: UInt64(try b.integer(at: 0, as: UInt32.self)), pcpuId: u4, vcpuId: u8)
+      cb.telemetry = PhysAddr(w16)
+      if !cb.telemetry.isZero {
+        let tp = p.appending("telemetry")
+        refs.append(PayloadReference(.metadata, cb.telemetry, path: tp, what: "vCPU telemetry"))
+        var t = try c.memory.reader(at: cb.telemetry, count: 56, path: tp)
+        for _ in 0..<7 { cb.telemetryValues.append(try t.u64()) }
+      }
+      return cb
+    }
+    let cb1 = w16 == s.vmToken
+    var cb = CaretakerControlBlock(form: cb1 ? .cb1 : .cb2, state: w0, pcpuId: u8, vcpuId: u12)
+    if cb1 {
+      cb.vmToken = w16
+      cb.vcpuToken = try b.integer(at: 24)
+      cb.runtimePA = try b.integer(at: 32)
+      cb.runtimeSize = try b.integer(at: 40)
+    } else {
+      cb.runtimePA = w16
+      cb.runtimeSize = try b.integer(at: 24)
+    }
+    return cb
+  }
+
+  /// Writes the vCPU, its x86 arch state (when given) and control block.
+  public static func encode(_ state: KVMVCPUPayload, into w: inout PayloadWriter, path: DecodePath = .root)
+    throws(EncodeError) -> PhysAddr
+  {
+    var arch = state.archState
+    if let x = state.x86 {
+      var a = _PayloadWriter(w.order)
+      a.zeros(KVMVCPUX86State.fixedSize + 16 * Int(x.numMsrs))
+      var fix = _PayloadWriter(w.order)
+      fix.u64(x.rip)
+      fix.u64(x.rflags)
+      var bytes = a.bytes
+      bytes.replaceSubrange(128..<144, with: fix.bytes)
+      var m = _PayloadWriter(w.order)
+      m.u32(x.mpState)
+      bytes.replaceSubrange(456..<460, with: m.bytes)
+      var n = _PayloadWriter(w.order)
+      n.u32(x.numMsrs)
+      bytes.replaceSubrange(6708..<6712, with: n.bytes)
+      var out = _PayloadWriter(w.order)
+      out.raw(bytes)
+      arch = try w.place(out)
+    }
+    var cbAddr = state.cb
+    if let cb = state.controlBlock {
+      var b = _PayloadWriter(w.order)
+      switch cb.form {
+      case .cb1, .cb2:
+        b.u64(cb.state)
+        b.u32(cb.pcpuId)
+        b.u32(cb.vcpuId)
+        if cb.form == .cb1 {
+          b.u64(cb.vmToken)
+          b.u64(cb.vcpuToken)
+        }
+        b.u64(cb.runtimePA)
+        b.u64(cb.runtimeSize)
+      case .cb3:
+        var tele = PhysAddr.zero
+        if !cb.telemetryValues.isEmpty {
+          var t = _PayloadWriter(w.order)
+          for v in cb.telemetryValues.prefix(7) { t.u64(v) }
+          t.zeros(8 * Swift.max(0, 7 - cb.telemetryValues.count))
+          tele = try w.place(t)
+        }
+        b.u32(UInt32(truncatingIfNeeded: cb.state))
+        b.u32(cb.pcpuId)
+        b.u32(cb.vcpuId)
+        b.u32(0)
+        b.u64(tele.rawValue)
+      }
+      cbAddr = try w.place(b)
+    }
+    var s = _PayloadWriter(w.order)
+    s.u32(state.vcpuId)
+    s.u32(state.flags)
+    s.u64(state.vmToken)
+    s.u64(arch.rawValue)
+    s.u64(cbAddr.rawValue)
+    return try w.place(s)
+  }
+}
