@@ -70,9 +70,18 @@ public struct DemoHandover {
       }
       luoSessions.append(LUOSession(name: name, files: files))
     }
+    // A KVM guest: the VM, its two guest_memfds, two vCPUs, and a
+    // HugeTLB-backed memfd with the hugetlb FLB that sizes its pool.
+    var payloads = PayloadWriter(
+      image: image, allocator: PageAllocator(start: 0x1_8000_0000, pages: 1 << 12, geometry: g))
+    let vm = try DemoVM.write(into: &payloads, geometry: g)
+    luoSessions.append(LUOSession(name: DemoVM.session, files: vm.files))
     let luo = LUOState(
       liveUpdateNumber: 3, sessions: luoSessions,
-      flbs: [LUOFLB(name: "iommu-liveupdate-v1", data: 0, count: 1)])
+      flbs: [
+        LUOFLB(name: "iommu-liveupdate-v1", data: 0, count: 1),
+        LUOFLB(name: HugeTLBFLB.name, data: vm.hugetlbFLB.rawValue, count: 1),
+      ])
     let luoBlob = try LUO.encode(luo, as: .v5, into: image, allocator: &meta)
 
     // Kexec metadata, one page.
@@ -96,6 +105,7 @@ public struct DemoHandover {
     }
     for page in data.allocated { _ = try set.insert(page, order: 0) }
     for f in bigFolios { _ = try set.insert(pfn: f.pfn, order: 0) }
+    for e in payloads.preserved + vm.folios { _ = try set.insert(e) }
     for k in 0..<64 { _ = try set.insert(pfn: 0x30_0000 + UInt64(k) * 512, order: 9) }
     for k in 0..<8 { _ = try set.insert(pfn: 0x40_0000 + UInt64(k) * 1024, order: 10) }
     // A range the way kho_preserve_pages() splits it.

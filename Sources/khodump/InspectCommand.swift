@@ -81,8 +81,8 @@ struct ValidateCommand: ParsableCommand {
 func printProblems(_ problems: [Problem], toStdout: Bool) {
   for p in problems {
     let style: Terminal.Style = p.severity == .error ? .red : p.severity == .warning ? .yellow : .dim
-    let line = Terminal.paint(p.severity.rawValue, style) + ": \(p.kind) at \(p.path)"
-      + (p.address.map { " (\($0))" } ?? "") + ": \(p.message)"
+    let line = Terminal.paint(p.severity.rawValue, style) + ": \(p.kind) at \(escapeText(p.path))"
+      + (p.address.map { " (\($0))" } ?? "") + ": \(escapeText(p.message))"
     if toStdout { print(line) } else { Terminal.error(line) }
   }
 }

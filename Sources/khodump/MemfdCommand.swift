@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import KHOCore
 import KHOFormats
+import KHOInspect
 
 /// `khodump memfd IMAGE --session NAME --token N [--out FILE]`: one
 /// preserved memfd's metadata, and its contents extracted.
@@ -163,7 +164,7 @@ struct MemfdJSON: Encodable {
 /// Writes the first `limit` problems to standard error, then how many more there were.
 func reportProblems(_ problems: [DecodeError], limit: Int = 20) {
   for p in problems.prefix(limit) {
-    FileHandle.standardError.write(Data("khodump: \(p)\n".utf8))
+    FileHandle.standardError.write(Data("khodump: \(escapeText(p.description))\n".utf8))
   }
   if problems.count > limit {
     FileHandle.standardError.write(Data("khodump: … and \(problems.count - limit) more problems\n".utf8))

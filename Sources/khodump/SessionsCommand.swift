@@ -18,9 +18,13 @@ struct SessionsCommand: ParsableCommand {
       data address and memfd page must be in it.
       Problems (bad counts, broken chains, duplicate names or tokens) are
       listed on stderr with their path and physical address; the exit status
-      is then 1. JSON output: {"liveupdate_number", "sessions": [{"name",
-      "files": [{"compatible", "token", "data"}]}], "flbs": [{"name",
-      "data", "count"}]}.
+      is then 1. Files and FLBs whose compatible has a registered decoder
+      (guest_memfd, KVM VM and vCPU, huge-memfd, hugetlb, tmpfs, ...) show
+      their decoded payload, and its cross-checks run (tokens, preserved
+      pages, hstates). JSON output: {"liveupdate_number", "sessions":
+      [{"name", "files": [{"compatible", "token", "data", "payload"}]}],
+      "flbs": [{"name", "data", "count", "payload"}]}; a payload holds
+      "format" and the upstream struct's field names (Specs/payloads.md).
       """)
 
   @OptionGroup var image: ImageOptions
@@ -31,8 +35,8 @@ struct SessionsCommand: ParsableCommand {
   func run() throws {
     let source = try image.open()
     let root = try source.rootFDT()
-    let report = Self.report(
-      memory: source.memory, rootFDT: root, isPreserved: preservedLookup(source)?.isPreserved)
+    let lookup = preservedLookup(source)
+    let report = Self.report(memory: source.memory, rootFDT: root, preserved: lookup?.set)
     switch format {
     case .json:
       try printJSON(report.json)
@@ -40,7 +44,10 @@ struct SessionsCommand: ParsableCommand {
       print(report.text, terminator: "")
     }
     reportProblems(report.problems)
-    if !report.problems.isEmpty { throw ExitCode(1) }
+    printProblems(report.payloadProblems, toStdout: false)
+    if !report.problems.isEmpty || report.payloadProblems.contains(where: { $0.severity != .note }) {
+      throw ExitCode(1)
+    }
   }
 
   /// Everything `sessions` shows about one handover.
@@ -50,19 +57,34 @@ struct SessionsCommand: ParsableCommand {
     var blobSize: UInt64?
     var state: LUOState?
     var problems: [DecodeError]
+    /// The decoded payloads of files and FLBs.
+    var payloads = PayloadInventory()
+    /// Payload decode problems and cross-checks.
+    var payloadProblems: [Problem] = []
+    var geometry: PageGeometry = .x86_64
 
     /// The JSON document (keys become snake_case).
     var json: SessionsJSON {
       SessionsJSON(
         liveupdateNumber: state?.liveUpdateNumber ?? 0,
-        sessions: (state?.sessions ?? []).map { s in
+        sessions: (state?.sessions ?? []).enumerated().map { i, s in
           SessionsJSON.Session(
             name: s.name,
-            files: s.files.map { .init(compatible: $0.compatible, token: $0.token, data: $0.data.description) })
+            files: s.files.enumerated().map { j, f in
+              .init(
+                compatible: f.compatible, token: f.token, data: f.data.description,
+                payload: payload(session: i, file: j)?.fields)
+            })
         },
-        flbs: (state?.flbs ?? []).map {
-          .init(name: $0.name, data: "0x" + String($0.data, radix: 16), count: $0.count)
+        flbs: (state?.flbs ?? []).enumerated().map { k, f in
+          .init(
+            name: f.name, data: "0x" + String(f.data, radix: 16), count: f.count,
+            payload: k < payloads.flbs.count ? payloads.flbs[k].payload?.fields : nil)
         })
+    }
+
+    func payload(session i: Int, file j: Int) -> DecodedPayload? {
+      payloads.files.first { $0.session == i && $0.file == j }?.payload
     }
 
     /// The tree printed for `--format text`.
@@ -74,16 +96,22 @@ struct SessionsCommand: ParsableCommand {
       out += "sessions: \(state.sessions.count), files: \(state.fileCount)\n"
       for (i, s) in state.sessions.enumerated() {
         let lastSession = i == state.sessions.count - 1
-        out += (lastSession ? "└─ " : "├─ ") + "\(s.name)  (\(s.files.count) file\(s.files.count == 1 ? "" : "s"))\n"
+        out += (lastSession ? "└─ " : "├─ ") + "\(escapeText(s.name))  (\(s.files.count) file\(s.files.count == 1 ? "" : "s"))\n"
         let indent = lastSession ? "   " : "│  "
         for (j, f) in s.files.enumerated() {
           let branch = j == s.files.count - 1 ? "└─ " : "├─ "
-          out += indent + branch + "token \(f.token) (0x\(String(f.token, radix: 16)))  \(f.compatible)  data \(f.data)\n"
+          out += indent + branch + "token \(f.token) (0x\(String(f.token, radix: 16)))  \(escapeText(f.compatible))  data \(f.data)\n"
+          if let p = payload(session: i, file: j) {
+            out += indent + (j == s.files.count - 1 ? "   " : "│  ") + "   \(escapeText(p.format)): \(escapeText(p.state.summary(geometry)))\n"
+          }
         }
       }
       out += "flbs: \(state.flbs.count)\n"
       for (i, f) in state.flbs.enumerated() {
-        out += (i == state.flbs.count - 1 ? "└─ " : "├─ ") + "\(f.name)  data 0x\(String(f.data, radix: 16))  files \(f.count)\n"
+        out += (i == state.flbs.count - 1 ? "└─ " : "├─ ") + "\(escapeText(f.name))  data 0x\(String(f.data, radix: 16))  files \(f.count)\n"
+        if i < payloads.flbs.count, let p = payloads.flbs[i].payload {
+          out += (i == state.flbs.count - 1 ? "   " : "│  ") + "   \(escapeText(p.format)): \(escapeText(p.state.summary(geometry)))\n"
+        }
       }
       return out
     }
@@ -93,8 +121,9 @@ struct SessionsCommand: ParsableCommand {
   /// cross-link checks (with `isPreserved`, when a preserved-memory map is
   /// at hand, also that every referenced page is preserved).
   static func report(
-    memory: any PhysicalMemory, rootFDT: FDT, isPreserved: ((PhysAddr) -> Bool)? = nil
+    memory: any PhysicalMemory, rootFDT: FDT, preserved: PreservedSet? = nil
   ) -> Report {
+    let isPreserved: ((PhysAddr) -> Bool)? = preserved.map { set in { set.contains(pfn: $0.pfn(set.geometry)) } }
     let blob: PhysAddr
     let size: UInt64?
     do {
@@ -107,9 +136,11 @@ struct SessionsCommand: ParsableCommand {
       return Report(blob: blob, blobSize: size, problems: read.problems)
     }
     let checks = decoded.crossCheck(isPreserved: isPreserved, memory: isPreserved == nil ? nil : memory)
+    let payloads = PayloadInventory.build(luo: decoded, subBlobs: [], memory: memory, preserved: preserved)
     return Report(
       version: decoded.version, blob: blob, blobSize: decoded.layout.blobSize, state: decoded.state,
-      problems: read.problems + checks.filter { !read.problems.contains($0) })
+      problems: read.problems + checks.filter { !read.problems.contains($0) }, payloads: payloads,
+      payloadProblems: PayloadChecks.run(payloads, preserved: preserved), geometry: memory.geometry)
   }
 }
 
@@ -119,6 +150,7 @@ struct SessionsJSON: Encodable {
     var compatible: String
     var token: UInt64
     var data: String
+    var payload: PayloadValue?
   }
   struct Session: Encodable {
     var name: String
@@ -128,6 +160,7 @@ struct SessionsJSON: Encodable {
     var name: String
     var data: String
     var count: UInt64
+    var payload: PayloadValue?
   }
   var liveupdateNumber: UInt64
   var sessions: [Session]

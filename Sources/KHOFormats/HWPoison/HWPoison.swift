@@ -117,3 +117,9 @@ public enum HWPoison: PayloadCodec {
     return (try w.place(b), size)
   }
 }
+
+extension HWPoisonPayload {
+  public func summary(_ g: PageGeometry) -> String {
+    "\(pfns.count) poisoned page\(pfns.count == 1 ? "" : "s")"
+  }
+}

@@ -85,3 +85,10 @@ public enum HugeMemfd: PayloadCodec {
     return try w.place(s)
   }
 }
+
+extension HugeMemfdPayload {
+  public func summary(_ g: PageGeometry) -> String {
+    let page = g.pageSize64 << UInt64(Swift.min(order, HugeMemfdPayload.maxOrder))
+    return "\(_units(size)), \(folios.count) × \(_units(page)) folio\(folios.count == 1 ? "" : "s")"
+  }
+}

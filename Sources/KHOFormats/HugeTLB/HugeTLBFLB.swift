@@ -78,3 +78,9 @@ public enum HugeTLBFLB: PayloadCodec {
     return try w.place(s)
   }
 }
+
+extension HugeTLBPayload {
+  public func summary(_ g: PageGeometry) -> String {
+    hstates.map { "\($0.nrPages) × \(_units(g.pageSize64 << UInt64(Swift.min($0.order, 40))))" }.joined(separator: ", ")
+  }
+}

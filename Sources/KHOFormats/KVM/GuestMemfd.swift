@@ -100,3 +100,9 @@ public enum GuestMemfd: PayloadCodec {
     return try w.place(s)
   }
 }
+
+extension GuestMemfdPayload {
+  public func summary(_ g: PageGeometry) -> String {
+    "\(_units(size)), \(folios.count) folio\(folios.count == 1 ? "" : "s") (\(_units(preservedBytes(g))) preserved), VM token 0x\(String(vmToken, radix: 16))"
+  }
+}

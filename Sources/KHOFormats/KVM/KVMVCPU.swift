@@ -295,3 +295,12 @@ public enum KVMVCPU: PayloadCodec {
     return try w.place(s)
   }
 }
+
+extension KVMVCPUPayload {
+  public func summary(_ g: PageGeometry) -> String {
+    var s = "vCPU \(vcpuId), VM token 0x\(String(vmToken, radix: 16))"
+    if let x86 { s += ", rip 0x\(String(x86.rip, radix: 16)), \(x86.numMsrs) MSRs" }
+    if let cb = controlBlock { s += ", caretaker \(cb.form.rawValue) \(cb.stateName) on pCPU \(cb.pcpuId == UInt32.max ? "none" : String(cb.pcpuId))" }
+    return s
+  }
+}

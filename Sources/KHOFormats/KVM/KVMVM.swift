@@ -266,3 +266,15 @@ public enum KVMVM: PayloadCodec {
     return try w.place(s)
   }
 }
+
+extension KVMVMPayload {
+  public func summary(_ g: PageGeometry) -> String {
+    switch layout {
+    case .memoryAttributes: "type \(type), \(memoryAttributes.count) memory attribute\(memoryAttributes.count == 1 ? "" : "s")"
+    case .archState: "type \(type), \(cpuid.count) CPUID entr\(cpuid.count == 1 ? "y" : "ies")"
+    case .pageTableFolios: "type \(type), \(pageTables.count) page-table page\(pageTables.count == 1 ? "" : "s")"
+    case .typeOnly: "type \(type)"
+    case .ambiguous: "type \(type), layout unknown (pointer \(pointer))"
+    }
+  }
+}

@@ -136,3 +136,9 @@ public enum MSHVPreserved: PayloadCodec {
     return (try w.place(b), UInt64(dtb.count))
   }
 }
+
+extension MSHVPayload {
+  public func summary(_ g: PageGeometry) -> String {
+    "\(deposited.count) deposited entr\(deposited.count == 1 ? "y" : "ies") (\(_units(deposited.byteCount))), \(partitionIDs.count) partition id\(partitionIDs.count == 1 ? "" : "s")"
+  }
+}

@@ -18,6 +18,8 @@ public enum PayloadHost: String, Sendable, Hashable, Codable, CaseIterable {
 public protocol PayloadState: Sendable {
   /// The fields, keyed by the upstream struct's field names.
   var fields: PayloadValue { get }
+  /// One line for a person, sizes in units: "16 KiB, 2 folios, VM token 0x10".
+  func summary(_ geometry: PageGeometry) -> String
 }
 
 /// Memory a payload refers to, which must survive the kexec.

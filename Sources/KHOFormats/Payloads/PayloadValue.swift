@@ -109,3 +109,53 @@ extension PayloadValue {
     .object([("pfn", .hex(f.pfn)), ("flags", .int(UInt64(f.flags))), ("index", .int(f.index))])
   }
 }
+
+extension PayloadValue: Decodable {
+  /// Reads JSON back (object keys in the order the decoder lists them;
+  /// `"0x…"` strings as ``hex(_:)``).
+  public init(from decoder: any Decoder) throws {
+    if let c = try? decoder.container(keyedBy: Key.self) {
+      self = .object(try c.allKeys.map { ($0.stringValue, try c.decode(PayloadValue.self, forKey: $0)) })
+      return
+    }
+    if var c = try? decoder.unkeyedContainer() {
+      var out: [PayloadValue] = []
+      while !c.isAtEnd { out.append(try c.decode(PayloadValue.self)) }
+      self = .array(out)
+      return
+    }
+    let c = try decoder.singleValueContainer()
+    if let b = try? c.decode(Bool.self) {
+      self = .bool(b)
+    } else if let u = try? c.decode(UInt64.self) {
+      self = .int(u)
+    } else if let i = try? c.decode(Int64.self) {
+      self = .signed(i)
+    } else {
+      let s = try c.decode(String.self)
+      if s.hasPrefix("0x"), let v = UInt64(s.dropFirst(2), radix: 16) { self = .hex(v) } else { self = .string(s) }
+    }
+  }
+}
+
+/// Byte counts for people: 4096 → "4 KiB".
+func _units(_ n: UInt64) -> String {
+  let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
+  var v = n
+  var i = 0
+  while v >= 1024, v % 1024 == 0, i < units.count - 1 {
+    v /= 1024
+    i += 1
+  }
+  if i == 0 && n >= 1024 {
+    var d = Double(n)
+    var j = 0
+    while d >= 1024, j < units.count - 1 {
+      d /= 1024
+      j += 1
+    }
+    let tenths = Int((d * 10).rounded())
+    return "\(tenths / 10).\(tenths % 10) \(units[j])"
+  }
+  return "\(v) \(units[i])"
+}

@@ -106,3 +106,9 @@ public enum PstoreKHO: PayloadCodec {
       state: s, references: refs)
   }
 }
+
+extension PstorePayload {
+  public func summary(_ g: PageGeometry) -> String {
+    "dmesg record of \(size) bytes, reason \(reason), part \(part)\(compressed ? ", compressed" : "")"
+  }
+}

@@ -159,3 +159,15 @@ public enum TmpfsFile: PayloadCodec {
     return try w.place(s)
   }
 }
+
+extension TmpfsMountPayload {
+  public func summary(_ g: PageGeometry) -> String {
+    "mode \(String(mode, radix: 8)), " + (maxBlocks == 0 ? "unlimited" : _units(maxBlocks &* g.pageSize64))
+  }
+}
+
+extension TmpfsFilePayload {
+  public func summary(_ g: PageGeometry) -> String {
+    "\(_units(size)), \(folios.count) folio\(folios.count == 1 ? "" : "s"), mount token 0x\(String(mntToken, radix: 16))"
+  }
+}

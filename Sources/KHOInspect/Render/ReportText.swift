@@ -54,16 +54,20 @@ public struct ReportText {
       if depth >= 2, c.name == "LUO", let luo = r.luo {
         sub.append("live update number \(luo.liveupdateNumber)")
         for sess in luo.sessions {
-          sub.append("session \(sess.name)  (\(sess.files.count) file\(sess.files.count == 1 ? "" : "s"))")
+          sub.append("session \(escapeText(sess.name))  (\(sess.files.count) file\(sess.files.count == 1 ? "" : "s"))")
           if depth >= 3 {
             for f in sess.files {
-              var line = "    token \(f.token)  \(f.compatible)  data \(f.data)"
+              var line = "    token \(f.token)  \(escapeText(f.compatible))  data \(f.data)"
               if let m = f.memfd { line += "  [\(formatBytes(m.size)), \(m.folios) folios]" }
+              if let summary = f.summary { line += "  [\(escapeText(summary))]" }
               sub.append(line)
             }
           }
         }
-        for flb in luo.flbs { sub.append("flb \(flb.name)  data \(flb.data)  count \(flb.count)") }
+        for flb in luo.flbs {
+          sub.append(
+            "flb \(escapeText(flb.name))  data \(flb.data)  count \(flb.count)" + (flb.summary.map { "  [\(escapeText($0))]" } ?? ""))
+        }
       }
       if depth >= 2, c.name == "memblock", let regions = r.memblock {
         for g in regions { sub.append("\(g.name)  \(g.start) +\(formatBytes(g.size))") }

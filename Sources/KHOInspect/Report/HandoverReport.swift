@@ -74,6 +74,8 @@ public struct ComponentInfo: Codable, Sendable {
   public var compatible: String?
   public var status: Status
   public var summary: String?
+  /// The decoded payload of a registered sub-node (see Specs/payloads.md).
+  public var payload: PayloadValue?
 }
 
 /// The LUO state, as the next kernel would restore it.
@@ -83,6 +85,10 @@ public struct LUOInfo: Codable, Sendable {
     public var token: UInt64
     public var data: PhysAddr
     public var memfd: MemfdInfo?
+    /// The decoded payload: `format` and the upstream struct's fields.
+    public var payload: PayloadValue?
+    /// One line about the payload for a person.
+    public var summary: String?
   }
   public struct Session: Codable, Sendable {
     public var name: String
@@ -92,6 +98,8 @@ public struct LUOInfo: Codable, Sendable {
     public var name: String
     public var data: String
     public var count: UInt64
+    public var payload: PayloadValue?
+    public var summary: String?
   }
   public var version: String
   public var blob: PhysAddr

@@ -23,6 +23,8 @@ public final class HandoverWalker {
   public private(set) var root: KHORoot?
   public private(set) var rootFDT: FDT?
   public private(set) var luo: LUODecoded?
+  /// Every payload of a LUO file, FLB or root sub-node, decoded.
+  public private(set) var payloads = PayloadInventory()
 
   public init(source: HandoverSource) {
     self.source = source
@@ -192,6 +194,9 @@ public final class HandoverWalker {
           info.status = error.kind == .notCaptured ? .notCaptured : .failed
           add([error])
         }
+      } else if Payloads.isKnown(blob.name, host: .subnode) {
+        // Decoded with the other payloads once the map is known (see crossCheck).
+        info.status = .opaque
       } else {
         info.status = .opaque
       }
@@ -233,6 +238,7 @@ public final class HandoverWalker {
 
   private func crossCheck(_ root: KHORoot) {
     let preservedSet = preservedComplete ? preserved : nil
+    walkPayloads(root, preservedSet)
     let isPreserved: ((PhysAddr) -> Bool)? = preservedSet.map { set in
       { a in set.contains(pfn: a.pfn(set.geometry)) }
     }
@@ -288,6 +294,38 @@ public final class HandoverWalker {
           Problem(.error, kind: "scratchOverlap", path: DecodePath.root.appending("scratch").index(i),
                   address: s.start,
                   message: "scratch area \(s) holds preserved memory (first: entry \(hit)); the next kernel allocates from scratch"))
+      }
+    }
+  }
+
+  /// Decodes every payload, runs the payload cross-checks and records the
+  /// payloads in the report (files and FLBs under `luo`, sub-nodes as components).
+  private func walkPayloads(_ root: KHORoot, _ set: PreservedSet?) {
+    payloads = PayloadInventory.build(luo: luo, subBlobs: root.subBlobs, memory: memory, preserved: set)
+    report.problems += PayloadChecks.run(payloads, preserved: set)
+    let g = memory.geometry
+    if var info = report.luo {
+      for e in payloads.files {
+        guard let i = e.session, let j = e.file, let p = e.payload
+        else { continue }
+        info.sessions[i].files[j].payload = p.fields
+        info.sessions[i].files[j].summary = p.state.summary(g)
+      }
+      for (k, e) in payloads.flbs.enumerated() where k < info.flbs.count {
+        info.flbs[k].payload = e.payload?.fields
+        info.flbs[k].summary = e.payload?.state.summary(g)
+      }
+      report.luo = info
+    }
+    for e in payloads.subnodes {
+      guard let k = report.components.firstIndex(where: { $0.name == e.name }) else { continue }
+      if let p = e.payload {
+        report.components[k].status = .decoded
+        report.components[k].compatible = p.format
+        report.components[k].summary = p.state.summary(g)
+        report.components[k].payload = p.fields
+      } else if !e.problems.isEmpty {
+        report.components[k].status = e.problems.contains { $0.kind == .notCaptured } ? .notCaptured : .failed
       }
     }
   }
