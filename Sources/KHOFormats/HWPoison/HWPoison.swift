@@ -79,7 +79,7 @@ public enum HWPoison: PayloadCodec {
     var ar = try _PayloadArrays.read(
       descriptor, declared: count, entrySize: 8, countName: "count", memory: c.memory, path: c.path.appending("pfns"),
       descriptorAddress: descriptorAddress, countAddress: countAddress, what: "hwpoison PFN",
-      problems: &problems, references: &refs)
+      problems: &problems, references: &refs, emptyMayKeepArray: true)
     var pfns: [UInt64] = []
     while ar.remaining >= 8 { pfns.append(try ar.u64()) }
     var s = HWPoisonPayload(form: form, pfns: pfns)

@@ -119,7 +119,17 @@ public struct KVMVCPUPayload: PayloadState, Hashable {
     self.cb = cb
   }
 
-  public var isCaretaker: Bool { flags & Self.flagCaretaker != 0 }
+  /// Which struct layout was read.
+  public enum Layout: String, Sendable, Hashable {
+    /// `flags` at 4, `arch_state` at 16, `cb` at 24.
+    case v1 = "V-1"
+    /// `reserved` at 4, `cb` at 16, `arch_state` at 24.
+    case v2 = "V-2"
+  }
+  public var layout: Layout = .v1
+
+  /// Whether the vCPU keeps running on a preserved pCPU across the kexec.
+  public var isCaretaker: Bool { flags & Self.flagCaretaker != 0 || (layout == .v2 && !cb.isZero) }
 
   public var fields: PayloadValue {
     var out: [(String, PayloadValue)] = [
@@ -155,10 +165,20 @@ public enum KVMVCPU: PayloadCodec {
     s.archState = try r.address()
     s.cb = try r.address()
     var refs = [PayloadReference(.metadata, c.address, path: c.path, what: "kvm_vcpu_luo_ser")]
+    // V-2 swaps the pointers and has no flags: told apart by the preserved
+    // orders (arch state needs two pages or more, a control block one).
+    var layout = "V-1"
+    if s.flags == 0, !s.cb.isZero, let archOrder = c.preservedOrder(s.cb), archOrder >= 1,
+      s.archState.isZero || (c.preservedOrder(s.archState) ?? 0) == 0
+    {
+      layout = "V-2"
+      s.layout = .v2
+      swap(&s.archState, &s.cb)
+    }
     if s.flags & ~KVMVCPUPayload.flagCaretaker != 0 {
       try problems.report(r.error(.unsupported, "flags 0x\(String(s.flags, radix: 16)) has bits kvm_vcpu_luo_v1 does not define", at: 4))
     }
-    if s.isCaretaker != !s.cb.isZero {
+    if s.layout == .v1, s.isCaretaker != !s.cb.isZero {
       try problems.report(
         r.error(.inconsistent, s.isCaretaker ? "CARETAKER is set but cb is 0" : "cb is set (\(s.cb)) without the CARETAKER flag", at: 24))
     }
@@ -183,7 +203,10 @@ public enum KVMVCPU: PayloadCodec {
     if !s.cb.isZero {
       s.controlBlock = try controlBlock(c, s, &problems, &refs)
     }
-    return DecodedPayload(compatible: c.compatible, format: compatible, address: c.address, state: s, references: refs)
+    return DecodedPayload(
+      compatible: c.compatible, format: "\(compatible) \(layout)",
+      layoutReason: layout == "V-2" ? "flags 0, the word at 24 is a multi-page allocation: pointers in V-2 order" : nil,
+      address: c.address, state: s, references: refs)
   }
 
   /// Reads the control block and tells its form by where the vCPU id reappears.
@@ -198,8 +221,9 @@ public enum KVMVCPU: PayloadCodec {
     let u8 = try b.integer(at: 8, as: UInt32.self)
     let u12 = try b.integer(at: 12, as: UInt32.self)
     let w16 = try b.integer(at: 16, as: UInt64.self)
-    let is3 = try b.integer(at: 0, as: UInt32.self) <= 3 && u8 == s.vcpuId && u12 == 0
-    let is12 = w0 <= 2 && u12 == s.vcpuId
+    let aligned16 = w16 == 0 || w16 & c.geometry.pageMask == 0
+    let is3 = try b.integer(at: 0, as: UInt32.self) <= 4 && u8 == s.vcpuId && u12 == 0 && aligned16
+    let is12 = w0 <= 2 && u12 == s.vcpuId && (w16 == s.vmToken || aligned16)
     guard is3 != is12 else {
       try problems.report(
         DecodeError(
@@ -288,10 +312,10 @@ public enum KVMVCPU: PayloadCodec {
     }
     var s = _PayloadWriter(w.order)
     s.u32(state.vcpuId)
-    s.u32(state.flags)
+    s.u32(state.layout == .v1 ? state.flags : 0)
     s.u64(state.vmToken)
-    s.u64(arch.rawValue)
-    s.u64(cbAddr.rawValue)
+    s.u64(state.layout == .v1 ? arch.rawValue : cbAddr.rawValue)
+    s.u64(state.layout == .v1 ? cbAddr.rawValue : arch.rawValue)
     return try w.place(s)
   }
 }

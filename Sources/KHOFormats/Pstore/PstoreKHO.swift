@@ -112,3 +112,44 @@ extension PstorePayload {
     "dmesg record of \(size) bytes, reason \(reason), part \(part)\(compressed ? ", compressed" : "")"
   }
 }
+
+extension PstoreKHO {
+  /// Writes the record (with `text` as its buffer) in `state.form`; returns
+  /// the sub-blob and its size. `size` is taken from `text`.
+  public static func encode(_ state: PstorePayload, text: [UInt8], into w: inout PayloadWriter) throws(EncodeError)
+    -> (address: PhysAddr, size: UInt64)
+  {
+    var r = _PayloadWriter(w.order)
+    switch state.form {
+    case .raw:
+      r.u32(1)
+      r.u32(0)
+      r.u64(UInt64(text.count))
+      r.u64(UInt64(bitPattern: state.timeSec))
+      r.u32(state.timeNsec)
+      r.u32(UInt32(bitPattern: state.count))
+      r.u32(state.reason)
+      r.u32(state.part)
+      r.u32(state.compressed ? 1 : 0)
+      r.raw(text)
+      let size = UInt64(r.bytes.count)
+      return (try w.place(r), size)
+    case .fdt:
+      r.u64(UInt64(text.count))
+      r.u64(UInt64(bitPattern: state.timeSec))
+      r.u64(UInt64(state.timeNsec))
+      r.u32(UInt32(bitPattern: state.count))
+      r.u32(state.reason)
+      r.u32(state.part)
+      r.u8(state.compressed ? 1 : 0)
+      r.raw(text)
+      let record = try w.place(r)
+      let dtb = try FDTBuilder.build(
+        DeviceTreeNode(
+          "", properties: [.string("compatible", fdtCompatible), .u64("pstore_kho_record", record.rawValue, w.order)]))
+      var b = _PayloadWriter(w.order)
+      b.raw(dtb)
+      return (try w.place(b), UInt64(dtb.count))
+    }
+  }
+}

@@ -12,12 +12,13 @@ enum _PayloadArrays {
   static func read(
     _ descriptor: VMallocDescriptor, declared: UInt64, entrySize: Int, countName: String,
     memory: any PhysicalMemory, path: DecodePath, descriptorAddress: PhysAddr?, countAddress: PhysAddr?,
-    what: String, problems: inout DecodeProblems, references: inout [PayloadReference]
+    what: String, problems: inout DecodeProblems, references: inout [PayloadReference],
+    emptyMayKeepArray: Bool = false
   ) throws(DecodeError) -> ByteReader {
     let order = memory.geometry.byteOrder
     let empty = ByteReader(Bytes([]), order: order, path: path)
     if declared == 0 {
-      if !descriptor.isEmpty {
+      if !descriptor.isEmpty && !emptyMayKeepArray {
         try problems.report(
           DecodeError(.inconsistent, "\(countName) is 0 but the descriptor is not empty", path: path, address: descriptorAddress))
       }
