@@ -58,6 +58,11 @@ struct ConvertDemoTests {
     for (s, d) in zip(luo.sessions, demoLUO.sessions) {
       for (f, df) in zip(s.files, d.files) {
         #expect(f.memfd?.folios == df.memfd?.folios)
+        guard MemfdVersion(rawValue: df.compatible) != nil else {
+          // Other payloads (the KVM guest) stay where they were.
+          #expect(f.data == df.data && f.compatible == df.compatible)
+          continue
+        }
         #expect(f.data != df.data)  // the state was written afresh
         let new = try Memfd.decode(from: reopened.memory, at: f.data, version: .v2)
         let old = try Memfd.decode(from: source.memory, at: df.data, version: .v2)

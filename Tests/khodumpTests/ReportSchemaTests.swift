@@ -23,6 +23,11 @@ struct ReportSchemaTests {
     if let d = o as? [String: Any] {
       for (k, v) in d {
         let key = prefix.hasSuffix("per_order") ? "<order>" : k
+        // A payload's keys are its struct's field names (Specs/payloads.md).
+        if key == "payload" {
+          out.insert(prefix + ".payload.*")
+          continue
+        }
         paths(v, prefix.isEmpty ? key : prefix + "." + key, into: &out)
       }
     } else if let a = o as? [Any] {
@@ -50,5 +55,57 @@ struct ReportSchemaTests {
     #expect(undocumented.isEmpty, "undocumented keys: \(undocumented.sorted())")
     let missing = doc.filter { $0.1 && !emitted.contains($0.0) }.map(\.0)
     #expect(missing.isEmpty, "documented but never emitted: \(missing)")
+  }
+}
+
+/// Pins the `vms --format json` shape to Specs/khodump-json.md.
+@Suite("vms JSON")
+struct VMsSchemaTests {
+  @Test("vms on the demo bundle: one complete VM, with its memory and vCPUs")
+  func demo() throws {
+    let images = ReportSchemaTests.spec.deletingLastPathComponent().appendingPathComponent("vectors/images")
+    let r = try KhodumpCLI.run(["vms", "--format", "json", images.appendingPathComponent("demo.kho").path])
+    #expect(r.status == 0, "\(r.stderr)")
+    let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    #expect(Set(doc.keys) == ["vms", "problems"])
+    let vms = try #require(doc["vms"] as? [[String: Any]])
+    #expect(vms.count == 1)
+    let vm = vms[0]
+    #expect(Set(vm.keys) == ["session", "token", "type", "layout", "data", "memory", "vcpus", "other_files", "complete", "problems"])
+    #expect(vm["complete"] as? Bool == true)
+    #expect(vm["layout"] as? String == "K-A")
+    let memory = try #require(vm["memory"] as? [[String: Any]])
+    #expect(memory.map { $0["token"] as? Int } == [0x11, 0x12])
+    #expect(Set(memory[0].keys) == ["token", "compatible", "size", "flags", "nr_folios", "preserved_bytes"])
+    let vcpus = try #require(vm["vcpus"] as? [[String: Any]])
+    #expect(vcpus.map { $0["vcpu_id"] as? Int } == [0, 1])
+    let text = try KhodumpCLI.run(["vms", images.appendingPathComponent("demo.kho").path])
+    #expect(text.stdout.contains("VM token 0x10  session kvm-guest-07  type 0  layout K-A  complete"))
+    #expect(text.stdout.contains("vcpu 1  token 0x21  caretaker CB-1 ATTACHED"))
+  }
+
+  @Test("sessions JSON: payload objects keyed by the upstream field names")
+  func sessionsPayload() throws {
+    let images = ReportSchemaTests.spec.deletingLastPathComponent().appendingPathComponent("vectors/images")
+    let r = try KhodumpCLI.run(["sessions", "--format", "json", images.appendingPathComponent("demo.kho").path])
+    #expect(r.status == 0, "\(r.stderr)")
+    let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    let sessions = try #require(doc["sessions"] as? [[String: Any]])
+    let kvm = try #require(sessions.first { $0["name"] as? String == "kvm-guest-07" })
+    let files = try #require(kvm["files"] as? [[String: Any]])
+    let gm = try #require(files[1]["payload"] as? [String: Any])
+    #expect(gm["format"] as? String == "guest_memfd_luo_v1")
+    #expect(gm["vm_token"] as? String == "0x10")
+    #expect(gm["size"] as? Int == 0x4000)
+    #expect(gm["nr_folios"] as? Int == 3)
+    let folios = try #require(gm["folios"] as? [String: Any])
+    #expect(Set(folios.keys) == ["first", "total_pages", "flags", "order", "entries"])
+    let entries = try #require(folios["entries"] as? [[String: Any]])
+    #expect(entries.first?["pfn"] as? String == "0x600000" && entries.first?["index"] as? Int == 0)
+    let flbs = try #require(doc["flbs"] as? [[String: Any]])
+    let hugetlb = try #require(flbs.first { $0["name"] as? String == "hugetlb-v1" }?["payload"] as? [String: Any])
+    #expect(hugetlb["nr_hstates"] as? Int == 2)
+    // A memfd file has no registered payload decoder in this layer.
+    #expect(files.allSatisfy { $0["compatible"] as? String != "memfd-v2" || $0["payload"] == nil })
   }
 }

@@ -52,7 +52,9 @@ public enum HugeTLBFLB: PayloadCodec {
     var seen: [UInt8: Int] = [:]
     for i in 0..<n {
       let h = HugeTLBPayload.Hstate(nrPages: try r.integer(at: 9 * i), order: try r.integer(at: 9 * i + 8))
-      if let first = seen.updateValue(i, forKey: h.order) {
+      if h.order == 0 || h.order > HugeMemfdPayload.maxOrder {
+        try problems.report(r.error(.outOfRange, "hstates[\(i)] order \(h.order) is no huge page order", at: 9 * i + 8))
+      } else if let first = seen.updateValue(i, forKey: h.order) {
         try problems.report(r.error(.duplicate, "hstates[\(i)] repeats order \(h.order) of hstates[\(first)]", at: 9 * i + 8))
       }
       hs.append(h)

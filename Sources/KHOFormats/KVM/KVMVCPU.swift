@@ -223,7 +223,8 @@ public enum KVMVCPU: PayloadCodec {
     let w16 = try b.integer(at: 16, as: UInt64.self)
     let aligned16 = w16 == 0 || w16 & c.geometry.pageMask == 0
     let is3 = try b.integer(at: 0, as: UInt32.self) <= 4 && u8 == s.vcpuId && u12 == 0 && aligned16
-    let is12 = w0 <= 2 && u12 == s.vcpuId && (w16 == s.vmToken || aligned16)
+    // CB-1 holds a token at 16 (any value), CB-2 a page address.
+    let is12 = w0 <= 2 && u12 == s.vcpuId
     guard is3 != is12 else {
       try problems.report(
         DecodeError(
@@ -243,7 +244,13 @@ public enum KVMVCPU: PayloadCodec {
       }
       return cb
     }
-    let cb1 = w16 == s.vmToken
+    let cb1 = w16 == s.vmToken || !aligned16
+    if cb1, w16 != s.vmToken {
+      try problems.report(
+        DecodeError(
+          .inconsistent, "the control block's vm_token 0x\(String(w16, radix: 16)) differs from the vCPU's 0x\(String(s.vmToken, radix: 16))",
+          path: p, address: s.cb.advanced(by: 16)))
+    }
     var cb = CaretakerControlBlock(form: cb1 ? .cb1 : .cb2, state: w0, pcpuId: u8, vcpuId: u12)
     if cb1 {
       cb.vmToken = w16
