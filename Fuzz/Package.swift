@@ -25,6 +25,7 @@ let fuzzTargets = [
   "FuzzXArrayV1",
   "FuzzXArrayV2",
   "FuzzXArrayView",
+  "FuzzPayloads",
 ]
 
 let package = Package(

@@ -34,6 +34,7 @@ public enum FuzzHarness {
     "FuzzBitmapChunks": bitmapChunks,
     "FuzzKHORoot": khoRoot,
     "FuzzConvert": convert,
+    "FuzzPayloads": payloads,
   ]
 
   /// Arbitrary bytes as a DTB: refused, or a tree that rebuilds through

@@ -114,7 +114,7 @@ public enum TmpfsFile: PayloadCodec {
     let nul = raw.firstIndex(of: 0)
     let nameBytes = Array(raw[..<(nul ?? raw.count)])
     let name = String(decoding: nameBytes, as: UTF8.self)
-    if nul == nil || nameBytes.isEmpty || nameBytes.contains(UInt8(ascii: "/")) || name == "." || name == ".."
+    if nul == nil || String(validating: nameBytes, as: UTF8.self) == nil || nameBytes.isEmpty || nameBytes.contains(UInt8(ascii: "/")) || name == "." || name == ".."
       || raw[(nul ?? raw.count)...].contains(where: { $0 != 0 })
     {
       try problems.report(
