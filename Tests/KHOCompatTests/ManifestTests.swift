@@ -108,7 +108,7 @@ struct ManifestTests {
     let t = m.text()
     #expect(t.hasPrefix("kernel vmlinux (vmlinux .liveupdate_versions; scope liveupdate-versions)\n"))
     #expect(t.contains("  luo         read luo-v5  write luo-v5   [mainline, decoded]\n"))
-    #expect(t.contains("kvm_vm_luo  read kvm_vm_luo_v1  write kvm_vm_luo_v1   [linux-mm, opaque]"))
+    #expect(t.contains("kvm_vm_luo  read kvm_vm_luo_v1  write kvm_vm_luo_v1   [linux-mm, decoded]"))
     #expect(t.contains("[not in the registry]"))
   }
 }

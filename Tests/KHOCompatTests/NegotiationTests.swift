@@ -52,7 +52,7 @@ struct NegotiationTests {
     let blocked = try neg.negotiate(outgoing: out, incoming: [manifest("b", ["kho": r("kho-v3"), "luo": r("luo-v5")])])
     let e = try #require(blocked.entry(.luo))
     #expect(e.decision == .blocked)
-    #expect(e.reason == "blocked: outgoing writes luo-v5, luo-v3; b reads luo-v5; luo-v5 needs kho-v4 or kho-v4;radix-v1;vmalloc-v1, but kho will be kho-v3: KHO linked blocks came with kho-v4; older roots' kernels have no block reader (§2.1, §5)")
+    #expect(e.reason == "blocked: outgoing writes luo-v5, luo-v3; b reads luo-v5; luo-v5 needs kho-v4 or kho-v4;radix-v1 or kho-v4;radix-v1;vmalloc-v1, but kho will be kho-v3: KHO linked blocks came with kho-v4; older roots' kernels have no block reader (§2.1, §5)")
     #expect(!blocked.canProceed)
   }
 

@@ -50,8 +50,7 @@ struct RegistryTests {
   @Test("opaque kernel strings are named, not garbage")
   func opaque() {
     for s in [
-      "kvm_vm_luo_v1", "guest_memfd_luo_v1", "hugetlb-v1", "huge-memfd-v1", "tmpfs-mnt-v1", "pci-v2",
-      "vfio-pci-v1", "iommu-liveupdate-v1", "iommufd-v1", "kho-test-v1", "liveupdate-test-flb-v0",
+      "pci-v2", "vfio-pci-v1", "iommu-liveupdate-v1", "iommufd-v1", "kho-test-v1", "liveupdate-test-flb-v0",
       "liveupdate-test-flb-v3",
     ] {
       let id = r.identify(s)
@@ -59,9 +58,22 @@ struct RegistryTests {
       #expect(id.scope == .opaque, "\(s)")
       #expect(CodecSupport.of(s) == .opaque)
     }
-    #expect(r.identify("kvm_vm_luo_v1").component == "kvm_vm_luo")
+    #expect(r.identify("pci-v2").component == "pci")
     #expect(r.identify("liveupdate-test-flb-v3").pattern == "liveupdate-test-flb-v<i>")
     #expect(!r.identify("liveupdate-test-flb-vx").isKnown)
+  }
+
+  @Test("payload strings the toolkit decodes are decoded versions with a codec")
+  func payloadStrings() {
+    for s in [
+      "kvm_vm_luo_v1", "kvm_vcpu_luo_v1", "guest_memfd_luo_v1", "hugetlb-v1", "huge-memfd-v1", "tmpfs-mnt-v1",
+      "tmpfs-file-v1", "mshv_kho-v1", "hwpoison-v1", "pstore-kho-v1", "memfd", "luo-v4-kho-block-v1", "kho-v4;radix-v1",
+    ] {
+      let id = r.identify(s)
+      #expect(id.isKnown && id.scope == .decoded, "\(s)")
+      #expect(CodecSupport.of(s).read == .available, "\(s)")
+    }
+    #expect(r.identify("kvm_vm_luo_v1").component == "kvm_vm_luo")
   }
 
   @Test("unknown strings and parts are reported")
@@ -113,6 +125,8 @@ struct RegistryTests {
     #expect(ConversionRule.route(.memfd, from: "memfd-v2", to: "memfd-v1")?.conditions == [.memfdNoSeals])
     #expect(ConversionRule.route(.kho, from: "kho-v4", to: "kho-v1")?.conditions == [.allSubBlobsAreFDT])
     #expect(ConversionRule.route(.kho, from: "kho-v4", to: "kho-v4")?.steps.isEmpty == true)
-    #expect(ConversionRule.route(.luo, from: "luo-v5", to: "luo-v3-kho-block-v1") == nil)
+    #expect(ConversionRule.route(.luo, from: "luo-v5", to: "luo-v3-kho-block-v1")?.path == "luo-v5 → luo-v4 → luo-v3-kho-block-v1")
+    #expect(ConversionRule.route(.luo, from: "luo-v5", to: "luo-features")?.conditions == [])
+    #expect(ConversionRule.route(.luo, from: "luo-v5", to: "luo-v9") == nil)
   }
 }

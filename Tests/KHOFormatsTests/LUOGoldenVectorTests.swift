@@ -298,8 +298,9 @@ struct LUOFuzzSeedTests {
       #expect(try BlockList.decode(from: Self.image(data.dropFirst()), head: 0x1_0000_0000, layout: layout).count > 0)
     }
     for (_, data) in try Self.seeds("FuzzMemfd") {
-      let v = MemfdVersion.allCases[Int(data[0]) % 3]
-      let at = PhysAddr(0x1_0000_0000 + UInt64(Int(data[0]) / 3) * 4096)
+      let n = MemfdVersion.allCases.count
+      let v = MemfdVersion.allCases[Int(data[0]) % n]
+      let at = PhysAddr(0x1_0000_0000 + UInt64(Int(data[0]) / n) * 4096)
       #expect(try Memfd.decode(from: Self.image(data.dropFirst()), at: at, version: v).state.folios.count == 2)
     }
     for (_, data) in try Self.seeds("FuzzVMalloc") {

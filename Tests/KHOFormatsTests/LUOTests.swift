@@ -117,7 +117,8 @@ struct LUOTests {
       #expect(e?.message.contains("819") == true)
     }
     #expect(refusal(state, .v4) == nil)
-    #expect(LUO.versions(thatCanExpress: state, geometry: .x86_64) == [.v4, .v5, .v5Block])
+    #expect(
+      LUO.versions(thatCanExpress: state, geometry: .x86_64) == [.v4, .v5, .v5Block, .v3KhoBlock, .v4KhoBlock, .features])
     // The encoder refuses before allocating anything.
     let image = PhysicalImage()
     var alloc = LUOTestSupport.allocator()

@@ -147,7 +147,51 @@ struct MemfdTests {
   @Test func versionsByCompatible() {
     #expect(MemfdVersion(compatible: "memfd-v1") == .v1)
     #expect(MemfdVersion(compatible: "memfd-v2;vmalloc-v1") == .v2VMalloc)
-    #expect(MemfdVersion(compatible: "memfd") == nil)
-    #expect(MemfdVersion.v1.serSize == 40 && MemfdVersion.v2.serSize == 48)
+    // The feature-flag LUO names the handler without a version.
+    #expect(MemfdVersion(compatible: "memfd") == .features)
+    #expect(MemfdVersion(compatible: "memfd-v3") == nil)
+    #expect(MemfdVersion.v1.serSize == 40 && MemfdVersion.v2.serSize == 48 && MemfdVersion.features.serSize == 176)
+  }
+}
+
+@Suite("feature-flag LUO and memfd")
+struct FeatureFlagTests {
+  @Test("the feature header sits where the compatible string was; unknown required bits are refused")
+  func featureHeader() throws {
+    let image = PhysicalImage()
+    var alloc = LUOTestSupport.allocator()
+    let state = MemfdState(pos: 7, size: 0x1000, seals: 0x5, folios: [MemfdFolio(pfn: 0x1234, flags: 2, index: 0)])
+    let a = try Memfd.encode(state, as: .features, into: image, allocator: &alloc)
+    let raw = try image.bytes(at: a, count: 176).array
+    #expect(raw[0] == 3 && raw[8] == 3 && raw[16] == 3)  // supp, req, active: SEALS | FOLIOS
+    #expect(raw[128] == 7 && raw[137] == 0x10)  // pos at 128, size at 136
+    #expect(raw[144] == 5 && raw[152] == 1)  // seals at 144, nr_folios at 152
+    #expect(try Memfd.decode(from: image, at: a, version: .features).state == state)
+    // A required feature this reader does not know.
+    image.store(UInt64(0x13), at: PhysAddr(a.rawValue + 8))
+    #expect(throws: DecodeError.self) { try Memfd.decode(from: image, at: a, version: .features) }
+    let lenient = Memfd.read(from: image, at: a, version: .features)
+    #expect(lenient.problems.map(\.kind) == [.unsupported])
+    #expect(lenient.decoded?.state == state)
+  }
+
+  @Test("a feature-flag LUO blob is found by content, not by a string")
+  func luoFeatures() throws {
+    let image = PhysicalImage()
+    var alloc = LUOTestSupport.allocator()
+    let state = LUOTestSupport.sampleState()
+    let enc = try LUO.encode(state, as: .features, into: image, allocator: &alloc)
+    #expect(enc.size == 152)
+    let d = try LUO.decode(from: image, blob: enc.blob, size: enc.size)
+    #expect(d.version == .features)
+    #expect(d.state == state)
+    #expect(try image.bytes(at: enc.blob, count: 8).array == [7, 0, 0, 0, 0, 0, 0, 0])
+    // luo-v4-kho-block-v1: a 24-byte compatible field moves every later field.
+    let enc2 = try LUO.encode(state, as: .v4KhoBlock, into: image, allocator: &alloc)
+    #expect(enc2.size == 48)
+    let head = try image.bytes(at: enc2.blob, count: 48).array
+    #expect(Array(head[0..<19]) == Array("luo-v4-kho-block-v1".utf8) && head[19...23].allSatisfy { $0 == 0 })
+    #expect(head[24] == UInt8(state.liveUpdateNumber & 0xff))
+    #expect(try LUO.decode(from: image, blob: enc2.blob, size: enc2.size).state == state)
   }
 }

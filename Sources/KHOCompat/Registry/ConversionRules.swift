@@ -99,16 +99,21 @@ extension ConversionRule {
     both(.kho, "kho-v2", "kho-v3", down: [.allSubBlobsAreFDT], "add or drop blob-size")
     both(.kho, "kho-v3", "kho-v4", "same root layout; the string changes")
     both(.kho, "kho-v4", "kho-v4;radix-v1;vmalloc-v1", "same layout; composite string")
+    both(.kho, "kho-v4", "kho-v4;radix-v1", "same layout; the RFC's intermediate composite string")
     // LUO.
     both(.luo, "luo-v1", "luo-v2", "session/FLB FDT nodes ↔ luo-abi-header + luo_ser")
     both(.luo, "luo-v2", "luo-v3", "FDT wrapper ↔ raw luo_ser with its compatible field")
     both(.luo, "luo-v3", "luo-v4", down: [.sessionsFitRegion], "session region ↔ session block chain")
     both(.luo, "luo-v4", "luo-v5", down: [.filesFitArray], "file arrays ↔ file block chains")
     both(.luo, "luo-v5", "luo-v5;block-v1", "compatible field 8 ↔ 16 bytes (luo_ser 32 ↔ 40)")
+    both(.luo, "luo-v4", "luo-v3-kho-block-v1", "same lists; compatible field 8 ↔ 24 bytes (luo_ser 32 ↔ 48)")
+    both(.luo, "luo-v5", "luo-v4-kho-block-v1", "same lists; compatible field 8 ↔ 24 bytes (luo_ser 32 ↔ 48)")
+    both(.luo, "luo-v5", "luo-features", "compatible field ↔ 128-byte feature header (luo_ser 32 ↔ 152); same lists")
     both(.luoSession, "luo-session-v1", "luo-session-v2", down: [.sessionsHaveNoFiles], "64 ↔ 80-byte entries")
     // memfd.
     both(.memfd, "memfd-v1", "memfd-v2", down: [.memfdNoSeals], "add or drop seals/flags (v2 flags are always 0)")
     both(.memfd, "memfd-v2", "memfd-v2;vmalloc-v1", "same layout; composite string")
+    both(.memfd, "memfd-v2", "memfd", "the feature-flag handler: a 128-byte feature header before the same fields")
     // KHO xarray.
     both(
       .khoXArray, "kho-xarray-v1", "kho-xarray-v2",

@@ -16,12 +16,13 @@ extension VersionRegistry {
     static let nested =
       "no string of its own in mainline: checked through the parent's string (composite since the June 2026 RFC, §9.3)"
     static let toolkit = "no kernel reads it; the toolkit refuses a version it does not know"
+    static let subNode = "the subsystem ignores or refuses the sub-node (MSHV panics; hwpoison and pstore are ignored)"
   }
 
   /// Every version the toolkit knows, decoded and opaque.
   static let standardVersions: [ComponentVersion] = {
-    let kho3Plus = ["kho-v3", "kho-v4", "kho-v4;radix-v1;vmalloc-v1"]
-    let kho4Plus = ["kho-v4", "kho-v4;radix-v1;vmalloc-v1"]
+    let kho3Plus = ["kho-v3", "kho-v4", "kho-v4;radix-v1", "kho-v4;radix-v1;vmalloc-v1"]
+    let kho4Plus = ["kho-v4", "kho-v4;radix-v1", "kho-v4;radix-v1;vmalloc-v1"]
     let blobSize = Requirement(
       component: .kho, anyOf: kho3Plus,
       reason: "a raw (non-FDT) LUO blob needs the root's blob-size property, kho-v3 or later (§2.1, §6.4)")
@@ -48,7 +49,11 @@ extension VersionRegistry {
       status: .mainline, onMismatch: Mismatch.root, source: "kho-abi §2.1, §5",
       notes: "root layout as kho-v3; bumped with linked blocks (block-v1 has no string of its own in mainline)"))
     v.append(.init(
-      name: "kho-v4;radix-v1;vmalloc-v1", component: .kho, ordinal: 5, role: .root,
+      name: "kho-v4;radix-v1", component: .kho, ordinal: 5, role: .root, nests: ["radix-v1"],
+      status: .linuxMM, onMismatch: Mismatch.root, source: "payloads §13.3; kho-abi §9.3",
+      notes: "RFC patch 3/9 (June 2026), before ;vmalloc-v1 was appended; layout as kho-v4"))
+    v.append(.init(
+      name: "kho-v4;radix-v1;vmalloc-v1", component: .kho, ordinal: 6, role: .root,
       nests: ["radix-v1", "vmalloc-v1"], status: .linuxMM, onMismatch: Mismatch.root,
       source: "kho-abi §9.3", notes: "RFC composite form (June 2026); layout as kho-v4"))
 
@@ -114,21 +119,30 @@ extension VersionRegistry {
       notes: "raw 32-byte luo_ser; 16-page session region (≤ 819 sessions), 2-page file arrays (≤ 128 files); intermediate commit, no release writes it [inferred]"))
     v.append(.init(
       name: "luo-v3-kho-block-v1", component: .luo, ordinal: 4, role: .subBlob,
-      nests: ["kho-block-v1"], status: .preMerge, scope: .opaque, onMismatch: Mismatch.luo,
-      requires: [blobSize], source: "kho-abi §5; liveupdate-design §4.1",
-      notes: "an earlier revision's LUO string with the block string glued on by '-' [unsure of the exact spelling]"))
+      nests: ["kho-block-v1"], status: .preMerge, onMismatch: Mismatch.luo,
+      requires: [blobSize, blocks], source: "payloads §13.2; kho-abi §5",
+      notes: "June 2026 mails: the block string glued on by '-'; 24-byte compatible field, 48-byte luo_ser; lists as luo-v4 [unsure]"))
     v.append(.init(
       name: "luo-v4", component: .luo, ordinal: 5, role: .subBlob, nests: ["block-v1"],
       status: .mainline, onMismatch: Mismatch.luo, requires: [blocks], source: "kho-abi §6.4",
       notes: "sessions in a block chain; files still in 2-page arrays (≤ 128 per session); intermediate commit (also in openSUSE/kernel), no release writes it [inferred]"))
     v.append(.init(
-      name: "luo-v5", component: .luo, ordinal: 6, role: .subBlob, nests: ["block-v1"],
+      name: "luo-v4-kho-block-v1", component: .luo, ordinal: 6, role: .subBlob,
+      nests: ["kho-block-v1"], status: .preMerge, onMismatch: Mismatch.luo,
+      requires: [blobSize, blocks], source: "payloads §13.2; kho-abi §5",
+      notes: "the same revision's luo-v4: 24-byte compatible field, 48-byte luo_ser; lists as luo-v5 [unsure]"))
+    v.append(.init(
+      name: "luo-v5", component: .luo, ordinal: 7, role: .subBlob, nests: ["block-v1"],
       status: .mainline, onMismatch: Mismatch.luo, requires: [blocks], source: "kho-abi §6.4, §11",
       notes: "sessions and files in block chains"))
     v.append(.init(
-      name: "luo-v5;block-v1", component: .luo, ordinal: 7, role: .subBlob, nests: ["block-v1"],
+      name: "luo-v5;block-v1", component: .luo, ordinal: 8, role: .subBlob, nests: ["block-v1"],
       status: .linuxMM, onMismatch: Mismatch.luo, requires: [blocks], source: "kho-abi §6.4, §9.3",
       notes: "RFC composite; the compatible field grows to 16 bytes, luo_ser to 40"))
+    v.append(.init(
+      name: "luo-features", component: .luo, ordinal: 9, strings: [], role: .subBlob,
+      status: .linuxMM, onMismatch: Mismatch.luo, requires: [blobSize, blocks], source: "payloads §13.1; kho-abi §6.6",
+      notes: "toolkit name: no string; a 128-byte feature header (supp = req = active = 0x7) where the string was, 152-byte luo_ser; luo-v5 lists; handlers named without a version"))
 
     // memfd (§7).
     v.append(.init(
@@ -143,6 +157,51 @@ extension VersionRegistry {
       name: "memfd-v2;vmalloc-v1", component: .memfd, ordinal: 3, role: .fileHandler,
       nests: ["vmalloc-v1"], status: .linuxMM, onMismatch: Mismatch.handler, source: "kho-abi §7, §9.3",
       notes: "RFC composite; layout as memfd-v2"))
+    v.append(.init(
+      name: "memfd", component: .memfd, ordinal: 4, role: .fileHandler, nests: ["vmalloc-v1"],
+      status: .linuxMM, onMismatch: Mismatch.handler, source: "payloads §13.1",
+      notes: "the feature-flag LUO's handler name (no version): 176 bytes, a 128-byte feature header (SEALS, FOLIOS) before the memfd-v2 fields"))
+
+    // Payloads of VMs and memory (payloads.md §1, §6–§10; Specs/payloads.md).
+    func payload(
+      _ name: String, _ component: ComponentID, _ role: ComponentRole, _ status: VersionStatus, _ source: String,
+      ordinal: Int = 1, strings: [String]? = nil, _ notes: String
+    ) -> ComponentVersion {
+      .init(
+        name: name, component: component, ordinal: ordinal, strings: strings, role: role, status: status,
+        onMismatch: role == .flb ? Mismatch.flb : role == .subBlob ? Mismatch.subNode : Mismatch.handler,
+        source: source, notes: notes)
+    }
+    v.append(payload(
+      "guest_memfd_luo_v1", "guest_memfd_luo", .fileHandler, .linuxMM, "payloads §1.1",
+      "48 bytes; order-0 folio array through kho_vmalloc; vm_token names the VM file of the session"))
+    v.append(payload(
+      "kvm_vm_luo_v1", "kvm_vm_luo", .fileHandler, .linuxMM, "payloads §1.2",
+      "three layouts under one string (K-A memory attributes, K-B arch state, K-C page-table folios), told apart by content"))
+    v.append(payload(
+      "kvm_vcpu_luo_v1", "kvm_vcpu_luo", .fileHandler, .proposal, "payloads §1.3",
+      "32 bytes (V-1; V-2 swaps the pointers); x86 arch state; caretaker control blocks CB-1, CB-2, CB-3"))
+    v.append(payload("hugetlb-v1", "hugetlb", .flb, .developerTree, "payloads §6", ordinal: 2, "37 bytes: four hstate slots"))
+    v.append(payload(
+      "huge-memfd-v1", "huge-memfd", .fileHandler, .developerTree, "payloads §6", "41 bytes; folios of one hstate order"))
+    v.append(payload("tmpfs-mnt-v1", "tmpfs-mnt", .fileHandler, .developerTree, "payloads §9", "16 bytes"))
+    v.append(payload(
+      "tmpfs-file-v1", "tmpfs-file", .fileHandler, .developerTree, "payloads §9", "312 bytes; mnt_token names the mount file"))
+    v.append(payload(
+      "mshv_kho-v1", "mshv", .subBlob, .developerTree, "payloads §7",
+      "sub-FDT mshv_prsv_pt: a radix tree of deposited pages (M-B: (pfn, order) keys; M-A: raw PFN keys), partition ids"))
+    v.append(payload(
+      "hwpoison-metadata-v1", "hwpoison", .subBlob, .developerTree, "payloads §8", strings: [],
+      "toolkit name: the raw 32-byte sub-blob hwpoison (u32 version 1), no string"))
+    v.append(payload(
+      "hwpoison-v1", "hwpoison", .subBlob, .developerTree, "payloads §8", ordinal: 2,
+      "the sub-FDT form: count and a raw kho_vmalloc of PFNs"))
+    v.append(payload(
+      "pstore-ser-v1", "pstore-kho", .subBlob, .developerTree, "payloads §10", ordinal: 2, strings: [],
+      "toolkit name: the raw pstore_ser (u32 version 1) of the pstore-kho node, no string"))
+    v.append(payload(
+      "pstore-kho-v1", "pstore-kho", .subBlob, .developerTree, "payloads §10",
+      "sub-FDT form; the record it points to is kernel-native, not ABI"))
 
     // Other KHO sub-blobs (§4).
     v.append(.init(
@@ -176,14 +235,8 @@ extension VersionRegistry {
         onMismatch: role == .flb ? Mismatch.flb : Mismatch.handler, source: source, notes: notes)
     }
     v.append(opaque("kho-test-v1", "kho-test", .subBlob, .mainline, "kho-abi §4.5", "lib/test_kho.c sub-FDT `kho_test`"))
-    v.append(opaque("kvm_vm_luo_v1", "kvm_vm_luo", .fileHandler, .linuxMM, "kho-abi §8.4"))
-    v.append(opaque("kvm_vcpu_luo_v1", "kvm_vcpu_luo", .fileHandler, .proposal, "kho-abi §8.4; liveupdate-design §4.1"))
-    v.append(opaque("guest_memfd_luo_v1", "guest_memfd_luo", .fileHandler, .linuxMM, "kho-abi §8.4"))
     v.append(opaque(
       "hugetlb", "hugetlb", .flb, .developerTree, "liveupdate-design §4.1", "unversioned early name"))
-    v.append(opaque("hugetlb-v1", "hugetlb", .flb, .developerTree, "kho-abi §6.5, §8.2", ordinal: 2))
-    v.append(opaque("huge-memfd-v1", "huge-memfd", .fileHandler, .developerTree, "kho-abi §8.2"))
-    v.append(opaque("tmpfs-mnt-v1", "tmpfs-mnt", .fileHandler, .developerTree, "kho-abi §8.3"))
     v.append(opaque(
       "pci-v2", "pci", .flb, .linuxMM, "kho-abi §6.5, §8.5", "four header versions under one string"))
     v.append(opaque("vfio-pci-v1", "vfio-pci", .fileHandler, .proposal, "kho-abi §8.6"))

@@ -201,7 +201,12 @@ public enum KVMVCPU: PayloadCodec {
       }
     }
     if !s.cb.isZero {
-      s.controlBlock = try controlBlock(c, s, &problems, &refs)
+      // An unreadable control block is reported; the vCPU itself still decodes.
+      do {
+        s.controlBlock = try controlBlock(c, s, &problems, &refs)
+      } catch {
+        try problems.report(error)
+      }
     }
     return DecodedPayload(
       compatible: c.compatible, format: "\(compatible) \(layout)",
@@ -214,8 +219,11 @@ public enum KVMVCPU: PayloadCodec {
     _ c: PayloadContext, _ s: KVMVCPUPayload, _ problems: inout DecodeProblems, _ refs: inout [PayloadReference]
   ) throws(DecodeError) -> CaretakerControlBlock? {
     let p = c.path.appending("cb")
-    let b = try c.memory.reader(at: s.cb, count: 48, path: p)
     refs.append(PayloadReference(.metadata, s.cb, path: p, what: "vCPU control block"))
+    if !s.cb.isPageAligned(c.geometry) {
+      try problems.report(DecodeError(.misaligned, "cb \(s.cb) is not page aligned", path: p, address: s.cb))
+    }
+    let b = try c.memory.reader(at: s.cb, count: Swift.min(48, c.geometry.pageSize - s.cb.pageOffset(c.geometry)), path: p)
     let w0 = try b.integer(at: 0, as: UInt64.self)
     let u4 = try b.integer(at: 4, as: UInt32.self)
     let u8 = try b.integer(at: 8, as: UInt32.self)

@@ -181,7 +181,13 @@ public enum KVMVM: PayloadCodec {
       let p = c.path.appending("kho_folios")
       let n = try target.integer(at: 0, as: UInt64.self)
       let need = 8 + 8 * Int(n)
-      let list = try c.memory.reader(at: pointer, count: need, path: p)
+      let list: ByteReader
+      do {
+        list = try c.memory.reader(at: pointer, count: need, path: p)
+      } catch {
+        try problems.report(error)
+        return done(s, "the pointer's target is a count and page-aligned page-table addresses")
+      }
       refs.append(PayloadReference(.metadata, pointer, pages: UInt64((need + g.pageSize - 1) / g.pageSize), path: p, what: "page-table folio list"))
       for i in 0..<Int(n) {
         let a = PhysAddr(try list.integer(at: 8 + 8 * i, as: UInt64.self))
@@ -199,7 +205,13 @@ public enum KVMVM: PayloadCodec {
     let p = c.path.appending("arch_state")
     let n = Int(try target.integer(at: 0, as: UInt32.self))
     let need = 4 + 40 * n
-    let arch = try c.memory.reader(at: pointer, count: need, path: p)
+    let arch: ByteReader
+    do {
+      arch = try c.memory.reader(at: pointer, count: need, path: p)
+    } catch {
+      try problems.report(error)
+      return done(s, "the pointer's target is a CPUID entry count and entries")
+    }
     refs.append(PayloadReference(.metadata, pointer, pages: UInt64((need + g.pageSize - 1) / g.pageSize), path: p, what: "VM arch state"))
     for i in 0..<n {
       var e = arch

@@ -164,7 +164,10 @@ extension LUO {
     // luo_ser.
     if !ser.isZero {
       var bytes: [UInt8] = []
-      if version.container == .raw {
+      if version == .features {
+        for _ in 0..<3 { LUOEntries.appendU64(&bytes, LUOVersion.knownFeatures, order) }
+        bytes += repeatElement(0, count: FeatureHeader.size - 24)
+      } else if version.container == .raw {
         LUOEntries.appendString(&bytes, version.compatible, size: version.compatibleFieldLength)
       }
       LUOEntries.appendU64(&bytes, state.liveUpdateNumber, order)

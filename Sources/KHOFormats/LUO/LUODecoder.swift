@@ -182,6 +182,12 @@ struct _LUODecoder {
     var window = Swift.min(64, toPageEnd)
     if let size { window = Swift.min(window, Int(clamping: size)) }
     let head = try memory.bytes(at: blob, count: window, path: path).array
+    // The feature-flag LUO has no string: a small feature word comes first.
+    if head.count >= 8, Array(head.prefix(4)) != Array("luo-".utf8),
+      head[1..<8].allSatisfy({ $0 == 0 }) || (g.byteOrder == .big && head[0..<7].allSatisfy { $0 == 0 })
+    {
+      return try decodeRawBody(blob, size, .features, expecting)
+    }
     guard let nul = head.firstIndex(of: 0) else {
       throw DecodeError(
         .unknownVersion,
@@ -193,9 +199,16 @@ struct _LUODecoder {
     else {
       let shown = String(decoding: head[..<nul], as: UTF8.self)
       throw DecodeError(
-        .unknownVersion, "luo_ser compatible '\(shown)' is not luo-v3, luo-v4, luo-v5 or luo-v5;block-v1",
+        .unknownVersion,
+        "luo_ser compatible '\(shown)' is not luo-v3, luo-v4, luo-v5, luo-v5;block-v1 or luo-v3/v4-kho-block-v1",
         path: path, address: blob)
     }
+    return try decodeRawBody(blob, size, version, expecting)
+  }
+
+  mutating func decodeRawBody(_ blob: PhysAddr, _ size: UInt64?, _ version: LUOVersion, _ expecting: LUOVersion?)
+    throws(DecodeError) -> LUODecoded
+  {
     try expect(version, expecting, blob)
     let serSize = version.serSize
     if let size, size < UInt64(serSize) {
@@ -208,7 +221,11 @@ struct _LUODecoder {
     layout.blobSize = UInt64(serSize)
     try claim(PhysRange(start: blob, size: UInt64(serSize)), path)
     var r = try memory.reader(at: blob, count: serSize, path: path)
-    try r.skip(version.compatibleFieldLength)
+    if version.hasCompatibleString {
+      try r.skip(version.compatibleFieldLength)
+    } else {
+      try FeatureHeader.check(&r, known: LUOVersion.knownFeatures, what: "luo_ser", &problems)
+    }
     let number = try r.u64()
     let sessionsPA = try r.address()
     let flbsPA = try r.address()

@@ -10,6 +10,9 @@ import KHOCore
 /// | luo-v4 | raw `luo_ser` | block chain | 2-page array |
 /// | luo-v5 | raw `luo_ser` | block chain | block chain |
 /// | luo-v5;block-v1 | raw `luo_ser`, 16-byte compatible | block chain | block chain |
+/// | luo-v3-kho-block-v1 | raw `luo_ser`, 24-byte compatible | block chain | 2-page array |
+/// | luo-v4-kho-block-v1 | raw `luo_ser`, 24-byte compatible | block chain | block chain |
+/// | luo-features | raw `luo_ser`, 128-byte feature header, no string | block chain | block chain |
 public enum LUOVersion: String, CaseIterable, Sendable, Codable, CustomStringConvertible {
   case v1 = "luo-v1"
   case v2 = "luo-v2"
@@ -18,7 +21,22 @@ public enum LUOVersion: String, CaseIterable, Sendable, Codable, CustomStringCon
   case v5 = "luo-v5"
   /// luo-v5 with the block component named (June 2026 RFC, §9.3).
   case v5Block = "luo-v5;block-v1"
+  /// An earlier series revision: luo-v3 with the block string glued on by
+  /// '-' (June 2026 mails); the lists as luo-v4 **[unsure]**.
+  case v3KhoBlock = "luo-v3-kho-block-v1"
+  /// The same revision's luo-v4: the lists as luo-v5 **[unsure]**.
+  case v4KhoBlock = "luo-v4-kho-block-v1"
+  /// The feature-flag LUO (linux-mm, not mainline): no compatible string; a
+  /// 128-byte feature header (supp = req = active = 0x7: NUMBER, SESSIONS,
+  /// FLBS) in its place; the luo-v5 lists. A toolkit name.
+  case features = "luo-features"
 
+  /// Feature bits of the feature-flag LUO: bit 0 NUMBER, bit 1 SESSIONS, bit 2 FLBS.
+  public static let knownFeatures: UInt64 = 0x7
+
+  /// Whether `luo_ser` starts with a compatible string (every raw version
+  /// but ``features``).
+  public var hasCompatibleString: Bool { self != .features }
   /// How the `LUO` sub-blob itself is stored.
   public enum Container: String, Sendable { case fdt, raw }
   /// How a list (sessions, or the files of a session) is stored.
@@ -41,15 +59,15 @@ public enum LUOVersion: String, CaseIterable, Sendable, Codable, CustomStringCon
   public var sessionLayout: ListLayout {
     switch self {
     case .v1, .v2, .v3: .array
-    case .v4, .v5, .v5Block: .blocks
+    case .v4, .v5, .v5Block, .v3KhoBlock, .v4KhoBlock, .features: .blocks
     }
   }
 
   /// How each session's files are stored.
   public var fileLayout: ListLayout {
     switch self {
-    case .v1, .v2, .v3, .v4: .array
-    case .v5, .v5Block: .blocks
+    case .v1, .v2, .v3, .v4, .v3KhoBlock: .array
+    case .v5, .v5Block, .v4KhoBlock, .features: .blocks
     }
   }
 
@@ -57,8 +75,11 @@ public enum LUOVersion: String, CaseIterable, Sendable, Codable, CustomStringCon
   public var hasSessionHeader: Bool { sessionLayout == .array }
 
   /// The length of the compatible field of a raw `luo_ser`:
-  /// `ALIGN(strlen + 1, 8)` (8 for `luo-vN`, 16 for `luo-v5;block-v1`).
-  public var compatibleFieldLength: Int { (rawValue.utf8.count + 1 + 7) & ~7 }
+  /// `ALIGN(strlen + 1, 8)` (8 for `luo-vN`, 16 for `luo-v5;block-v1`, 24
+  /// for `luo-vN-kho-block-v1`); for ``features`` the feature header's 128.
+  public var compatibleFieldLength: Int {
+    self == .features ? FeatureHeader.size : (rawValue.utf8.count + 1 + 7) & ~7
+  }
 
   /// The size of `struct luo_ser` (0 for luo-v1, which has none).
   public var serSize: Int {

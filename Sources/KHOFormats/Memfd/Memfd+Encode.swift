@@ -29,6 +29,10 @@ extension Memfd {
       image.store(v, at: PhysAddr(a))
       a += UInt64(MemoryLayout<T>.size)
     }
+    if version.featureHeaderSize > 0 {
+      for _ in 0..<3 { put(MemfdVersion.knownFeatures) }
+      a += UInt64(version.featureHeaderSize - 24)
+    }
     put(state.pos)
     put(state.size)
     if version.hasSeals {

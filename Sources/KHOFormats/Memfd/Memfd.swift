@@ -50,6 +50,9 @@ public enum Memfd {
   ) throws(DecodeError) -> MemfdDecoded {
     let g = memory.geometry
     var r = try memory.reader(at: address, count: version.serSize, path: path)
+    if version.featureHeaderSize > 0 {
+      try FeatureHeader.check(&r, known: MemfdVersion.knownFeatures, what: "memfd", &problems)
+    }
     let pos = try r.u64()
     let size = try r.u64()
     var seals: UInt32 = 0
@@ -59,13 +62,13 @@ public enum Memfd {
       flags = try r.u32()
       if flags != 0 {
         try problems.report(
-          r.error(.unsupported, "flags is 0x\(String(flags, radix: 16)); \(version) requires 0", at: 20))
+          r.error(.unsupported, "flags is 0x\(String(flags, radix: 16)); \(version) requires 0", at: version.featureHeaderSize + 20))
       }
       if seals & ~MemfdState.allSeals != 0 {
         try problems.report(
           r.error(
             .unsupported,
-            "seals 0x\(String(seals, radix: 16)) has bits outside MEMFD_LUO_ALL_SEALS (0x3f)", at: 16))
+            "seals 0x\(String(seals, radix: 16)) has bits outside MEMFD_LUO_ALL_SEALS (0x3f)", at: version.featureHeaderSize + 16))
       }
     }
     let nrOffset = r.offset

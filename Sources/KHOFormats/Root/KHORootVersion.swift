@@ -47,6 +47,8 @@ public enum KHORootVersion: String, CaseIterable, Sendable, Hashable, Codable, C
   case v4 = "kho-v4"
   /// The June 2026 RFC's composite string; root layout as v4.
   case v4Composite = "kho-v4;radix-v1;vmalloc-v1"
+  /// The same RFC's patch 3/9, before `;vmalloc-v1` was appended; root layout as v4.
+  case v4Radix = "kho-v4;radix-v1"
 
   /// The exact root `compatible` string.
   public var compatible: String { rawValue }

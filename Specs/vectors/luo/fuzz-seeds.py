@@ -31,7 +31,8 @@ for name in ['e1024-n7', 'e32-n130']:
     m, mem, start = memory('block-v1', name)
     assert start == 0x100000000
     save('FuzzBlocks', name + '.bin', bytes([sizes.index(m['entry_size'])]) + mem)
-versions = ['luo-v1', 'luo-v2', 'luo-v3', 'luo-v4', 'luo-v5', 'luo-v5;block-v1']
+versions = ['luo-v1', 'luo-v2', 'luo-v3', 'luo-v4', 'luo-v5', 'luo-v5;block-v1',
+            'luo-v3-kho-block-v1', 'luo-v4-kho-block-v1', 'luo-features']
 for i, v in enumerate(versions):
     m, mem, start = memory('luo', v.replace(';', '_'))
     assert int(m['blob'], 16) == start == 0x100000000
@@ -41,11 +42,11 @@ for i, v in enumerate(versions):
 m, mem, start = memory('luo', 'luo-v1_luo-session-v1')
 assert int(m['blob'], 16) == start == 0x100000000
 save('FuzzLUO', 'luo-v1_luo-session-v1.bin', bytes([0]) + mem)
-mv = ['memfd-v1', 'memfd-v2', 'memfd-v2;vmalloc-v1']
+mv = ['memfd-v1', 'memfd-v2', 'memfd-v2;vmalloc-v1', 'memfd']
 for i, v in enumerate(mv):
     m, mem, start = memory('memfd', v.replace(';', '_'))
     page = (int(m['address'], 16) - start) // 4096
-    save('FuzzMemfd', v.replace(';', '_') + '.bin', bytes([page * 3 + i]) + mem)
+    save('FuzzMemfd', v.replace(';', '_') + '.bin', bytes([page * len(mv) + i]) + mem)
 for name in ['data-3pages', 'runs-511']:
     m, mem, start = memory('vmalloc-v1', name, keep_last_page=True)
     assert int(m['descriptor'], 16) == start

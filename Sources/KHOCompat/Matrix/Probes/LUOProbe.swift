@@ -77,10 +77,12 @@ public struct LUOProbe: ComponentCodecProbe {
   public func variants() throws -> [ProbeVariant] {
     [
       ProbeVariant(
-        name: "820 sessions", violates: [.sessionsFitRegion], writers: ["luo-v4", "luo-v5", "luo-v5;block-v1"],
+        name: "820 sessions", violates: [.sessionsFitRegion],
+        writers: ["luo-v4", "luo-v3-kho-block-v1", "luo-v5", "luo-v4-kho-block-v1", "luo-v5;block-v1", "luo-features"],
         content: Self.lines(state(.manySessions)), encode: { v in try build(v, .manySessions) }),
       ProbeVariant(
-        name: "130 files in one session", violates: [.filesFitArray], writers: ["luo-v5", "luo-v5;block-v1"],
+        name: "130 files in one session", violates: [.filesFitArray],
+        writers: ["luo-v5", "luo-v4-kho-block-v1", "luo-v5;block-v1", "luo-features"],
         content: Self.lines(state(.manyFiles)), encode: { v in try build(v, .manyFiles) }),
     ]
   }
@@ -238,7 +240,7 @@ public struct MemfdProbe: ComponentCodecProbe {
   public func variants() throws -> [ProbeVariant] {
     [
       ProbeVariant(
-        name: "sealed memfd", violates: [.memfdNoSeals], writers: ["memfd-v2", "memfd-v2;vmalloc-v1"],
+        name: "sealed memfd", violates: [.memfdNoSeals], writers: ["memfd-v2", "memfd-v2;vmalloc-v1", "memfd"],
         content: Self.lines(memfds(sealed: true).enumerated().map { (UInt64(0x10 + $0.offset), $0.element) }),
         encode: { v in try build(v, sealed: true) })
     ]
