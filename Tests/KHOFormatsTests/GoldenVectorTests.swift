@@ -139,7 +139,7 @@ struct GoldenVectorTests {
     let sized = v.hasBlobSize
     // Registration order kexec-metadata, LUO: the FDT lists LUO first.
     return (
-      v == .v4Composite ? "kho-v4-composite" : v.rawValue,
+      v == .v4Composite ? "kho-v4-composite" : v.rawValue.replacingOccurrences(of: ";", with: "_"),
       KHORoot(
         version: v, memoryMap: v == .v1 ? 0x1_1000_2000 : 0x1_1000_0000,
         subBlobs: [
