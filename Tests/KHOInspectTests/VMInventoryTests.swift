@@ -116,4 +116,18 @@ struct VMInventoryTests {
     #expect(problems.map(\.kind) == ["poisonedPreserved"])
     #expect(problems.first?.address == PhysAddr(0x2_0000_5000))
   }
+
+  @Test("diff names a changed payload and a changed FLB")
+  func diffPayloads() throws {
+    let a = try DemoHandover.build()
+    let b = try DemoHandover.build()
+    b.image.store(UInt32(7), at: try file(b, 0x21).data)  // vCPU 1 becomes vCPU 7
+    let flb = try #require(b.luo.flbs.first { $0.name == HugeTLBFLB.name })
+    b.image.store(UInt64(5), at: PhysAddr(flb.data))  // 5 huge pages of order 9
+    let d = HandoverDiff(walk(a).0, walk(b).0)
+    let payload = try #require(d.changes.first { $0.what == "payload" && $0.path.hasSuffix("/files/33") })
+    #expect(payload.before?.hasPrefix("vCPU 1,") == true && payload.after?.hasPrefix("vCPU 7,") == true)
+    #expect(d.changes.contains { $0.path == "/LUO/flbs/hugetlb-v1" && $0.after?.hasPrefix("5 × 2 MiB") == true })
+    #expect(HandoverDiff(walk(a).0, walk(try DemoHandover.build()).0).isEmpty)
+  }
 }

@@ -40,7 +40,10 @@ public struct HandoverDiff: Codable, Sendable {
       let y = cb[name]
       if x == nil { changes.append(Change(what: "component added", path: "/\(name)", before: nil, after: y?.compatible ?? y?.container)) }
       else if y == nil { changes.append(Change(what: "component removed", path: "/\(name)", before: x?.compatible ?? x?.container, after: nil)) }
-      else { cmp("component version", "/\(name)", x?.compatible, y?.compatible) }
+      else {
+        cmp("component version", "/\(name)", x?.compatible, y?.compatible)
+        if x?.payload != nil || y?.payload != nil { cmp("payload", "/\(name)", x?.summary, y?.summary) }
+      }
     }
     cmp("live update number", "/LUO", ra.luo.map { String($0.liveupdateNumber) }, rb.luo.map { String($0.liveupdateNumber) })
     let sa = Dictionary((ra.luo?.sessions ?? []).map { ($0.name, $0) }, uniquingKeysWith: { x, _ in x })
@@ -66,8 +69,23 @@ public struct HandoverDiff: Codable, Sendable {
           cmp("file handler", fp, o.compatible, n.compatible)
           cmp("file data", fp, o.data.description, n.data.description)
           cmp("memfd size", fp, o.memfd.map { String($0.size) }, n.memfd.map { String($0.size) })
+          cmp("payload layout", fp, o.payload?["format"].flatMap(Self.text), n.payload?["format"].flatMap(Self.text))
+          cmp("payload", fp, o.summary, n.summary)
         default: break
         }
+      }
+    }
+    let flbA = Dictionary((ra.luo?.flbs ?? []).map { ($0.name, $0) }, uniquingKeysWith: { x, _ in x })
+    let flbB = Dictionary((rb.luo?.flbs ?? []).map { ($0.name, $0) }, uniquingKeysWith: { x, _ in x })
+    for name in Set(flbA.keys).union(flbB.keys).sorted() {
+      let path = "/LUO/flbs/\(name)"
+      switch (flbA[name], flbB[name]) {
+      case (nil, let n?): changes.append(Change(what: "FLB added", path: path, before: nil, after: "count \(n.count)"))
+      case (let o?, nil): changes.append(Change(what: "FLB removed", path: path, before: "count \(o.count)", after: nil))
+      case (let o?, let n?):
+        cmp("FLB count", path, String(o.count), String(n.count))
+        cmp("payload", path, o.summary, n.summary)
+      default: break
       }
     }
     if let pa = a.preserved, let pb = b.preserved {
@@ -80,14 +98,20 @@ public struct HandoverDiff: Codable, Sendable {
     }
   }
 
+  static func text(_ v: PayloadValue) -> String? {
+    if case .string(let s) = v { return s }
+    return nil
+  }
+
   /// A unified-diff-like listing.
   public var text: String {
     var out = ""
     for c in changes {
       switch (c.before, c.after) {
-      case (nil, let a?): out += "+ \(c.what) \(c.path): \(a)\n"
-      case (let b?, nil): out += "- \(c.what) \(c.path): \(b)\n"
-      default: out += "~ \(c.what) \(c.path): \(c.before ?? "(none)") -> \(c.after ?? "(none)")\n"
+      case (nil, let a?): out += "+ \(c.what) \(escapeText(c.path)): \(escapeText(a))\n"
+      case (let b?, nil): out += "- \(c.what) \(escapeText(c.path)): \(escapeText(b))\n"
+      default:
+        out += "~ \(c.what) \(escapeText(c.path)): \(escapeText(c.before ?? "(none)")) -> \(escapeText(c.after ?? "(none)"))\n"
       }
     }
     for e in preservedRemoved { out += "- preserved \(e.phys) \(e.order)\n" }
