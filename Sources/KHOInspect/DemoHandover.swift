@@ -75,12 +75,16 @@ public struct DemoHandover {
     var payloads = PayloadWriter(
       image: image, allocator: PageAllocator(start: 0x1_8000_0000, pages: 1 << 12, geometry: g))
     let vm = try DemoVM.write(into: &payloads, geometry: g)
-    luoSessions.append(LUOSession(name: DemoVM.session, files: vm.files))
+    let dev = try DemoDevices.write(
+      into: &payloads, guest: vm.folios.filter { $0.order == 0 }.map(\.phys),
+      huge: vm.folios.filter { $0.order > 0 }.map(\.phys))
+    luoSessions.append(LUOSession(name: DemoVM.session, files: vm.files + dev.files))
     let luo = LUOState(
       liveUpdateNumber: 3, sessions: luoSessions,
       flbs: [
-        LUOFLB(name: "iommu-liveupdate-v1", data: 0, count: 1),
+        LUOFLB(name: "iommu-liveupdate-v1", data: dev.iommuFLB.rawValue, count: 1),
         LUOFLB(name: HugeTLBFLB.name, data: vm.hugetlbFLB.rawValue, count: 1),
+        LUOFLB(name: "pci", data: dev.pciFLB.rawValue, count: 3),
       ])
     let luoBlob = try LUO.encode(luo, as: .v5, into: image, allocator: &meta)
 

@@ -21,7 +21,8 @@ struct VMsCommand: ParsableCommand {
       [{"token", "compatible", "size", "flags", "nr_folios",
       "preserved_bytes"}], "vcpus": [{"token", "vcpu_id", "flags",
       "caretaker", "rip", "control_block"}], "other_files": [{"token",
-      "compatible", "summary"}], "complete", "problems": [...]}],
+      "compatible", "summary"}], "devices": ["DDDD:BB:DD.F"], "complete",
+      "problems": [...]}],
       "problems": [...]} (Specs/khodump-json.md).
       """)
 
@@ -70,6 +71,9 @@ struct VMsCommand: ParsableCommand {
           return s
         }
       ))
+      if !vm.devices.isEmpty {
+        sections.append(("devices: \(vm.devices.count)", vm.devices))
+      }
       if !vm.otherFiles.isEmpty {
         sections.append((
           "other files: \(vm.otherFiles.count)",

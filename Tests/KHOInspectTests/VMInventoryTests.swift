@@ -36,7 +36,8 @@ struct VMInventoryTests {
     #expect(vm.vcpus.map(\.vcpuId) == [0, 1])
     #expect(vm.vcpus[0].rip == "0xffffffff81000000")
     #expect(vm.vcpus[1].caretaker && vm.vcpus[1].controlBlock == "CB-1 ATTACHED")
-    #expect(vm.otherFiles.map(\.compatible) == ["huge-memfd-v1"])
+    #expect(vm.otherFiles.map(\.compatible) == ["huge-memfd-v1", "vfio-pci-v2", "vfio-pci-v2", "vfio-pci-v2", "iommufd-v1"])
+    #expect(vm.devices == ["0000:01:00.0", "0000:01:00.1", "0000:02:00.0"])
     // The hugetlb FLB and the VM's fields as the upstream structs name them.
     let flb = try #require(w.payloads.flbs.first { $0.name == "hugetlb-v1" }?.payload)
     #expect(flb.fields["hstates"] == .array([
@@ -52,6 +53,7 @@ struct VMInventoryTests {
     #expect(luoFiles.compactMap { $0.payload?["format"] } == [
       .string("kvm_vm_luo_v1 K-A"), .string("guest_memfd_luo_v1"), .string("guest_memfd_luo_v1"),
       .string("kvm_vcpu_luo_v1 V-1"), .string("kvm_vcpu_luo_v1 V-1"), .string("huge-memfd-v1"),
+      .string("vfio-pci-v2 V7"), .string("vfio-pci-v2 V7"), .string("vfio-pci-v2 V7"), .string("iommufd-v1"),
     ])
   }
 

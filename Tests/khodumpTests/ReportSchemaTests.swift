@@ -71,7 +71,9 @@ struct VMsSchemaTests {
     let vms = try #require(doc["vms"] as? [[String: Any]])
     #expect(vms.count == 1)
     let vm = vms[0]
-    #expect(Set(vm.keys) == ["session", "token", "type", "layout", "data", "memory", "vcpus", "other_files", "complete", "problems"])
+    #expect(
+      Set(vm.keys) == ["session", "token", "type", "layout", "data", "memory", "vcpus", "other_files", "devices", "complete", "problems"])
+    #expect(vm["devices"] as? [String] == ["0000:01:00.0", "0000:01:00.1", "0000:02:00.0"])
     #expect(vm["complete"] as? Bool == true)
     #expect(vm["layout"] as? String == "K-A")
     let memory = try #require(vm["memory"] as? [[String: Any]])

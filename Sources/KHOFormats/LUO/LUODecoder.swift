@@ -184,7 +184,8 @@ struct _LUODecoder {
     let head = try memory.bytes(at: blob, count: window, path: path).array
     // The feature-flag LUO has no string: a small feature word comes first.
     if head.count >= 8, Array(head.prefix(4)) != Array("luo-".utf8),
-      head[1..<8].allSatisfy({ $0 == 0 }) || (g.byteOrder == .big && head[0..<7].allSatisfy { $0 == 0 })
+      g.byteOrder == .little
+        ? head[0] != 0 && head[1..<8].allSatisfy({ $0 == 0 }) : head[7] != 0 && head[0..<7].allSatisfy({ $0 == 0 })
     {
       return try decodeRawBody(blob, size, .features, expecting)
     }

@@ -17,6 +17,10 @@ public struct PayloadContext {
   /// The order the preserved-memory map records for an allocation starting
   /// at an address (`nil`: unknown or no such entry).
   public var preservedOrder: @Sendable (PhysAddr) -> Int?
+  /// The PCI devices the handover's PCI FLB preserves, keyed `domain << 16 | bdf`
+  /// (`nil` when there is none): lets a VFIO decoder pick the layout whose
+  /// device is one of them.
+  public var pciDevices: Set<UInt64>?
 
   public init(
     memory: any PhysicalMemory, address: PhysAddr, size: UInt64? = nil, host: PayloadHost,

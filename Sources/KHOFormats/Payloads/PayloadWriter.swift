@@ -52,6 +52,13 @@ public struct PayloadWriter {
     return a
   }
 
+  /// `kho_alloc_preserve(bytes.count)` holding `bytes` (one zeroed page when empty).
+  public mutating func allocatePreserved(_ bytes: [UInt8] = []) throws(EncodeError) -> PhysAddr {
+    var b = _PayloadWriter(order)
+    b.raw(bytes)
+    return try place(b)
+  }
+
   /// Records allocations made directly through ``allocator``.
   mutating func record(_ entries: [PreservedEntry]) { preserved += entries }
 

@@ -12,6 +12,7 @@ public enum Payloads {
   static let codecs: [any PayloadCodec.Type] = [
     GuestMemfd.self, KVMVM.self, KVMVCPU.self, HugeMemfd.self, HugeTLBFLB.self,
     TmpfsMount.self, TmpfsFile.self, MSHVPreserved.self, HWPoison.self, PstoreKHO.self,
+    PCIFLB.self, VFIOPCI.self, IOMMUFLB.self, IOMMUFD.self, IOMMUFDv0.self, CPUPreservation.self, RXEStub.self,
   ]
 
   static let table: [PayloadHost: [String: any PayloadCodec.Type]] = {

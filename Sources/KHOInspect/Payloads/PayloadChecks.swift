@@ -25,6 +25,84 @@ public enum PayloadChecks {
     out += hugetlb(inv)
     if let set = preserved { out += hwpoison(inv, set) }
     out += mshv(inv, preserved)
+    out += devices(inv)
+    out += flbCounts(inv)
+    return out
+  }
+
+  /// Which file handlers use which FLB (an FLB's count is their number).
+  static let flbUsers: [String: Set<String>] = [
+    "pci-v1": ["vfio-pci-v1", "vfio-pci-v2"], "pci-v2": ["vfio-pci-v1", "vfio-pci-v2"], "pci": ["vfio-pci-v1", "vfio-pci-v2"],
+    "iommu-v1": ["iommufd-v1"], "iommu-liveupdate-v1": ["iommufd-v1"], "iommu-liveupdate": ["iommufd-v1"],
+    "hugetlb-v1": ["huge-memfd-v1"], "cpu_flb_v1": ["cpu_fh_v1"],
+  ]
+
+  /// An FLB's `count` against the files of its users in the image.
+  static func flbCounts(_ inv: PayloadInventory) -> [Problem] {
+    var out: [Problem] = []
+    for e in inv.flbs {
+      guard let users = flbUsers[e.name], let count = e.count else { continue }
+      let n = UInt64(inv.files.filter { users.contains($0.name) }.count)
+      if n != count {
+        out.append(
+          Problem(
+            .warning, kind: "inconsistent", path: e.path.parent(levels: 1) ?? e.path, address: e.address,
+            message: "FLB \(e.name) counts \(count) user file\(count == 1 ? "" : "s") but the sessions hold \(n) \(users.sorted().joined(separator: "/")) file\(n == 1 ? "" : "s")"))
+      }
+    }
+    return out
+  }
+
+  /// VFIO devices against the PCI FLB; iommufd domains and IOMMU devices against the IOMMU FLB.
+  static func devices(_ inv: PayloadInventory) -> [Problem] {
+    var out: [Problem] = []
+    let pci = inv.pciDevices.map { Set($0.map { UInt64($0.domain) << 16 | UInt64($0.bdf) }) }
+    for e in inv.files {
+      guard let v = e.payload?.state as? VFIOPCIPayload else { continue }
+      let key = UInt64(v.domain) << 16 | UInt64(v.bdf)
+      if pci?.contains(key) != true {
+        out.append(
+          Problem(
+            .error, kind: "missing", path: e.path, address: e.address,
+            message: pci == nil
+              ? "VFIO device \(v.device.name) but no decodable PCI FLB: the PCI core does not know to keep it\(context(e))"
+              : "VFIO device \(v.device.name) is not in the PCI FLB: the next kernel resets it under the VM\(context(e))"))
+      }
+    }
+    guard let (flb, mmu) = inv.iommu else {
+      for e in inv.files where e.payload?.state is IOMMUFDPayload {
+        out.append(
+          Problem(.error, kind: "missing", path: e.path, address: e.address, message: "iommufd file without a decodable IOMMU FLB\(context(e))"))
+      }
+      return out
+    }
+    let live = Dictionary(mmu.domains.map { ($0.address, $0) }, uniquingKeysWith: { a, _ in a })
+    for e in inv.files {
+      guard let f = e.payload?.state as? IOMMUFDPayload else { continue }
+      for (i, h) in f.hwpts.enumerated() where !h.domainData.isZero {
+        let p = e.path.appending("hwpt_array").index(i)
+        if let d = live[h.domainData] {
+          if d.header.isDeleted {
+            out.append(Problem(.error, kind: "inconsistent", path: p, address: h.domainData, message: "HWPT \(h.token) names a DELETED IOMMU domain\(context(e))"))
+          }
+        } else {
+          out.append(
+            Problem(
+              .error, kind: "inconsistent", path: p, address: h.domainData,
+              message: "HWPT \(h.token) domain_data \(h.domainData) is no domain object of the IOMMU FLB\(context(e))"))
+        }
+      }
+    }
+    if let pci {
+      for (i, d) in mmu.devices.enumerated() where !d.header.isDeleted {
+        if !pci.contains(UInt64(d.pciDomain) << 16 | UInt64(UInt16(truncatingIfNeeded: d.devid))) {
+          out.append(
+            Problem(
+              .warning, kind: "missing", path: flb.path.appending("devices").index(i), address: d.address,
+              message: "IOMMU-attached \(d.pci.name) is not in the PCI FLB: its DMA may be torn down by a reset"))
+        }
+      }
+    }
     return out
   }
 

@@ -19,6 +19,8 @@ public struct PayloadInventory: Sendable {
     public var sessionName: String?
     /// The file's index in its session (files only).
     public var file: Int?
+    /// `luo_flb_ser.count`: the files that use the FLB (FLBs only).
+    public var count: UInt64?
     /// The file token (files only).
     public var token: UInt64?
     /// The decoded payload; `nil` when opaque or undecodable.
@@ -53,10 +55,18 @@ public struct PayloadInventory: Sendable {
     var inv = PayloadInventory()
     let luoPath = DecodePath.root.appending(LUO.subnodeName)
     if let luo {
+      // FLBs first: the PCI devices they preserve help tell VFIO layouts apart.
+      for (k, flb) in luo.state.flbs.enumerated() {
+        let path = luoPath.appending("flbs", index: k).appending("payload")
+        var e = decode(.flb, flb.name, PhysAddr(flb.data), nil, path, memory, orderOf, nil)
+        e.count = flb.count
+        inv.flbs.append(e)
+      }
+      let pci = inv.pciDevices.map { Set($0.map { UInt64($0.domain) << 16 | UInt64($0.bdf) }) }
       for (i, s) in luo.state.sessions.enumerated() {
         for (j, f) in s.files.enumerated() {
           let path = luoPath.appending("sessions", index: i).appending("files", index: j).appending("payload")
-          var e = decode(.file, f.compatible, f.data, nil, path, memory, orderOf)
+          var e = decode(.file, f.compatible, f.data, nil, path, memory, orderOf, pci)
           e.session = i
           e.file = j
           e.sessionName = s.name
@@ -64,20 +74,17 @@ public struct PayloadInventory: Sendable {
           inv.files.append(e)
         }
       }
-      for (k, flb) in luo.state.flbs.enumerated() {
-        let path = luoPath.appending("flbs", index: k).appending("payload")
-        inv.flbs.append(decode(.flb, flb.name, PhysAddr(flb.data), nil, path, memory, orderOf))
-      }
     }
     for blob in subBlobs where Payloads.isKnown(blob.name, host: .subnode) {
-      inv.subnodes.append(decode(.subnode, blob.name, blob.address, blob.size, DecodePath.root.appending(blob.name), memory, orderOf))
+      inv.subnodes.append(
+        decode(.subnode, blob.name, blob.address, blob.size, DecodePath.root.appending(blob.name), memory, orderOf, nil))
     }
     return inv
   }
 
   private static func decode(
     _ host: PayloadHost, _ name: String, _ address: PhysAddr, _ size: UInt64?, _ path: DecodePath,
-    _ memory: any PhysicalMemory, _ orderOf: @escaping @Sendable (PhysAddr) -> Int?
+    _ memory: any PhysicalMemory, _ orderOf: @escaping @Sendable (PhysAddr) -> Int?, _ pci: Set<UInt64>?
   ) -> Entry {
     let known = Payloads.isKnown(name, host: host)
     var e = Entry(host: host, name: name, path: path, address: address, payload: nil, known: known, problems: [])
@@ -86,11 +93,24 @@ public struct PayloadInventory: Sendable {
       e.problems = [DecodeError(.missing, "\(name) has no data (address 0)", path: path)]
       return e
     }
-    let outcome = Payloads.decodeReporting(
-      PayloadContext(memory: memory, address: address, size: size, host: host, compatible: name, path: path, preservedOrder: orderOf))
+    var context = PayloadContext(
+      memory: memory, address: address, size: size, host: host, compatible: name, path: path, preservedOrder: orderOf)
+    context.pciDevices = pci
+    let outcome = Payloads.decodeReporting(context)
     e.payload = outcome.value
     e.problems = outcome.problems
     return e
+  }
+
+  /// The devices of the decoded PCI FLB, if there is one.
+  public var pciDevices: [PCIDevice]? {
+    flbs.lazy.compactMap { $0.payload?.state as? PCIPayload }.first?.devices
+  }
+
+  /// The decoded IOMMU FLB, if there is one.
+  public var iommu: (entry: Entry, state: IOMMUPayload)? {
+    for e in flbs { if let s = e.payload?.state as? IOMMUPayload { return (e, s) } }
+    return nil
   }
 
   /// The payload of the file with `token` in session `session`.

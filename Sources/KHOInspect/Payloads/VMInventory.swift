@@ -41,6 +41,8 @@ public struct VMInventory: Codable, Sendable {
     public var memory: [Memory]
     public var vcpus: [VCPU]
     public var otherFiles: [OtherFile]
+    /// PCI devices the VM's session holds through VFIO files, as DDDD:BB:DD.F.
+    public var devices: [String]
     public var complete: Bool
     public var problems: [Problem]
   }
@@ -108,6 +110,7 @@ public struct VMInventory: Codable, Sendable {
           VM(
             session: vmFile.sessionName ?? "", token: token, type: vmState?.type, layout: vmState?.layout.rawValue,
             data: vmFile.address, memory: memory, vcpus: vcpus.sorted { $0.vcpuId < $1.vcpuId }, otherFiles: others,
+            devices: files.compactMap { ($0.payload?.state as? VFIOPCIPayload)?.device.name },
             complete: vmFile.payload != nil && !touching.contains { $0.severity == .error }, problems: touching))
       }
     }
