@@ -32,7 +32,8 @@ struct CompatMatrixTests {
     // Opaque versions are not in the matrix.
     #expect(m.components.allSatisfy { t in t.versions.allSatisfy { VersionRegistry.standard.version(named: $0)?.scope == .decoded } })
     #expect(m.components.contains { $0.component == .block })
-    #expect(!m.components.contains { $0.component == "pci" })
+    #expect(!m.components.contains { $0.component == "rxe" })
+    #expect(m.cell("pci", writer: "pci-v2", reader: "pci")?.outcome == .refused)
     for t in m.components { #expect(t.cells.count == t.versions.count * t.versions.count) }
   }
 
@@ -109,10 +110,14 @@ struct CompatMatrixTests {
   /// by a codec probe, no mark: from the rules.
   static let expected: [String: [String]] = [
     "block": ["=ᵖ"],
+    "cpu-fh": ["="],
+    "cpu-flb": ["="],
     "guest_memfd_luo": ["="],
     "huge-memfd": ["="],
     "hugetlb": ["="],
     "hwpoison": ["= ✗", "✗ ="],
+    "iommu": ["= ✗ ✗", "✗ = ✗", "✗ ✗ ="],
+    "iommufd": ["= ✗", "✗ ="],
     "kexec-metadata": ["=ᵖ"],
     "kho": [
       "=ᵖ →ᵖ →ᵖ →ᵖ →ᵖ →ᵖ",
@@ -143,10 +148,12 @@ struct CompatMatrixTests {
     "memfd": ["=ᵖ →ᵖ →ᵖ →ᵖ", "→?ᵖ =ᵖ →ᵖ →ᵖ", "→?ᵖ →ᵖ =ᵖ →ᵖ", "→?ᵖ →ᵖ →ᵖ =ᵖ"],
     "memory-map": ["=ᵖ →ᵖ", "→ᵖ =ᵖ"],
     "mshv": ["="],
+    "pci": ["= ✗ ✗", "✗ = ✗", "✗ ✗ ="],
     "pstore-kho": ["= ✗", "✗ ="],
     "reserve-mem": ["="],
     "tmpfs-file": ["="],
     "tmpfs-mnt": ["="],
+    "vfio-pci": ["= ✗", "✗ ="],
     "vmalloc": ["=ᵖ"],
   ]
 

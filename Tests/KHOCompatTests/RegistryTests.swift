@@ -49,16 +49,13 @@ struct RegistryTests {
 
   @Test("opaque kernel strings are named, not garbage")
   func opaque() {
-    for s in [
-      "pci-v2", "vfio-pci-v1", "iommu-liveupdate-v1", "iommufd-v1", "kho-test-v1", "liveupdate-test-flb-v0",
-      "liveupdate-test-flb-v3",
-    ] {
+    for s in ["rxe-liveupdate-v1", "kho-test-v1", "liveupdate-test-flb-v0", "liveupdate-test-flb-v3"] {
       let id = r.identify(s)
       #expect(id.isKnown, "\(s)")
       #expect(id.scope == .opaque, "\(s)")
       #expect(CodecSupport.of(s) == .opaque)
     }
-    #expect(r.identify("pci-v2").component == "pci")
+    #expect(r.identify("rxe-liveupdate-v1").component == "rxe")
     #expect(r.identify("liveupdate-test-flb-v3").pattern == "liveupdate-test-flb-v<i>")
     #expect(!r.identify("liveupdate-test-flb-vx").isKnown)
   }
@@ -68,6 +65,8 @@ struct RegistryTests {
     for s in [
       "kvm_vm_luo_v1", "kvm_vcpu_luo_v1", "guest_memfd_luo_v1", "hugetlb-v1", "huge-memfd-v1", "tmpfs-mnt-v1",
       "tmpfs-file-v1", "mshv_kho-v1", "hwpoison-v1", "pstore-kho-v1", "memfd", "luo-v4-kho-block-v1", "kho-v4;radix-v1",
+      "pci-v1", "pci-v2", "pci", "vfio-pci-v1", "vfio-pci-v2", "iommu-v1", "iommu-liveupdate-v1", "iommu-liveupdate",
+      "iommufd-v0", "iommufd-v1", "cpu_flb_v1", "cpu_fh_v1",
     ] {
       let id = r.identify(s)
       #expect(id.isKnown && id.scope == .decoded, "\(s)")

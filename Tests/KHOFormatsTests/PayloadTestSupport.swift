@@ -145,7 +145,69 @@ enum PayloadVectors {
       let r = try PstoreKHO.encode(s, text: Array("Oops: last words\n".utf8), into: &w)
       return (r.address, r.size)
     },
+  ] + deviceCases
+
+  static let pciSlots = [
+    PCIDevice(domain: 0, bdf: 0x0008, refcount: 3), PCIDevice(domain: 0, bdf: 0x0100, refcount: 1),
+    PCIDevice(domain: 0, bdf: 0, refcount: 0), PCIDevice(domain: 0, bdf: 0x0101, refcount: 1),
+    PCIDevice(domain: 0, bdf: 0x0200, refcount: 1),
   ]
+
+  /// An IOMMU FLB of one Intel unit, two domains (one with a 4-level table
+  /// mapping three pages) and two devices.
+  static func iommu(_ layout: IOMMULayout.ID, _ w: inout PayloadWriter) throws -> PhysAddr {
+    let table = try IOMMUPageTable.build(
+      [(0, PhysAddr(0x2_0000_0000)), (0x1000, PhysAddr(0x2_0000_1000)), (0x20_0000, PhysAddr(0x2_0010_0000))], levels: 4, into: &w)
+    var hw = IOMMUHardware(header: IOMMUObjectHeader(refCount: 1), token: 1, type: 1)
+    if layout != .i2 && layout != .i4 {
+      hw.registerBase = 0xfed9_0000
+      hw.rootTable = try w.allocatePreserved().rawValue
+    }
+    let domains = [
+      IOMMUDomain(header: IOMMUObjectHeader(refCount: 2), topTable: table, topLevel: 3, vasz: layout == .i1 ? nil : 48),
+      IOMMUDomain(header: IOMMUObjectHeader(refCount: 0, flags: IOMMUObjectHeader.deletedFlag), topTable: .zero, topLevel: 3, vasz: layout == .i1 ? nil : 48),
+    ]
+    let devices = [
+      IOMMUDevice(header: IOMMUObjectHeader(refCount: 1, flags: IOMMUObjectHeader.incomingFlag), devid: 0x0100, pciDomain: 0, domainPhys: .zero, iommuPhys: .zero),
+      IOMMUDevice(header: IOMMUObjectHeader(refCount: 1), devid: 0x0101, pciDomain: 0, domainPhys: .zero, iommuPhys: .zero),
+    ]
+    let state = IOMMUPayload(layout: layout, version: layout == .i4 || layout == .i5 ? 1 : nil, hardware: [hw], domains: domains, devices: devices)
+    return try IOMMUFLB.encode(state, domainIndex: [0, 0], iommuIndex: [0, 0], into: &w)
+  }
+
+  static let deviceCases: [Case] = {
+    var out: [Case] = []
+    for layout in PCIPayload.Layout.allCases {
+      out.append(Case(name: "pci-\(layout.rawValue)", host: .flb, compatible: layout.string) { w in
+        var slots = pciSlots
+        if !layout.hasRefcount { slots = slots.filter { $0.refcount != 0 } }
+        var s = PCIPayload(layout: layout, nrDevices: 4, slots: slots)
+        s.version = 2
+        s.maxNrDevices = UInt64(slots.count)
+        return (try PCIFLB.encode(s, into: &w), nil)
+      })
+    }
+    for layout in [VFIOPCIPayload.Layout.v1, .v2, .v3, .v4, .v5, .v6, .v7] {
+      out.append(Case(name: "vfio-pci-\(layout.rawValue)", host: .file, compatible: layout == .v7 ? "vfio-pci-v2" : "vfio-pci-v1") { w in
+        var s = VFIOPCIPayload(
+          layout: layout, domain: [.v1, .v2, .v6].contains(layout) ? 0 : 1, bdf: 0x0100,
+          resetWorks: [.v4, .v5, .v7, .v2].contains(layout) ? 1 : nil, iommufdToken: [.v5, .v7].contains(layout) ? 7 : nil)
+        if layout == .v2 {
+          s.cfgSize = 4096
+          s.rawBARs = [0xfe00_0000, 0, 0xfd00_000c, 0, 0, 0, 0]
+        }
+        return (try VFIOPCI.encode(s, into: &w), nil)
+      })
+    }
+    for layout in IOMMULayout.ID.allCases {
+      let compatible = layout == .i1 ? "iommu-v1" : layout == .i2 || layout == .i3 ? "iommu-liveupdate-v1" : "iommu-liveupdate"
+      out.append(Case(name: "iommu-\(layout.rawValue)", host: .flb, compatible: compatible) { w in (try iommu(layout, &w), nil) })
+    }
+    out.append(Case(name: "iommufd-v1", host: .file, compatible: "iommufd-v1") { w in
+      (try IOMMUFD.encode(IOMMUFDPayload(hwpts: [.init(domainData: 0x1_0000_5010, token: 7), .init(domainData: 0x1_0000_5035, token: 9)]), into: &w), nil)
+    })
+    return out
+  }()
 
   /// Builds a case into a fresh image.
   static func build(_ c: Case) throws -> (image: PhysicalImage, writer: PayloadWriter, address: PhysAddr, size: UInt64?) {

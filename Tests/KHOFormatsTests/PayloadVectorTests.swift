@@ -67,3 +67,26 @@ struct PayloadVectorTests {
     #expect(file.compatible == c.compatible && file.host == c.host.rawValue)
   }
 }
+
+/// The FuzzPayloads seeds (made by Specs/vectors/payloads/fuzz-seeds.py)
+/// name the registry entry of their vector and decode clean.
+@Suite("Payload fuzz seeds")
+struct PayloadSeedTests {
+  @Test("every payload seed selects its vector's string and decodes clean")
+  func seeds() throws {
+    let dir = repoRoot.appendingPathComponent("Fuzz/Corpus/FuzzPayloads")
+    let files = try FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil).filter { $0.pathExtension == "bin" }
+    #expect(files.count >= PayloadVectors.cases.count - 2)
+    for url in files {
+      let name = url.deletingPathExtension().lastPathComponent
+      let c = try #require(PayloadVectors.cases.first { $0.name == name }, "\(name)")
+      let data = Array(try Data(contentsOf: url))
+      let (string, host) = Payloads.registered[Int(data[0]) % Payloads.registered.count]
+      #expect(string == c.compatible && host == c.host, "\(name): selector names \(string)")
+      let json = try JSONDecoder().decode(
+        PayloadVectors.File.self, from: Data(contentsOf: vectorURL("payloads").appendingPathComponent("\(name).json")))
+      let address = PhysAddr(0x1_0000_0000 + UInt64(data[1] & 0x3f) * 4096)
+      #expect(address.description == json.address, "\(name)")
+    }
+  }
+}

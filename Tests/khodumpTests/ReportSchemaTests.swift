@@ -111,3 +111,31 @@ struct VMsSchemaTests {
     #expect(files.allSatisfy { $0["compatible"] as? String != "memfd-v2" || $0["payload"] == nil })
   }
 }
+
+/// Pins the `devices --format json` shape to Specs/khodump-json.md.
+@Suite("devices JSON")
+struct DevicesSchemaTests {
+  @Test("devices on the demo bundle: the four preserved devices by BDF, with VFIO and IOMMU state")
+  func demo() throws {
+    let images = ReportSchemaTests.spec.deletingLastPathComponent().appendingPathComponent("vectors/images")
+    let r = try KhodumpCLI.run(["devices", "--format", "json", images.appendingPathComponent("demo.kho").path])
+    #expect(r.status == 0, "\(r.stderr)")
+    let doc = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any])
+    #expect(Set(doc.keys) == ["devices", "problems"])
+    let devices = try #require(doc["devices"] as? [[String: Any]])
+    #expect(devices.map { $0["bdf"] as? String } == ["0000:00:01.0", "0000:01:00.0", "0000:01:00.1", "0000:02:00.0"])
+    #expect(devices.map { $0["refcount"] as? Int } == [3, 1, 1, 1])
+    #expect(devices.allSatisfy { $0["complete"] as? Bool == true && $0["pci_layout"] as? String == "pci P7" })
+    let d = devices[1]
+    #expect(Set(d.keys) == ["bdf", "domain", "refcount", "pci_layout", "vfio", "iommu", "complete", "problems"])
+    let vfio = try #require(d["vfio"] as? [String: Any])
+    #expect(vfio["layout"] as? String == "V7" && vfio["session"] as? String == "kvm-guest-07" && vfio["reset_works"] as? Int == 1)
+    let iommu = try #require(d["iommu"] as? [String: Any])
+    #expect(iommu["layout"] as? String == "I3" && iommu["levels"] as? Int == 4 && iommu["vasz"] as? Int == 48)
+    #expect(iommu["mapped_bytes"] as? Int == 0x4000 && iommu["table_pages"] as? Int == 4)
+    #expect(devices[0]["vfio"] == nil && devices[0]["iommu"] == nil)  // the bridge: preserved, not passed through
+    let text = try KhodumpCLI.run(["devices", images.appendingPathComponent("demo.kho").path])
+    #expect(text.stdout.contains("0000:01:00.0  refcount 1  pci P7  complete"))
+    #expect(text.stdout.contains("iommu I3  domain "))
+  }
+}

@@ -203,6 +203,30 @@ extension VersionRegistry {
       "pstore-kho-v1", "pstore-kho", .subBlob, .developerTree, "payloads §10",
       "sub-FDT form; the record it points to is kernel-native, not ABI"))
 
+    // Devices that stay attached (payloads.md §2–§5, §11–§12; Specs/pci.md, iommu.md, cpu.md).
+    v.append(payload("pci-v1", "pci", .flb, .developerTree, "payloads §2", "three layouts (P1–P3) told apart by content"))
+    v.append(payload(
+      "pci-v2", "pci", .flb, .linuxMM, "payloads §2", ordinal: 2, "three layouts (P4–P6): u32 or u64 counts, or a block-v1 chain"))
+    v.append(payload(
+      "pci", "pci", .flb, .developerTree, "payloads §2", ordinal: 3,
+      "P7: u32 version (1, 2) in the struct, devices in a block-v1 chain; version 2 refcounts count devices at or below a bridge"))
+    v.append(payload(
+      "vfio-pci-v1", "vfio-pci", .fileHandler, .proposal, "payloads §3", "six layouts (V1–V6); the PCI FLB's devices settle the reading"))
+    v.append(payload("vfio-pci-v2", "vfio-pci", .fileHandler, .proposal, "payloads §3", ordinal: 2, "V7: 11 bytes"))
+    v.append(payload("iommu-v1", "iommu", .flb, .proposal, "payloads §4", "I1: 48-byte top, 9-byte object headers"))
+    v.append(payload(
+      "iommu-liveupdate-v1", "iommu", .flb, .proposal, "payloads §4", ordinal: 2,
+      "I2 (5-byte headers) and I3 (8-byte headers), told apart by consistency"))
+    v.append(payload(
+      "iommu-liveupdate", "iommu", .flb, .proposal, "payloads §4", ordinal: 3, "I4 and I5 behind a u64 version (1)"))
+    v.append(payload("iommufd-v0", "iommufd", .subBlob, .preMerge, "payloads §5.2", "the 2024 RFC's KHO device-tree node"))
+    v.append(payload("iommufd-v1", "iommufd", .fileHandler, .proposal, "payloads §5.1", ordinal: 2, "8 + 24·n bytes of HWPTs"))
+    v.append(payload("cpu_flb_v1", "cpu-flb", .flb, .developerTree, "payloads §11", "five layouts (C1–C5); content tells them apart weakly"))
+    v.append(payload("cpu_fh_v1", "cpu-fh", .fileHandler, .developerTree, "payloads §11", "per-CPU state; C2 by its magic"))
+    v.append(opaque(
+      "rxe-liveupdate-v1", "rxe", .fileHandler, .developerTree, "payloads §12",
+      "a stub: registers the string, preserves nothing; reported as an unexpected handler"))
+
     // Other KHO sub-blobs (§4).
     v.append(.init(
       name: "kexec-metadata-v1", component: .kexecMetadata, ordinal: 1, strings: [], role: .subBlob,
@@ -237,11 +261,6 @@ extension VersionRegistry {
     v.append(opaque("kho-test-v1", "kho-test", .subBlob, .mainline, "kho-abi §4.5", "lib/test_kho.c sub-FDT `kho_test`"))
     v.append(opaque(
       "hugetlb", "hugetlb", .flb, .developerTree, "liveupdate-design §4.1", "unversioned early name"))
-    v.append(opaque(
-      "pci-v2", "pci", .flb, .linuxMM, "kho-abi §6.5, §8.5", "four header versions under one string"))
-    v.append(opaque("vfio-pci-v1", "vfio-pci", .fileHandler, .proposal, "kho-abi §8.6"))
-    v.append(opaque("iommu-liveupdate-v1", "iommu-liveupdate", .flb, .proposal, "kho-abi §6.5, §8.6"))
-    v.append(opaque("iommufd-v1", "iommufd", .fileHandler, .proposal, "kho-abi §8.6"))
     return v
   }()
 

@@ -110,17 +110,24 @@ public enum VFIOPCI: PayloadCodec {
       }
     }
     if pick == nil {
-      // Without the PCI FLB: a domain-first device has bdf 0 in the bdf-first reading.
-      if u16at0 == 0 && u16at2 == 0 && u16at4 != 0 && bytes[6...].allSatisfy({ $0 == 0 }) {
+      // Without the PCI FLB: which readings are plausible at all?
+      let v6 = u16at2 == 0 && u16at4 != 0 && bytes[6...].allSatisfy({ $0 == 0 })
+      let first = u16at0 != 0 && bytes[4] <= 1 && bytes[9...].allSatisfy({ $0 == 0 })
+      if v6 && !first {
         pick = .v6
-        why = "bytes 0-3 are zero (domain 0) and a bdf follows at 4"
-      } else if u16at0 != 0 {
+        why = u16at0 == 0 ? "bytes 0-3 are zero (domain 0) and a bdf follows at 4" : "only the domain-first reading is plausible"
+      } else if first && !v6 {
         pick = .bdfFirst
         why = "a non-zero bdf at offset 0"
+      } else if v6 && first {
+        throw DecodeError(
+          .inconsistent,
+          "vfio-pci-v1 data reads as \(bdfFirst.name) (bdf first, V3-V5) and as \(domainFirst.name) (V6); without a PCI FLB naming one of them, not guessing",
+          path: c.path, address: c.address)
       }
     }
     guard let pick else {
-      throw DecodeError(.inconsistent, "vfio-pci-v1 data fits no layout (all of bdf and domain are zero)", path: c.path, address: c.address)
+      throw DecodeError(.inconsistent, "vfio-pci-v1 data fits no layout", path: c.path, address: c.address)
     }
     if pick == .v6 {
       return done(VFIOPCIPayload(layout: .v6, domain: domainFirst.domain, bdf: domainFirst.bdf), why)
