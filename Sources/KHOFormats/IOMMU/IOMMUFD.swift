@@ -37,7 +37,7 @@ public enum IOMMUFD: PayloadCodec {
     var n: UInt64 = try h.integer(at: 0)
     let cap = UInt64((limit - 8) / 24)
     if n > cap {
-      try problems.report(h.error(.truncated, "nr_hwpts \(n) needs \(8 + 24 * Int(clamping: n)) bytes; the allocation holds \(limit)", at: 0))
+      try problems.report(h.error(.truncated, "nr_hwpts \(n) is more than the \(cap) HWPTs its \(limit)-byte allocation holds", at: 0))
       n = cap
     }
     let r = try c.memory.reader(at: c.address, count: 8 + 24 * Int(n), path: c.path)

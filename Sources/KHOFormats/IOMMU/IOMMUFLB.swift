@@ -54,8 +54,9 @@ public struct IOMMUDomain: Hashable, Sendable {
   /// Levels of the table: `top_level` counts from 0 at the leaf table, unless
   /// `vasz` says it counts from 1 **[unsure]**.
   public var levels: Int {
+    guard topLevel < 8 else { return Int.max }
     if let vasz, UInt64(vasz) == 12 + 9 * topLevel { return Int(topLevel) }
-    return Int(clamping: topLevel &+ 1)
+    return Int(topLevel) + 1
   }
 }
 

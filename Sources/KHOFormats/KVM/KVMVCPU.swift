@@ -278,6 +278,9 @@ public enum KVMVCPU: PayloadCodec {
   {
     var arch = state.archState
     if let x = state.x86 {
+      guard x.numMsrs <= 4096 else {
+        throw EncodeError(.outOfRange, "\(x.numMsrs) MSRs; the encoder writes at most 4096", path: path)
+      }
       var a = _PayloadWriter(w.order)
       a.zeros(KVMVCPUX86State.fixedSize + 16 * Int(x.numMsrs))
       var fix = _PayloadWriter(w.order)

@@ -269,7 +269,10 @@ public enum PCIFLB: PayloadCodec {
       }
     case .p2, .p3, .p4, .p5:
       let wide = state.layout == .p2 || state.layout == .p5
-      let maxN = UInt64(Swift.max(state.slots.count, Int(clamping: state.maxNrDevices)))
+      guard state.maxNrDevices <= 1 << 20 else {
+        throw EncodeError(.outOfRange, "max_nr_devices \(state.maxNrDevices) is more than the encoder writes (2^20)", path: path)
+      }
+      let maxN = UInt64(Swift.max(state.slots.count, Int(state.maxNrDevices)))
       let nr = UInt64(state.devices.count)
       if wide { s.u64(maxN); s.u64(nr) } else { s.u32(UInt32(truncatingIfNeeded: maxN)); s.u32(UInt32(truncatingIfNeeded: nr)) }
       for d in state.slots { entry(&s, d) }

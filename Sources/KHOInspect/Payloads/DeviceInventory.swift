@@ -85,7 +85,7 @@ public struct DeviceInventory: Codable, Sendable {
           info.topTable = dom.topTable
           info.levels = dom.levels
           info.vasz = dom.vasz
-          let bits = dom.vasz.map(Int.init) ?? (12 + 9 * dom.levels)
+          let bits = dom.vasz.map(Int.init) ?? (12 + 9 * Swift.min(dom.levels, 6))
           info.iovaSpace = bits >= 64 ? UInt64.max : UInt64(1) << UInt64(bits)
           info.mappedBytes = dom.pageTable?.mappedBytes
           info.mappedRanges = dom.pageTable.map { $0.mappings.count + $0.omittedMappings }

@@ -264,8 +264,10 @@ public enum PayloadChecks {
       for other in inv.all where other.path != e.path {
         for r in other.payload?.references ?? [] {
           let first = r.address.pfn(g)
+          let (last, wrapped) = first.addingReportingOverflow(r.pages)
+          guard !wrapped else { continue }
           for o in m.deposited.orders {
-            if let hit = m.deposited.firstEntry(order: o, overlapping: first..<first &+ r.pages) {
+            if let hit = m.deposited.firstEntry(order: o, overlapping: first..<last) {
               out.append(
                 Problem(
                   .warning, kind: "overlap", path: r.path, address: r.address,
