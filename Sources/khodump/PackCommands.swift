@@ -79,7 +79,10 @@ struct DiffCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "diff",
     abstract: "Compare two handovers: versions, components, sessions, files, preserved ranges.",
-    discussion: "Exit status 0 when they are the same, 1 when they differ.")
+    discussion: """
+      Exit status 0 when they are the same, 1 when they differ or when either
+      does not decode cleanly (its errors are listed, marked with the side).
+      """)
 
   @Argument(help: "The first image.") var a: String
   @Argument(help: "The second image.") var b: String

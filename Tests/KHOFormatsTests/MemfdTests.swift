@@ -195,3 +195,25 @@ struct FeatureFlagTests {
     #expect(try LUO.decode(from: image, blob: enc2.blob, size: enc2.size).state == state)
   }
 }
+
+/// Hostile input (issue 20, class 9): two folios of one file page, or a folio past the end.
+@Suite("memfd folio indices")
+struct MemfdIndexTests {
+  @Test("a repeated index and an index past the file's end are problems")
+  func indices() throws {
+    let image = PhysicalImage()
+    var alloc = LUOTestSupport.allocator()
+    let state = MemfdState(
+      size: 0x2000,
+      folios: [
+        MemfdFolio(pfn: 0x1000, flags: 2, index: 0), MemfdFolio(pfn: 0x1001, flags: 2, index: 0),
+        MemfdFolio(pfn: 0x1002, flags: 2, index: 2),
+      ])
+    let a = try Memfd.encode(state, as: .v2, into: image, allocator: &alloc)
+    let r = Memfd.read(from: image, at: a, version: .v2)
+    #expect(r.problems.map(\.kind) == [.duplicate, .outOfRange])
+    #expect(r.problems.first?.path.description.hasSuffix("folios[1]") == true)
+    #expect(r.decoded?.state == state)  // still read in full
+    #expect(throws: DecodeError.self) { try Memfd.decode(from: image, at: a, version: .v2) }
+  }
+}

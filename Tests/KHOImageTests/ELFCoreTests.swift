@@ -132,3 +132,33 @@ struct ELFCoreTests {
     #expect(try source.rootFDT().root.property("compatible")?.string == "kho-v4")
   }
 }
+
+/// Hostile input (issue 20, class 7): a VMCOREINFO PAGESIZE the toolkit cannot read is refused, not replaced by 4096.
+@Suite("VMCOREINFO PAGESIZE")
+struct PageSizeNoteTests {
+  @Test("an invalid PAGESIZE is refused naming the value", arguments: ["0", "3", "8192", "1099511627776", "-4096", "", "99999999999999999999999"])
+  func invalid(value: String) throws {
+    let image = PhysicalImage()
+    image.store(UInt64(1), at: 0x1000)
+    let note = ELFNote(name: "VMCOREINFO", type: 0, descriptor: Array("PAGESIZE=\(value)\n".utf8))
+    let file = try ELFCoreWriter(notes: [note]).write(image)
+    do {
+      _ = try ELFCore(bytes: Bytes(file))
+      Issue.record("PAGESIZE=\(value) accepted")
+    } catch {
+      #expect(error.kind == .unsupported)
+      #expect(error.message.contains("PAGESIZE '\(value)'"))
+    }
+    // An explicit page size still opens it.
+    #expect(try ELFCore(bytes: Bytes(file), geometry: .arm64_16K).geometry == .arm64_16K)
+  }
+
+  @Test("valid page sizes are taken", arguments: [4096, 16384, 65536])
+  func valid(size: Int) throws {
+    let g = try #require(PageGeometry(pageSize: size))
+    let image = PhysicalImage(geometry: g)
+    image.store(UInt64(1), at: 0x10000)
+    let note = ELFNote(name: "VMCOREINFO", type: 0, descriptor: Array("PAGESIZE=\(size)\n".utf8))
+    #expect(try ELFCore(bytes: Bytes(try ELFCoreWriter(notes: [note]).write(image))).geometry.pageSize == size)
+  }
+}

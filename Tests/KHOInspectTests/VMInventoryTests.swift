@@ -133,3 +133,42 @@ struct VMInventoryTests {
     #expect(HandoverDiff(walk(a).0, walk(try DemoHandover.build()).0).isEmpty)
   }
 }
+
+/// Hostile input (issue 20, classes 6 and 10).
+@Suite("Hostile names and damaged diffs")
+struct HostileInputTests {
+  @Test("a session name with control characters is escaped in text and reported")
+  func controlCharacters() throws {
+    let demo = try DemoHandover.build()
+    let source = HandoverSource(capturing: demo.image, root: demo.rootAddress, rootBytes: nil, scratch: nil, path: "demo")
+    let w = HandoverWalker(source: source)
+    w.walk()
+    let luo = try #require(w.luo)
+    let entry = try #require(luo.layout.sessionEntries.first)
+    let evil = "\u{1b}[31mEVIL\u{1b}[0m\nfake: line\r\u{07}"
+    var bytes = Array(evil.utf8)
+    bytes += [UInt8](repeating: 0, count: 64 - bytes.count)
+    demo.image.write(bytes, at: entry)
+    let report = HandoverWalker(source: HandoverSource(capturing: demo.image, root: demo.rootAddress, rootBytes: nil, scratch: nil, path: "demo")).walk()
+    let text = ReportText(depth: 3).render(report)
+    #expect(!text.unicodeScalars.contains { $0 == "\u{1b}" || $0 == "\u{07}" || $0 == "\r" })
+    #expect(text.contains("session \\e[31mEVIL\\e[0m\\nfake: line\\r\\a"))
+    let warning = try #require(report.problems.first { $0.kind == "badString" })
+    #expect(warning.severity == .warning && warning.path == "/LUO/sessions[0]")
+    #expect(!needsEscaping(warning.message))
+  }
+
+  @Test("diff of an input that does not decode says which side is damaged")
+  func damagedDiff() throws {
+    let cycle = GoldenImages.directory.appendingPathComponent("session-chain-cycle.kho").path
+    let a = HandoverWalker(source: try HandoverSource.open(cycle))
+    let b = HandoverWalker(source: try HandoverSource.open(cycle))
+    let d = HandoverDiff(a, b)
+    #expect(!d.isEmpty)
+    #expect(d.changes.isEmpty)
+    #expect(d.damaged.map(\.side) == ["a", "b"])
+    #expect(d.damaged.allSatisfy { $0.problems.contains { $0.kind == "cycle" } })
+    #expect(d.text.hasPrefix("! a ("))
+    #expect(!d.text.contains("no differences"))
+  }
+}

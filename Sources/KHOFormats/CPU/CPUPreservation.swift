@@ -26,10 +26,13 @@ public struct CPUPayload: PayloadState, Hashable {
     self.order = fields.map(\.0)
   }
 
+  /// Fields holding physical addresses (printed in hex).
+  static let pointerKeys: Set<String> = ["ptr", "next", "entries", "cpus_ptr", "magic"]
+
   public var fields: PayloadValue {
     .object(
       [("layouts", .array(layouts.map { .string($0) })), ("cpus", .array(cpus.map { .int(UInt64($0)) }))]
-        + order.map { k in (k, k.hasSuffix("_pa") || k.hasSuffix("ptr") || k == "cpus" ? .hex(values[k] ?? 0) : .int(values[k] ?? 0)) })
+        + order.map { k in (k, Self.pointerKeys.contains(k) || k.hasSuffix("_pa") || k.hasSuffix("_ptr") ? .hex(values[k] ?? 0) : .int(values[k] ?? 0)) })
   }
 
   public func summary(_ g: PageGeometry) -> String {
@@ -93,7 +96,7 @@ public enum CPUPreservation: PayloadCodec {
       var cpus: [UInt32] = []
       var fields: [(String, UInt64)] = []
       if fits == ["C5"] {
-        fields = [("text_runtime_pa", u64(0)), ("text_runtime_size", u64(8)), ("data_runtime_pa", u64(16)), ("data_runtime_size", u64(24)), ("cpus", u64(32)), ("arch_mode", u64(40))]
+        fields = [("text_runtime_pa", u64(0)), ("text_runtime_size", u64(8)), ("data_runtime_pa", u64(16)), ("data_runtime_size", u64(24)), ("cpus_ptr", u64(32)), ("arch_mode", u64(40))]
         var at = PhysAddr(u64(32))
         var seen = Set<UInt64>()
         while !at.isZero, cpus.count < maxCPUs {

@@ -122,6 +122,21 @@ public enum Memfd {
         folios.append(MemfdFolio(packed: w, index: x, order: g.byteOrder))
       }
     }
+    // Each file page has one folio: a repeated index, or one past the end
+    // of the file, is what the next kernel cannot place.
+    let pagesInFile = (size >> UInt64(g.pageShift)) + (size & g.pageMask == 0 ? 0 : 1)
+    var firstAt: [UInt64: Int] = [:]
+    for (i, f) in folios.enumerated() where !f.isEmpty {
+      let p = folioPath.index(i)
+      if f.index >= pagesInFile {
+        try problems.report(
+          DecodeError(.outOfRange, "folio index \(f.index) is at or past the file's end (\(pagesInFile) pages)", path: p, address: f.address(g)))
+      }
+      if let first = firstAt.updateValue(i, forKey: f.index) {
+        try problems.report(
+          DecodeError(.duplicate, "folio index \(f.index) is also used by \(folioPath.index(first))", path: p, address: f.address(g)))
+      }
+    }
     return result(folios, area)
   }
 }

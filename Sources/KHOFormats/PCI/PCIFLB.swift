@@ -88,6 +88,12 @@ public enum PCIFLB: PayloadCodec {
       reason = "the string carries the layout"
     case "pci-v1":
       let fits = [PCIPayload.Layout.p1, .p2, .p3].filter { plausible($0, r, limit, c) }
+      let empty = (try? r.integer(at: 0, as: UInt64.self)) == 0 && (try? r.integer(at: 8, as: UInt64.self)) == 0
+      if fits.count > 1, empty, let l = fits.first {
+        layout = l
+        reason = "no devices: every candidate layout reads the zeroed struct as empty"
+        break
+      }
       guard fits.count == 1, let l = fits.first else {
         throw DecodeError(
           .inconsistent,
@@ -98,6 +104,12 @@ public enum PCIFLB: PayloadCodec {
       reason = "counts and slots fit only \(l.rawValue)"
     default:
       let fits = [PCIPayload.Layout.p4, .p5, .p6].filter { plausible($0, r, limit, c) }
+      let empty = (try? r.integer(at: 0, as: UInt64.self)) == 0 && (try? r.integer(at: 8, as: UInt64.self)) == 0
+      if fits.count > 1, empty, let l = fits.first {
+        layout = l
+        reason = "no devices: every candidate layout reads the zeroed struct as empty"
+        break
+      }
       guard fits.count == 1, let l = fits.first else {
         throw DecodeError(
           .inconsistent,

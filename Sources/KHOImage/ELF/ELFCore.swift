@@ -164,7 +164,18 @@ public final class ELFCore: PhysicalMemory {
     segments = loads.map(\.range)
     fileOffsets = loads.map(\.offset)
     self.notes = notes
-    let pageSize = notes.lazy.compactMap { $0.keyValues["PAGESIZE"].flatMap { Int($0) } }.first
+    let declared = notes.lazy.compactMap { $0.keyValues["PAGESIZE"] }.first
+    var pageSize: Int?
+    if let declared, override == nil {
+      guard let n = Int(declared), PageGeometry(pageSize: n, byteOrder: order) != nil else {
+        let shown = declared.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7f ? String($0) : "?" }.joined()
+        throw DecodeError(
+          .unsupported,
+          "VMCOREINFO PAGESIZE '\(shown.prefix(40))' is not a page size this toolkit reads (4096, 16384, 65536); pass --page-size to override",
+          path: "/elf/VMCOREINFO")
+      }
+      pageSize = n
+    }
     geometry =
       override ?? pageSize.flatMap { PageGeometry(pageSize: $0, byteOrder: order) }
       ?? PageGeometry(pageShift: 12, byteOrder: order) ?? .x86_64

@@ -45,8 +45,8 @@ public struct ReportText {
       lines.append((head, sub))
     }
     for c in r.components where wanted(c.name) {
-      var head = "\(c.name)  \(c.container)"
-      if let compat = c.compatible { head += " \(compat)" }
+      var head = "\(escapeText(c.name))  \(c.container)"
+      if let compat = c.compatible { head += " \(escapeText(compat))" }
       head += " at \(c.address)"
       if let size = c.size { head += " (\(formatBytes(size)))" }
       head += ": " + (c.summary ?? c.status.rawValue)

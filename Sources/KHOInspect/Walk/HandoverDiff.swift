@@ -11,7 +11,16 @@ public struct HandoverDiff: Codable, Sendable {
     public var after: String?
   }
 
+  /// An input that did not decode cleanly: which side, and its errors.
+  public struct Damage: Codable, Sendable {
+    public var side: String
+    public var image: String
+    public var problems: [Problem]
+  }
+
   public var changes: [Change] = []
+  /// Sides whose walk found errors: a diff of a damaged input is not a "no differences".
+  public var damaged: [Damage] = []
   public var preservedAdded: [PreservedEntry] = []
   public var preservedRemoved: [PreservedEntry] = []
   /// Entries beyond the listing cap, counted only.
@@ -19,7 +28,7 @@ public struct HandoverDiff: Codable, Sendable {
   public var preservedRemovedOmitted = 0
 
   public var isEmpty: Bool {
-    changes.isEmpty && preservedAdded.isEmpty && preservedRemoved.isEmpty
+    changes.isEmpty && preservedAdded.isEmpty && preservedRemoved.isEmpty && damaged.isEmpty
   }
 
   /// The most preserved entries listed per direction.
@@ -28,6 +37,10 @@ public struct HandoverDiff: Codable, Sendable {
   public init(_ a: HandoverWalker, _ b: HandoverWalker) {
     let ra = a.walk()
     let rb = b.walk()
+    for (side, r) in [("a", ra), ("b", rb)] {
+      let errors = r.problems.filter { $0.severity == .error }
+      if !errors.isEmpty { damaged.append(Damage(side: side, image: r.source.path, problems: errors)) }
+    }
     func cmp(_ what: String, _ path: String, _ x: String?, _ y: String?) {
       if x != y { changes.append(Change(what: what, path: path, before: x, after: y)) }
     }
@@ -106,6 +119,13 @@ public struct HandoverDiff: Codable, Sendable {
   /// A unified-diff-like listing.
   public var text: String {
     var out = ""
+    for d in damaged {
+      out += "! \(d.side) (\(escapeText(d.image))) does not decode cleanly: \(d.problems.count) error\(d.problems.count == 1 ? "" : "s")\n"
+      for p in d.problems.prefix(20) {
+        out += "!   \(p.kind) at \(escapeText(p.path))\(p.address.map { " (\($0))" } ?? ""): \(escapeText(p.message))\n"
+      }
+      if d.problems.count > 20 { out += "!   … \(d.problems.count - 20) more\n" }
+    }
     for c in changes {
       switch (c.before, c.after) {
       case (nil, let a?): out += "+ \(c.what) \(escapeText(c.path)): \(escapeText(a))\n"

@@ -236,7 +236,30 @@ public final class HandoverWalker {
       flbs: d.state.flbs.map { .init(name: $0.name, data: "0x" + String($0.data, radix: 16), count: $0.count) })
   }
 
+  /// Names a person will read (sessions, handlers, FLBs, sub-nodes) that
+  /// hold control characters: printed escaped, and reported.
+  private func nameChecks(_ root: KHORoot) {
+    func check(_ name: String, _ what: String, _ path: DecodePath) {
+      guard needsEscaping(name) else { return }
+      report.problems.append(
+        Problem(
+          .warning, kind: "badString", path: path,
+          message: "\(what) '\(escapeText(name))' holds control characters (shown escaped)"))
+    }
+    for blob in root.subBlobs { check(blob.name, "sub-node name", DecodePath.root.appending(blob.name)) }
+    guard let luo else { return }
+    let base = DecodePath.root.appending(LUO.subnodeName)
+    for (i, s) in luo.state.sessions.enumerated() {
+      check(s.name, "session name", base.appending("sessions", index: i))
+      for (j, f) in s.files.enumerated() {
+        check(f.compatible, "file handler", base.appending("sessions", index: i).appending("files", index: j))
+      }
+    }
+    for (k, f) in luo.state.flbs.enumerated() { check(f.name, "FLB name", base.appending("flbs", index: k)) }
+  }
+
   private func crossCheck(_ root: KHORoot) {
+    nameChecks(root)
     let preservedSet = preservedComplete ? preserved : nil
     walkPayloads(root, preservedSet)
     let isPreserved: ((PhysAddr) -> Bool)? = preservedSet.map { set in
