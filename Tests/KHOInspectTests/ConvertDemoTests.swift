@@ -113,7 +113,7 @@ struct ConvertDemoTests {
     #expect(throws: ConversionError.self) { try HandoverConverter.targets(["luo-v9"]) }
     #expect(throws: ConversionError.self) { try HandoverConverter.targets(["luo-v4", "luo-v5"]) }
     // An opaque string is no target; a decoded payload version with one layout is (there is nothing to convert).
-    #expect(throws: ConversionError.self) { try HandoverConverter.targets(["pci-v2"]) }
+    #expect(throws: ConversionError.self) { try HandoverConverter.targets(["rxe-liveupdate-v1"]) }
     #expect(try HandoverConverter.targets(["kvm_vm_luo_v1"]) == [.init("kvm_vm_luo"): "kvm_vm_luo_v1"])
   }
 
