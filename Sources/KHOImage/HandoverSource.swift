@@ -32,18 +32,27 @@ public struct HandoverSource {
   public let bundle: BundleNote?
   /// Root candidates found by scanning, when no address was given or noted.
   public let candidates: [RootScanner.Candidate]
+  /// What loading found wrong with the input itself (a debugfs file longer than its blob).
+  public var loadProblems: [DecodeError] = []
 
   /// Opens `path`, finding the root from `fdtPhys`, a bundle note or a scan.
   public static func open(
     _ path: String, fdtPhys: PhysAddr? = nil, geometry: PageGeometry? = nil, debugfsSide: String? = nil,
     locateRoot: Bool = true
   ) throws(DecodeError) -> HandoverSource {
-    if DebugfsDirectory.resolve(path, prefer: debugfsSide) != nil {
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
       let d = try DebugfsDirectory(
         path: path, side: debugfsSide, geometry: geometry ?? .x86_64, rootAddress: fdtPhys)
-      return HandoverSource(
+      var s = HandoverSource(
         kind: .debugfs, path: path, memory: d.memory, rootAddress: fdtPhys, rootBytes: d.rootFDT,
         scratch: d.scratch, bundle: nil, candidates: [])
+      s.loadProblems = d.oversize.map { o in
+        DecodeError(
+          .inconsistent, "\(o.name) is \(o.fileSize) bytes but holds a \(o.used)-byte blob; the rest was not read",
+          path: DecodePath("/debugfs/" + o.name))
+      }
+      return s
     }
     return try open(bytes: try InputFile.load(path), name: path, fdtPhys: fdtPhys, geometry: geometry, locateRoot: locateRoot)
   }

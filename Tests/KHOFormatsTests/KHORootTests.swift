@@ -203,3 +203,37 @@ struct KHORootTests {
     #expect(throws: EncodeError.self) { try KexecMetadata(previousRelease: "a\u{0}b", kexecCount: 1).encoded() }
   }
 }
+
+/// Hostile input (issue 20, class 8): FDT structure dtc rejects is an error, not silently read.
+@Suite("KHO root: what dtc rejects")
+struct KHORootDTCChecks {
+  func root(_ props: [DeviceTreeProperty], children: [DeviceTreeNode] = []) throws -> FDT {
+    try FDT(parsing: try FDTBuilder.build(DeviceTreeNode("", properties: props, children: children)))
+  }
+
+  @Test("a duplicate preserved-memory-map in the root is an error")
+  func duplicateProperty() throws {
+    let fdt = try root([
+      .string("compatible", "kho-v4"), .u64("preserved-memory-map", 0x1000, .little), .u64("preserved-memory-map", 0x2000, .little),
+    ])
+    let (_, problems) = KHORoot.decodeReporting(fdt)
+    #expect(problems.map(\.kind) == [.duplicate])
+    #expect(problems.first?.message.contains("preserved-memory-map") == true)
+    #expect(throws: DecodeError.self) { try KHORoot(decoding: fdt) }
+  }
+
+  @Test("sub-node names with control characters or outside dtc's set are errors", arguments: ["EVIL\u{1b}[0m", "a b", "LUO\n", "é"])
+  func badNodeName(name: String) throws {
+    let child = DeviceTreeNode(name, properties: [.u64("preserved-data", 0x1000, .little), .u64("blob-size", 8, .little)])
+    let fdt = try root([.string("compatible", "kho-v4"), .u64("preserved-memory-map", 0x1000, .little)], children: [child])
+    let (r, problems) = KHORoot.decodeReporting(fdt)
+    #expect(problems.map(\.kind) == [.badString])
+    #expect(r?.subBlobs.isEmpty == true)
+    #expect(!problems[0].path.description.unicodeScalars.contains { $0.value < 0x20 })
+  }
+
+  @Test("names dtc accepts pass", arguments: ["LUO", "kexec-metadata", "mshv_prsv_pt", "node@1000", "a,b+c.d"])
+  func goodNodeName(name: String) {
+    #expect(KHORoot.isValidNodeName(name))
+  }
+}

@@ -82,7 +82,7 @@ public enum VFIOPCI: PayloadCodec {
         iommufdToken: try r.integer(at: 7))
       return done(s, "the string carries the layout")
     }
-    let bytes = try r.bytes.array
+    let bytes = r.bytes.array
     let u16at0: UInt16 = try r.integer(at: 0)
     let u16at2: UInt16 = try r.integer(at: 2)
     let u32at2: UInt32 = try r.integer(at: 2)

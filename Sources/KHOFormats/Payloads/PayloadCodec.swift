@@ -57,7 +57,7 @@ public struct PayloadContext {
 ///
 /// Adding a payload family is one folder in KHOFormats with a type
 /// conforming to this protocol and one line in ``Payloads/codecs``.
-protocol PayloadCodec {
+protocol PayloadCodec: Sendable {
   /// The exact strings it decodes, and where each hangs.
   static var names: [(String, PayloadHost)] { get }
   /// Decodes the payload, reporting problems through `problems` (strict

@@ -96,6 +96,17 @@ public struct KHORoot: Hashable, Sendable {
     return (root, problems)
   }
 
+  /// Whether `name` is a node name dtc accepts: `[A-Za-z0-9,._+-]`, then an optional `@unit-address`.
+  static func isValidNodeName(_ name: String) -> Bool {
+    guard !name.isEmpty, name.utf8.count <= 31 + 1 + 64 else { return false }
+    let allowed = { (u: Unicode.Scalar) -> Bool in
+      u.isASCII && (("a"..."z").contains(u) || ("A"..."Z").contains(u) || ("0"..."9").contains(u) || ",._+-".unicodeScalars.contains(u))
+    }
+    let parts = name.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
+    guard let base = parts.first, !base.isEmpty, base.unicodeScalars.allSatisfy(allowed) else { return false }
+    return parts.count == 1 || parts[1].unicodeScalars.allSatisfy(allowed)
+  }
+
   private static func decode(
     _ fdt: FDT, _ order: ByteOrder, strict: Bool, problems: inout [DecodeError]
   ) throws(DecodeError) -> KHORoot? {
@@ -104,6 +115,18 @@ public struct KHORoot: Hashable, Sendable {
       if strict { throw e }
     }
     let top = fdt.root
+    // What dtc refuses in the nodes the toolkit reads: a property name used
+    // twice in one node (fdt_getprop silently takes the first) and node
+    // names outside dtc's character set (a '/', control characters).
+    func duplicateProperties(_ node: FDT.Node, _ path: DecodePath) throws(DecodeError) {
+      var seen = Set<String>()
+      for p in node.properties where !seen.insert(p.name).inserted {
+        try fail(DecodeError(
+          .duplicate, "property '\(p.name)' appears twice in one node; dtc refuses this and readers take the first",
+          path: path, offset: p.valueOffset))
+      }
+    }
+    try duplicateProperties(top, .root)
     guard let compat = top.property("compatible") else {
       try fail(DecodeError(.missing, "the root has no 'compatible' property", path: .root))
       return nil
@@ -141,6 +164,14 @@ public struct KHORoot: Hashable, Sendable {
     var names: Set<String> = []
     for node in top.children {
       let path = DecodePath.root.appending(node.name)
+      if !Self.isValidNodeName(node.name) {
+        try fail(DecodeError(
+          .badString, "sub-node name has characters dtc does not allow in a node name ('/', control or non-ASCII bytes)",
+          path: DecodePath.root.appending(String(node.name.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f || $0 == "/" ? "?" : Character($0) })),
+          offset: node.offset))
+        continue
+      }
+      try duplicateProperties(node, path)
       guard names.insert(node.name).inserted else {
         try fail(DecodeError(.duplicate, "a second sub-node named '\(node.name)'", path: path, offset: node.offset))
         continue

@@ -40,19 +40,63 @@ public struct DebugfsDirectory {
   public init(
     path: String, side: String? = nil, geometry: PageGeometry = .x86_64, rootAddress: PhysAddr? = nil
   ) throws(DecodeError) {
+    // A link that loops is named, not reported as a missing copy.
+    for name in ["fdt", "in", "out", "in/fdt", "out/fdt"] {
+      try _CopyFile.checkLink(path + "/" + name, root: path, label: name)
+    }
     guard let dir = Self.resolve(path, prefer: side) else {
       throw DecodeError(.unreadable, "\(path) holds no kho debugfs copy (no fdt, in/fdt or out/fdt)")
     }
-    var files: [String: Bytes] = ["fdt": try Self.read(dir + "/fdt")]
+    let root = _CopyFile.realPath(path) ?? path
+    // The root FDT: its header says how much to read.
+    let head = try _CopyFile.read(dir + "/fdt", root: root, label: "fdt", limit: 40)
+    var total = Int(LUO.maxFDTSize)
+    if head.count >= 8, let t: UInt32 = try? ByteReader(head, order: .big).integer(at: 4) {
+      total = Swift.min(Int(t), total)
+    }
+    let fdtBytes = try _CopyFile.read(dir + "/fdt", root: root, label: "fdt", limit: total)
+    var files: [String: Bytes] = ["fdt": fdtBytes]
+    var oversize: [(name: String, fileSize: UInt64, used: Int)] = []
+    // Each sub-blob: no more than the root's blob-size says (or the FDT header
+    // of a sub-FDT), and never from outside the copy.
+    var declared: [String: UInt64] = [:]
+    if let fdt = try? FDT(parsing: fdtBytes, allowTrailingBytes: true) {
+      for node in fdt.root.children {
+        if let s = node.property("blob-size")?.u64(geometry.byteOrder) { declared[node.name] = s }
+      }
+    }
     let names = (try? FileManager.default.contentsOfDirectory(atPath: dir + "/sub_fdts")) ?? []
     for name in names.sorted().prefix(Self.maxBlobs) {
-      files["sub_fdts/" + name] = try Self.read(dir + "/sub_fdts/" + name)
+      let label = "sub_fdts/" + name
+      let file = dir + "/sub_fdts/" + name
+      var limit = Int(clamping: declared[name] ?? UInt64(LUO.maxFDTSize))
+      if declared[name] == nil {
+        let h = try _CopyFile.read(file, root: root, label: label, limit: 8)
+        if h.count >= 8, let magic: UInt32 = try? ByteReader(h, order: .big).integer(at: 0), magic == 0xd00d_feed,
+          let t: UInt32 = try? ByteReader(h, order: .big).integer(at: 4)
+        {
+          limit = Swift.min(Int(t), limit)
+        }
+      }
+      limit = Swift.min(limit, Self.maxBlobBytes)
+      files[label] = try _CopyFile.read(file, root: root, label: label, limit: limit)
+      if let size = _CopyFile.size(file), size > UInt64(limit) {
+        oversize.append((label, size, limit))
+      }
     }
-    for f in ["scratch_phys", "scratch_len"] {
-      if let d = FileManager.default.contents(atPath: dir + "/" + f) { files[f] = Bytes(d) }
+    for f in ["scratch_phys", "scratch_len"] where FileManager.default.fileExists(atPath: dir + "/" + f) {
+      files[f] = try _CopyFile.read(dir + "/" + f, root: root, label: f, limit: 1 << 20)
     }
     try self.init(files: files, directory: dir, geometry: geometry, rootAddress: rootAddress)
+    self.oversize = oversize
   }
+
+  /// Files longer than the blob they hold (`blob-size` or the FDT's
+  /// `totalsize`): (name, file size, bytes read). The rest was not read.
+  public private(set) var oversize: [(name: String, fileSize: UInt64, used: Int)] = []
+
+  /// The largest sub-blob read from a copy (256 MiB).
+  public static let maxBlobBytes = 1 << 28
 
   /// The most sub-blobs read from one copy.
   public static let maxBlobs = 4096
@@ -87,12 +131,6 @@ public struct DebugfsDirectory {
     scratch = try Self.scratch(files)
   }
 
-  private static func read(_ path: String) throws(DecodeError) -> Bytes {
-    guard let d = FileManager.default.contents(atPath: path) else {
-      throw DecodeError(.unreadable, "cannot read \(path)")
-    }
-    return Bytes(d)
-  }
 
   private static func lines(_ data: Bytes?, _ name: String) throws(DecodeError) -> [UInt64]? {
     guard let data else { return nil }

@@ -43,6 +43,7 @@ public final class HandoverWalker {
   @discardableResult
   public func walk() -> HandoverReport {
     guard rootFDT == nil, report.root == nil else { return report }
+    add(source.loadProblems)
     guard let fdt = readRoot() else { return finish() }
     rootFDT = fdt
     let (root, problems) = KHORoot.decodeReporting(fdt, byteOrder: order)
