@@ -28,6 +28,10 @@ struct Khodump: ParsableCommand {
     } catch let error as DecodeError {
       FileHandle.standardError.write(Data("khodump: \(error)\n".utf8))
       Foundation.exit(2)
+    } catch let error as CocoaError {
+      // A file that could not be read or written: its path and the system's reason.
+      FileHandle.standardError.write(Data("khodump: \(describe(error))\n".utf8))
+      Foundation.exit(2)
     } catch {
       let code = exitCode(for: error)
       if code == .success {
@@ -38,6 +42,23 @@ struct Khodump: ParsableCommand {
       Foundation.exit(2)
     }
   }
+}
+
+/// A Foundation file error as "PATH: reason" (not the raw NSError text).
+func describe(_ error: CocoaError) -> String {
+  let path = error.filePath ?? error.url?.path ?? "(file)"
+  var reason = "cannot be read or written"
+  if let underlying = error.userInfo[NSUnderlyingErrorKey] as? NSError, underlying.domain == NSPOSIXErrorDomain {
+    reason = String(cString: strerror(Int32(underlying.code)))
+  } else {
+    switch error.code {
+    case .fileNoSuchFile, .fileReadNoSuchFile: reason = "no such file or directory"
+    case .fileReadNoPermission, .fileWriteNoPermission: reason = "permission denied"
+    case .fileWriteOutOfSpace: reason = "no space left on device"
+    default: break
+    }
+  }
+  return "\(path): \(reason)"
 }
 
 /// The output formats every verb offers.

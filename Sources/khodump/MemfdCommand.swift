@@ -43,13 +43,30 @@ struct MemfdCommand: ParsableCommand {
     var problems = found.problems
     var contents: MemfdContents?
     if let out {
+      // Streamed: one chunk in memory at a time, holes left sparse.
       let lookup = preservedLookup(source)
-      let c = try Memfd.readContents(
-        found.memfd, from: source.memory, folioOrder: lookup.map { l in { l.order($0) } },
-        missingPages: .zeroFill, path: found.path.appending("memfd"))
-      try Data(c.data).write(to: URL(fileURLWithPath: out))
-      problems += c.problems
-      contents = c
+      guard FileManager.default.createFile(atPath: out, contents: nil), let h = FileHandle(forWritingAtPath: out) else {
+        throw ValidationError("cannot create \(out): \(String(cString: strerror(errno)))")
+      }
+      defer { try? h.close() }
+      var writeError: (any Error)?
+      let found2 = found
+      let p = try Memfd.forEachContentsChunk(
+        found2.memfd, from: source.memory, folioOrder: lookup.map { l in { l.order($0) } }, missingPages: .zeroFill,
+        path: found.path.appending("memfd")
+      ) { offset, bytes in
+        guard writeError == nil else { return }
+        do {
+          try h.seek(toOffset: offset)
+          try bytes.withUnsafeBytes { try h.write(contentsOf: Data($0)) }
+        } catch {
+          writeError = error
+        }
+      }
+      if let writeError { throw ValidationError("cannot write \(out): \(writeError.localizedDescription)") }
+      try h.truncate(atOffset: found.memfd.state.size)
+      problems += p
+      contents = MemfdContents(data: [], assumedOrderZero: lookup == nil, problems: p)
     }
     let info = MemfdJSON(found, contents: contents, out: out)
     switch format {

@@ -64,7 +64,13 @@ struct PagesCommand: ParsableCommand {
       throw ExitCode(1)
     }
     let result = Self.decode(root, memory: source.memory, depth: rule)
-    let problems = rootProblems + result.problems
+    // The map it prints must be one the next kernel can use: overlapping entries are problems too.
+    let overlaps = result.set.overlappingEntries(limit: 100).map { e, other in
+      DecodeError(
+        .inconsistent, "entry \(e) overlaps entry \(other)", path: DecodePath.root.appending("preserved-memory-map"),
+        address: e.phys)
+    }
+    let problems = rootProblems + result.problems + overlaps
     if result.captured {
       try emit(result.set, format: root.version.memoryMapFormat, map: root.memoryMap)
     } else {

@@ -139,3 +139,32 @@ struct DevicesSchemaTests {
     #expect(text.stdout.contains("iommu I3  domain "))
   }
 }
+
+/// Hostile input (issue 20, class 3): `memfd --out` streams and leaves holes sparse.
+@Suite("memfd --out streaming")
+struct MemfdOutTests {
+  @Test("a 519 MiB memfd whose folios were not captured writes a sparse file, not 519 MiB of zeros")
+  func sparse() throws {
+    let images = ReportSchemaTests.spec.deletingLastPathComponent().appendingPathComponent("vectors/images")
+    let out = FileManager.default.temporaryDirectory.appendingPathComponent("memfd-\(UUID().uuidString).bin").path
+    defer { try? FileManager.default.removeItem(atPath: out) }
+    let r = try KhodumpCLI.run([
+      "memfd", images.appendingPathComponent("demo.kho").path, "--session", "vm-00", "--token", "0xbeef", "--out", out,
+    ])
+    #expect(r.status == 1)  // the folio pages are not in the bundle: reported
+    #expect(r.stderr.contains("not captured") || r.stderr.contains("notCaptured"))
+    var st = stat()
+    #expect(stat(out, &st) == 0)
+    #expect(st.st_size == 132_864 * 4096)
+    #expect(Int(st.st_blocks) * 512 < 1 << 20, "allocated \(Int(st.st_blocks) * 512) bytes")
+  }
+
+  @Test("a file that cannot be written is named with the system's reason, not NSCocoaErrorDomain")
+  func unwritable() throws {
+    let images = ReportSchemaTests.spec.deletingLastPathComponent().appendingPathComponent("vectors/images")
+    let r = try KhodumpCLI.run(["pack", images.appendingPathComponent("demo.kho").path, "--out", "/nonexistent-dir/x.kho"])
+    #expect(r.status == 2)
+    #expect(!r.stderr.contains("NSCocoaErrorDomain"), "\(r.stderr)")
+    #expect(r.stderr.contains("/nonexistent-dir/x.kho"))
+  }
+}

@@ -9,6 +9,12 @@ public struct MemfdContents: Sendable {
   public var assumedOrderZero: Bool
   /// What could not be read (lenient mode) or looked wrong, each located.
   public var problems: [DecodeError]
+
+  public init(data: [UInt8], assumedOrderZero: Bool, problems: [DecodeError]) {
+    self.data = data
+    self.assumedOrderZero = assumedOrderZero
+    self.problems = problems
+  }
 }
 
 extension Memfd {
@@ -39,7 +45,6 @@ extension Memfd {
     folioOrder: ((PhysAddr) -> Int?)? = nil, missingPages: MissingPages = .fail,
     limit: UInt64 = defaultContentsLimit, path: DecodePath = .root
   ) throws(DecodeError) -> MemfdContents {
-    let g = memory.geometry
     let size = decoded.state.size
     guard size <= limit, size <= UInt64(Int.max) else {
       throw DecodeError(
@@ -47,6 +52,34 @@ extension Memfd {
         address: decoded.address.advanced(by: 8))
     }
     var data = [UInt8](repeating: 0, count: Int(size))
+    let problems = try forEachContentsChunk(decoded, from: memory, folioOrder: folioOrder, missingPages: missingPages, path: path) {
+      offset, bytes in
+      let dst = Int(offset)
+      bytes.withUnsafeBytes { src in
+        data.withUnsafeMutableBytes { out in
+          UnsafeMutableRawBufferPointer(rebasing: out[dst..<dst + src.count]).copyMemory(from: src)
+        }
+      }
+    }
+    return MemfdContents(data: data, assumedOrderZero: folioOrder == nil, problems: problems)
+  }
+
+  /// The most bytes one call of the sink gets (1 MiB).
+  public static let contentsChunk = 1 << 20
+
+  /// Streams the file's contents: calls `sink(offset, bytes)` for every
+  /// captured run of folio data, in at most ``contentsChunk``-byte pieces,
+  /// and never for holes, so a caller that writes at `offset` into a file
+  /// leaves holes sparse and holds one chunk at a time. Same rules and
+  /// problems as ``readContents(_:from:folioOrder:missingPages:limit:path:)``
+  /// without its size limit. Returns the problems (lenient mode).
+  public static func forEachContentsChunk(
+    _ decoded: MemfdDecoded, from memory: any PhysicalMemory, folioOrder: ((PhysAddr) -> Int?)? = nil,
+    missingPages: MissingPages = .fail, path: DecodePath = .root,
+    _ sink: (UInt64, Bytes) throws(DecodeError) -> Void
+  ) throws(DecodeError) -> [DecodeError] {
+    let g = memory.geometry
+    let size = decoded.state.size
     var problems: [DecodeError] = []
     for (i, f) in decoded.state.folios.enumerated() where !f.isEmpty {
       let fpath = path.appending("folios", index: i)
@@ -77,20 +110,22 @@ extension Memfd {
             path: fpath, address: address))
         continue
       }
-      let length = Int(Swift.min(g.pageSize64 << UInt64(order), size - start))
-      do {
-        let bytes = try memory.bytes(at: address, count: length, path: fpath)
-        let dst = Int(start)
-        bytes.withUnsafeBytes { src in
-          data.withUnsafeMutableBytes { out in
-            UnsafeMutableRawBufferPointer(rebasing: out[dst..<dst + length]).copyMemory(from: src)
-          }
+      let length = Swift.min(g.pageSize64 << UInt64(order), size - start)
+      var done: UInt64 = 0
+      while done < length {
+        let n = Int(Swift.min(UInt64(contentsChunk), length - done))
+        guard let at = address.advanced(by: done) else { break }
+        do {
+          let bytes = try memory.bytes(at: at, count: n, path: fpath)
+          try sink(start + done, bytes)
+        } catch {
+          if missingPages == .fail { throw error }
+          problems.append(error)
+          break
         }
-      } catch {
-        if missingPages == .fail { throw error }
-        problems.append(error)
+        done += UInt64(n)
       }
     }
-    return MemfdContents(data: data, assumedOrderZero: folioOrder == nil, problems: problems)
+    return problems
   }
 }

@@ -284,30 +284,15 @@ public final class HandoverWalker {
     overlapChecks(set)
   }
 
-  /// Overlapping preserved entries and scratch areas that hold preserved pages.
-  ///
-  /// Entries of one order are aligned and distinct, so overlaps only occur
-  /// between orders: each entry of the less populous order is checked
-  /// against the other order's bitmap with a range query, so a 2^28-entry
-  /// single-order map costs nothing here.
+  /// Overlapping preserved entries (``PreservedSet/overlappingEntries(limit:)``)
+  /// and scratch areas that hold preserved pages.
   private func overlapChecks(_ set: PreservedSet) {
     let g = set.geometry
     let path = DecodePath.root.appending("preserved-memory-map")
     let orders = set.orders
-    var reported = 0
-    pairs: for (i, a) in orders.enumerated() {
-      for b in orders[(i + 1)...] {
-        let (small, big) = set.count(order: a) <= set.count(order: b) ? (a, b) : (b, a)
-        for e in set.entries(order: small) {
-          let pfn = e.pfn(g)
-          guard let other = set.firstEntry(order: big, overlapping: pfn..<pfn + e.pageCount) else { continue }
-          report.problems.append(
-            Problem(.error, kind: "overlap", path: path, address: e.phys,
-                    message: "entry \(e) overlaps entry \(other)"))
-          reported += 1
-          if reported >= 100 { break pairs }
-        }
-      }
+    for (e, other) in set.overlappingEntries(limit: 100) {
+      report.problems.append(
+        Problem(.error, kind: "overlap", path: path, address: e.phys, message: "entry \(e) overlaps entry \(other)"))
     }
     for (i, s) in (source.scratch ?? []).enumerated() where s.size > 0 {
       let first = s.start.pfn(g)
