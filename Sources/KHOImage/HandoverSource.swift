@@ -54,7 +54,8 @@ public struct HandoverSource {
       }
       return s
     }
-    return try open(bytes: try InputFile.load(path), name: path, fdtPhys: fdtPhys, geometry: geometry, locateRoot: locateRoot)
+    return try open(
+      bytes: try InputFile.load(path, image: true), name: path, fdtPhys: fdtPhys, geometry: geometry, locateRoot: locateRoot)
   }
 
   /// Detects the kind of `bytes` (already decompressed by ``InputFile``, or

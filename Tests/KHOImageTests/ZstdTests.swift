@@ -1,3 +1,4 @@
+import Foundation
 import KHOCore
 import Testing
 
@@ -50,5 +51,49 @@ struct ZstdTests {
     } catch {
       #expect(error.kind == .badMagic)
     }
+  }
+}
+
+/// Hostile input (issue 20, class 1): zstd bombs are refused early and never held in memory.
+@Suite("zstd bombs")
+struct ZstdBombTests {
+  func temp(_ bytes: [UInt8]) throws -> String {
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("bomb-\(UUID().uuidString).zst").path
+    try Data(bytes).write(to: URL(fileURLWithPath: path))
+    return path
+  }
+
+  @Test("a file of zero frames is refused at its first chunk: it is no image")
+  func zeroFrames() throws {
+    let frame = try Zstd.compress([UInt8](repeating: 0, count: 1 << 26))  // 64 MiB of zeros in a few KiB
+    let path = try temp(frame + frame)
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    do {
+      _ = try HandoverSource.open(path)
+      Issue.record("a bomb of zeros was opened")
+    } catch {
+      #expect(error.kind == .badMagic)
+      #expect(error.message.contains("neither an ELF core nor a DTB"))
+    }
+  }
+
+  @Test("an ELF core followed by trailing zero frames is refused past the end its headers describe")
+  func trailingFrames() throws {
+    let image = PhysicalImage()
+    image.store(UInt64(0x1234), at: 0x1000)
+    let core = try ELFCoreWriter(notes: []).write(image)
+    let path = try temp(try Zstd.compress(core) + (try Zstd.compress([UInt8](repeating: 0, count: 1 << 24))))
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    do {
+      _ = try ELFCore(path: path)
+      Issue.record("trailing frames were accepted")
+    } catch {
+      #expect(error.kind == .limitExceeded)
+      #expect(error.message.contains("its own headers describe"))
+    }
+    // The core alone opens, from a sparse temporary file.
+    let ok = try temp(try Zstd.compress(core))
+    defer { try? FileManager.default.removeItem(atPath: ok) }
+    #expect(try ELFCore(path: ok).u64(at: 0x1000) == 0x1234)
   }
 }

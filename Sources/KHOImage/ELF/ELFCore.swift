@@ -31,7 +31,7 @@ public final class ELFCore: PhysicalMemory {
 
   /// Opens and maps the core at `path` (zstd-compressed cores are expanded).
   public convenience init(path: String, geometry override: PageGeometry? = nil) throws(DecodeError) {
-    try self.init(bytes: try InputFile.load(path), geometry: override)
+    try self.init(bytes: try InputFile.load(path, image: true), geometry: override)
   }
 
   /// Opens a core that cannot be memory-mapped (`/proc/kcore`): headers and

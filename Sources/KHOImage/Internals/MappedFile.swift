@@ -36,6 +36,21 @@ final class _MappedFile: @unchecked Sendable {
     count = size
   }
 
+  /// Maps `size` bytes of an open file (the caller keeps `fd` and closes it).
+  init(fd: Int32, size: Int, name: String) throws(DecodeError) {
+    if size == 0 {
+      base = nil
+      count = 0
+      return
+    }
+    let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
+    guard let p, p != MAP_FAILED else {
+      throw DecodeError(.unreadable, "cannot map \(name): \(String(cString: strerror(errno)))")
+    }
+    base = UnsafeRawPointer(p)
+    count = size
+  }
+
   deinit {
     if let base { munmap(UnsafeMutableRawPointer(mutating: base), count) }
   }
