@@ -20,12 +20,12 @@ extension Zstd {
   ) throws(DecodeError) -> Bytes {
     let dir = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
     var template = Array((dir + "/khodump-XXXXXX").utf8CString)
-    let fd = template.withUnsafeMutableBufferPointer { mkstemp($0.baseAddress!) }
+    let fd = template.withUnsafeMutableBufferPointer { b in b.baseAddress.map { mkstemp($0) } ?? -1 }
     guard fd >= 0 else {
       throw DecodeError(.unreadable, "cannot create a temporary file in \(dir): \(String(cString: strerror(errno)))")
     }
     defer { close(fd) }
-    template.withUnsafeBufferPointer { _ = unlink($0.baseAddress!) }
+    template.withUnsafeBufferPointer { b in _ = b.baseAddress.map { unlink($0) } }
     guard let dctx = ZSTD_createDCtx() else {
       throw DecodeError(.unsupported, "libzstd could not allocate a context")
     }

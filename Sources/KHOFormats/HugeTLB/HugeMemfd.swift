@@ -72,10 +72,7 @@ public enum HugeMemfd: PayloadCodec {
   public static func encode(_ state: HugeMemfdPayload, into w: inout PayloadWriter, path: DecodePath = .root)
     throws(EncodeError) -> PhysAddr
   {
-    try _checkFolios(state.folios, path: path.appending("folios"))
-    var array = _PayloadWriter(w.order)
-    for f in state.folios { array.folio(f) }
-    let d = try w.array(array.bytes, path: path.appending("folios"))
+    let d = try w.folioArray(state.folios, path: path.appending("folios"))
     var s = _PayloadWriter(w.order)
     s.u64(state.size)
     s.u64(state.pos)
@@ -89,6 +86,6 @@ public enum HugeMemfd: PayloadCodec {
 extension HugeMemfdPayload {
   public func summary(_ g: PageGeometry) -> String {
     let page = g.pageSize64 << UInt64(Swift.min(order, HugeMemfdPayload.maxOrder))
-    return "\(_units(size)), \(folios.count) × \(_units(page)) folio\(folios.count == 1 ? "" : "s")"
+    return "\(formatBytes(size)), \(folios.count) × \(formatBytes(page)) folio\(folios.count == 1 ? "" : "s")"
   }
 }

@@ -83,6 +83,6 @@ public enum HugeTLBFLB: PayloadCodec {
 
 extension HugeTLBPayload {
   public func summary(_ g: PageGeometry) -> String {
-    hstates.map { "\($0.nrPages) × \(_units(g.pageSize64 << UInt64(Swift.min($0.order, 40))))" }.joined(separator: ", ")
+    hstates.map { "\($0.nrPages) × \(formatBytes(g.pageSize64 << UInt64(Swift.min($0.order, 40))))" }.joined(separator: ", ")
   }
 }

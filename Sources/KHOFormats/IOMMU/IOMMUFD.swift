@@ -92,7 +92,7 @@ public struct IOMMUFDv0Payload: PayloadState, Hashable {
     ])
   }
   public func summary(_ g: PageGeometry) -> String {
-    "\(areas.count) IOVA area\(areas.count == 1 ? "" : "s"), \(_units(areas.reduce(0) { $0 &+ $1.iovaLength }))"
+    "\(areas.count) IOVA area\(areas.count == 1 ? "" : "s"), \(formatBytes(areas.reduce(0) { $0 &+ $1.iovaLength }))"
   }
 }
 

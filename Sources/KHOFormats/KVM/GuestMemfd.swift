@@ -87,10 +87,7 @@ public enum GuestMemfd: PayloadCodec {
   public static func encode(_ state: GuestMemfdPayload, into w: inout PayloadWriter, path: DecodePath = .root)
     throws(EncodeError) -> PhysAddr
   {
-    try _checkFolios(state.folios, path: path.appending("folios"))
-    var array = _PayloadWriter(w.order)
-    for f in state.folios { array.folio(f) }
-    let d = try w.array(array.bytes, path: path.appending("folios"))
+    let d = try w.folioArray(state.folios, path: path.appending("folios"))
     var s = _PayloadWriter(w.order)
     s.u64(state.size)
     s.u64(state.flags)
@@ -103,6 +100,6 @@ public enum GuestMemfd: PayloadCodec {
 
 extension GuestMemfdPayload {
   public func summary(_ g: PageGeometry) -> String {
-    "\(_units(size)), \(folios.count) folio\(folios.count == 1 ? "" : "s") (\(_units(preservedBytes(g))) preserved), VM token 0x\(String(vmToken, radix: 16))"
+    "\(formatBytes(size)), \(folios.count) folio\(folios.count == 1 ? "" : "s") (\(formatBytes(preservedBytes(g))) preserved), VM token 0x\(String(vmToken, radix: 16))"
   }
 }

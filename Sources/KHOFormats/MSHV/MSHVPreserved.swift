@@ -139,6 +139,6 @@ public enum MSHVPreserved: PayloadCodec {
 
 extension MSHVPayload {
   public func summary(_ g: PageGeometry) -> String {
-    "\(deposited.count) deposited entr\(deposited.count == 1 ? "y" : "ies") (\(_units(deposited.byteCount))), \(partitionIDs.count) partition id\(partitionIDs.count == 1 ? "" : "s")"
+    "\(deposited.count) deposited entr\(deposited.count == 1 ? "y" : "ies") (\(formatBytes(deposited.byteCount))), \(partitionIDs.count) partition id\(partitionIDs.count == 1 ? "" : "s")"
   }
 }

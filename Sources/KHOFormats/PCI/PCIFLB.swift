@@ -82,42 +82,26 @@ public enum PCIFLB: PayloadCodec {
     var refs = [PayloadReference(.metadata, c.address, pages: UInt64((limit + g.pageSize - 1) / g.pageSize), path: c.path, what: "pci_ser")]
     let layout: PCIPayload.Layout
     var reason: String
-    switch c.compatible {
-    case "pci":
+    if c.compatible == "pci" {
       layout = .p7
       reason = "the string carries the layout"
-    case "pci-v1":
-      let fits = [PCIPayload.Layout.p1, .p2, .p3].filter { plausible($0, r, limit, c) }
+    } else {
+      let candidates = PCIPayload.Layout.allCases.filter { $0.string == c.compatible }
+      let fits = candidates.filter { plausible($0, r, limit, c) }
       let empty = (try? r.integer(at: 0, as: UInt64.self)) == 0 && (try? r.integer(at: 8, as: UInt64.self)) == 0
       if fits.count > 1, empty, let l = fits.first {
         layout = l
         reason = "no devices: every candidate layout reads the zeroed struct as empty"
-        break
-      }
-      guard fits.count == 1, let l = fits.first else {
-        throw DecodeError(
-          .inconsistent,
-          fits.isEmpty ? "pci-v1 data fits none of P1, P2, P3" : "pci-v1 data fits \(fits.map(\.rawValue)); not guessing",
-          path: c.path, address: c.address)
-      }
-      layout = l
-      reason = "counts and slots fit only \(l.rawValue)"
-    default:
-      let fits = [PCIPayload.Layout.p4, .p5, .p6].filter { plausible($0, r, limit, c) }
-      let empty = (try? r.integer(at: 0, as: UInt64.self)) == 0 && (try? r.integer(at: 8, as: UInt64.self)) == 0
-      if fits.count > 1, empty, let l = fits.first {
+      } else if fits.count == 1, let l = fits.first {
         layout = l
-        reason = "no devices: every candidate layout reads the zeroed struct as empty"
-        break
-      }
-      guard fits.count == 1, let l = fits.first else {
+        reason = "counts and slots fit only \(l.rawValue)"
+      } else {
+        let names = candidates.map(\.rawValue).joined(separator: ", ")
         throw DecodeError(
           .inconsistent,
-          fits.isEmpty ? "pci-v2 data fits none of P4, P5, P6" : "pci-v2 data fits \(fits.map(\.rawValue)); not guessing",
+          fits.isEmpty ? "\(c.compatible) data fits none of \(names)" : "\(c.compatible) data fits \(fits.map(\.rawValue)); not guessing",
           path: c.path, address: c.address)
       }
-      layout = l
-      reason = "counts and slots fit only \(l.rawValue)"
     }
     var s: PCIPayload
     switch layout {

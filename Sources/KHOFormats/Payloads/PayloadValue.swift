@@ -137,25 +137,3 @@ extension PayloadValue: Decodable {
     }
   }
 }
-
-/// Byte counts for people: 4096 → "4 KiB".
-func _units(_ n: UInt64) -> String {
-  let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
-  var v = n
-  var i = 0
-  while v >= 1024, v % 1024 == 0, i < units.count - 1 {
-    v /= 1024
-    i += 1
-  }
-  if i == 0 && n >= 1024 {
-    var d = Double(n)
-    var j = 0
-    while d >= 1024, j < units.count - 1 {
-      d /= 1024
-      j += 1
-    }
-    let tenths = Int((d * 10).rounded())
-    return "\(tenths / 10).\(tenths % 10) \(units[j])"
-  }
-  return "\(v) \(units[i])"
-}

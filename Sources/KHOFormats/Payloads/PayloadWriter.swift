@@ -62,6 +62,14 @@ public struct PayloadWriter {
   /// Records allocations made directly through ``allocator``.
   mutating func record(_ entries: [PreservedEntry]) { preserved += entries }
 
+  /// A file's folio entries (`pfn:52 | flags:12`, `index`) as a `kho_vmalloc` array.
+  mutating func folioArray(_ folios: [MemfdFolio], path: DecodePath) throws(EncodeError) -> VMallocDescriptor {
+    try _checkFolios(folios, path: path)
+    var array = _PayloadWriter(order)
+    for f in folios { array.folio(f) }
+    return try self.array(array.bytes, path: path)
+  }
+
   /// `vmalloc` + `kho_preserve_vmalloc` of an array's bytes.
   mutating func array(_ bytes: [UInt8], path: DecodePath) throws(EncodeError) -> VMallocDescriptor {
     let before = allocator.allocated.count

@@ -138,14 +138,11 @@ public enum TmpfsFile: PayloadCodec {
   public static func encode(_ state: TmpfsFilePayload, into w: inout PayloadWriter, path: DecodePath = .root)
     throws(EncodeError) -> PhysAddr
   {
-    try _checkFolios(state.folios, path: path.appending("folios"))
     let name = Array(state.name.utf8)
     guard !name.isEmpty, name.count < TmpfsFilePayload.nameSize, !name.contains(0), !name.contains(UInt8(ascii: "/")) else {
       throw EncodeError(.badString, "name must be one path component of 1-255 bytes", path: path.appending("name"))
     }
-    var array = _PayloadWriter(w.order)
-    for f in state.folios { array.folio(f) }
-    let d = try w.array(array.bytes, path: path.appending("folios"))
+    let d = try w.folioArray(state.folios, path: path.appending("folios"))
     var s = _PayloadWriter(w.order)
     s.u64(state.mntToken)
     s.u64(state.pos)
@@ -162,12 +159,12 @@ public enum TmpfsFile: PayloadCodec {
 
 extension TmpfsMountPayload {
   public func summary(_ g: PageGeometry) -> String {
-    "mode \(String(mode, radix: 8)), " + (maxBlocks == 0 ? "unlimited" : _units(maxBlocks &* g.pageSize64))
+    "mode \(String(mode, radix: 8)), " + (maxBlocks == 0 ? "unlimited" : formatBytes(maxBlocks &* g.pageSize64))
   }
 }
 
 extension TmpfsFilePayload {
   public func summary(_ g: PageGeometry) -> String {
-    "\(_units(size)), \(folios.count) folio\(folios.count == 1 ? "" : "s"), mount token 0x\(String(mntToken, radix: 16))"
+    "\(formatBytes(size)), \(folios.count) folio\(folios.count == 1 ? "" : "s"), mount token 0x\(String(mntToken, radix: 16))"
   }
 }

@@ -9,7 +9,7 @@ final class _MappedFile: @unchecked Sendable {
   let base: UnsafeRawPointer?
   let count: Int
 
-  init(path: String) throws(DecodeError) {
+  convenience init(path: String) throws(DecodeError) {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
     guard fd >= 0 else {
       throw DecodeError(.unreadable, "cannot open \(path): \(String(cString: strerror(errno)))")
@@ -22,18 +22,7 @@ final class _MappedFile: @unchecked Sendable {
     guard (st.st_mode & S_IFMT) == S_IFREG else {
       throw DecodeError(.unsupported, "\(path) is not a regular file")
     }
-    let size = Int(st.st_size)
-    if size == 0 {
-      base = nil
-      count = 0
-      return
-    }
-    let p = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0)
-    guard let p, p != MAP_FAILED else {
-      throw DecodeError(.unreadable, "cannot map \(path): \(String(cString: strerror(errno)))")
-    }
-    base = UnsafeRawPointer(p)
-    count = size
+    try self.init(fd: fd, size: Int(st.st_size), name: path)
   }
 
   /// Maps `size` bytes of an open file (the caller keeps `fd` and closes it).
