@@ -102,10 +102,7 @@ public struct IOMMUPageTable: Hashable, Sendable {
     _ pages: [(iova: UInt64, phys: PhysAddr)], levels: Int, into w: inout PayloadWriter
   ) throws(EncodeError) -> PhysAddr {
     let image = w.image
-    let order = image.geometry.byteOrder
-    func newTable(_ w: inout PayloadWriter) throws(EncodeError) -> PhysAddr {
-      try w.place(_PayloadWriter(order))
-    }
+    func newTable(_ w: inout PayloadWriter) throws(EncodeError) -> PhysAddr { try w.allocatePreserved() }
     let top = try newTable(&w)
     var tables: [String: PhysAddr] = [:]
     for (iova, phys) in pages {
@@ -124,7 +121,6 @@ public struct IOMMUPageTable: Hashable, Sendable {
       }
       let idx = Int((iova >> 12) & 511)
       image.store(phys.rawValue | 0x3, at: PhysAddr(table.rawValue + UInt64(8 * idx)))
-      _ = order
     }
     return top
   }

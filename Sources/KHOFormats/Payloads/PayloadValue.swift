@@ -52,14 +52,6 @@ public indirect enum PayloadValue: Sendable, Hashable, Encodable {
     return fs.first { $0.0 == key }?.1
   }
 
-  /// The value as an unsigned integer (ints and hex).
-  public var uint: UInt64? {
-    switch self {
-    case .int(let v), .hex(let v): v
-    default: nil
-    }
-  }
-
   struct Key: CodingKey {
     var stringValue: String
     var intValue: Int? { nil }
