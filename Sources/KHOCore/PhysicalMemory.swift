@@ -18,9 +18,43 @@ public protocol PhysicalMemory: AnyObject {
   ///   `address` is in no captured range, ``DecodeError/Kind/crossesHole``
   ///   when the range runs past captured memory.
   func bytes(at address: PhysAddr, count: Int) throws(DecodeError) -> Bytes
+
+  /// Streams the captured bytes that may be nonzero, in address order.
+  ///
+  /// `body` sees pieces of at most `chunk` bytes, each valid only during
+  /// the call, and returns `false` to stop. Sources backed by a file skip
+  /// its holes and read through one reused buffer, so a scan of a huge core
+  /// neither reads its holes nor keeps what it read resident. The default
+  /// reads every captured byte through ``bytes(at:count:)``.
+  func scanData(chunk: Int, _ body: (PhysAddr, RawSpan) -> Bool) throws(DecodeError)
+
+  /// The captured ranges that may hold nonzero bytes: ``segments`` less
+  /// the holes of a sparse backing file (default: ``segments``).
+  var dataSegments: [PhysRange] { get }
 }
 
 extension PhysicalMemory {
+  public func scanData(chunk: Int, _ body: (PhysAddr, RawSpan) -> Bool) throws(DecodeError) {
+    try scanDataByReading(chunk: chunk, body)
+  }
+
+  /// The default ``scanData(chunk:_:)``: every captured byte, in pieces
+  /// read through ``bytes(at:count:)``.
+  public func scanDataByReading(chunk: Int, _ body: (PhysAddr, RawSpan) -> Bool) throws(DecodeError) {
+    let step = UInt64(Swift.max(chunk, 1))
+    for seg in segments {
+      var a = seg.start.rawValue
+      while a < seg.end {
+        let n = Swift.min(step, seg.end - a)
+        let piece = try bytes(at: PhysAddr(a), count: Int(n))
+        guard piece.withRawSpan({ body(PhysAddr(a), $0) }) else { return }
+        a += n
+      }
+    }
+  }
+
+  public var dataSegments: [PhysRange] { segments }
+
   /// Returns the bytes, with any error reported at `path`.
   public func bytes(at address: PhysAddr, count: Int, path: DecodePath) throws(DecodeError) -> Bytes {
     do { return try bytes(at: address, count: count) } catch { throw error.at(path) }

@@ -54,8 +54,26 @@ public struct HandoverSource {
       }
       return s
     }
-    return try open(
-      bytes: try InputFile.load(path, image: true), name: path, fdtPhys: fdtPhys, geometry: geometry, locateRoot: locateRoot)
+    let mapped = try InputFile.map(path, image: true)
+    if mapped.bytes.count >= 4, (0..<4).allSatisfy({ mapped.bytes.byte(at: $0) == [0x7f, 0x45, 0x4c, 0x46][$0] }) {
+      return try elf(
+        ELFCore(mapped: mapped, geometry: geometry), path: path, fdtPhys: fdtPhys, locateRoot: locateRoot)
+    }
+    return try open(bytes: mapped.bytes, name: path, fdtPhys: fdtPhys, geometry: geometry, locateRoot: locateRoot)
+  }
+
+  /// An ELF core or bundle, its root from `fdtPhys`, the bundle note, or a scan.
+  static func elf(_ core: ELFCore, path: String, fdtPhys: PhysAddr?, locateRoot: Bool) -> HandoverSource {
+    let note = BundleNote(notes: core.notes)
+    var root = fdtPhys ?? note?.root
+    var candidates: [RootScanner.Candidate] = []
+    if root == nil, locateRoot {
+      candidates = RootScanner.scan(core)
+      root = RootScanner.choose(candidates)?.address
+    }
+    return HandoverSource(
+      kind: note == nil ? .elfCore : .bundle, path: path, memory: core, rootAddress: root,
+      rootBytes: nil, scratch: nil, bundle: note, candidates: candidates)
   }
 
   /// Detects the kind of `bytes` (already decompressed by ``InputFile``, or
@@ -67,18 +85,7 @@ public struct HandoverSource {
   ) throws(DecodeError) -> HandoverSource {
     let bytes = Zstd.isCompressed(input) ? Bytes(try Zstd.decompress(input, limit: decompressionLimit)) : input
     if bytes.count >= 4, (0..<4).allSatisfy({ bytes.byte(at: $0) == [0x7f, 0x45, 0x4c, 0x46][$0] }) {
-      let core = try ELFCore(bytes: bytes, geometry: geometry)
-      let note = BundleNote(notes: core.notes)
-      let memory: any PhysicalMemory = core
-      var root = fdtPhys ?? note?.root
-      var candidates: [RootScanner.Candidate] = []
-      if root == nil, locateRoot {
-        candidates = RootScanner.scan(memory)
-        if candidates.count == 1 { root = candidates[0].address }
-      }
-      return HandoverSource(
-        kind: note == nil ? .elfCore : .bundle, path: path, memory: memory, rootAddress: root,
-        rootBytes: nil, scratch: nil, bundle: note, candidates: candidates)
+      return elf(try ELFCore(bytes: bytes, geometry: geometry), path: path, fdtPhys: fdtPhys, locateRoot: locateRoot)
     }
     if (try? FDTHeader(reading: bytes)) != nil {
       let g = geometry ?? .x86_64
@@ -98,7 +105,7 @@ public struct HandoverSource {
       if candidates.isEmpty {
         throw DecodeError(.missing, "no KHO root FDT found in \(path); give --fdt-phys")
       }
-      let list = candidates.map { "\($0.address) (\($0.compatible))" }.joined(separator: ", ")
+      let list = candidates.map { "\($0.address) (\($0.compatible), found by \($0.foundBy.map(\.description).joined(separator: ", ")))" }.joined(separator: "; ")
       throw DecodeError(.inconsistent, "several KHO root candidates: \(list); choose one with --fdt-phys")
     }
     let head = try memory.bytes(at: rootAddress, count: FDTHeader.size, path: .root)

@@ -16,9 +16,17 @@ public enum InputFile {
   public static func load(_ path: String, limit: Int = defaultDecompressionLimit, image: Bool = false)
     throws(DecodeError) -> Bytes
   {
-    let mapped = try _MappedFile(path: path).bytes
-    guard Zstd.isCompressed(mapped) else { return mapped }
-    return try Zstd.decompressToFile(mapped, limit: limit, name: path) { (head: [UInt8]) throws(DecodeError) -> Int? in
+    try map(path, limit: limit, image: image).bytes
+  }
+
+  /// ``load(_:limit:image:)``, keeping the mapped file for scans.
+  static func map(_ path: String, limit: Int = defaultDecompressionLimit, image: Bool = false)
+    throws(DecodeError) -> _MappedFile
+  {
+    let mapped = try _MappedFile(path: path)
+    guard Zstd.isCompressed(mapped.bytes) else { return mapped }
+    return try Zstd.decompressToMappedFile(mapped.bytes, limit: limit, name: path) {
+      (head: [UInt8]) throws(DecodeError) -> Int? in
       image ? try imageExtent(head, name: path) : nil
     }
   }

@@ -18,6 +18,13 @@ extension Zstd {
   public static func decompressToFile(
     _ input: Bytes, limit: Int, name: String, check: ([UInt8]) throws(DecodeError) -> Int?
   ) throws(DecodeError) -> Bytes {
+    try decompressToMappedFile(input, limit: limit, name: name, check: check).bytes
+  }
+
+  /// ``decompressToFile(_:limit:name:check:)``, keeping the file for scans.
+  static func decompressToMappedFile(
+    _ input: Bytes, limit: Int, name: String, check: ([UInt8]) throws(DecodeError) -> Int?
+  ) throws(DecodeError) -> _MappedFile {
     let dir = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
     var template = Array((dir + "/khodump-XXXXXX").utf8CString)
     let fd = template.withUnsafeMutableBufferPointer { b in b.baseAddress.map { mkstemp($0) } ?? -1 }
@@ -100,6 +107,6 @@ extension Zstd {
     guard ftruncate(fd, off_t(total)) == 0 else {
       throw DecodeError(.unreadable, "cannot size the temporary file: \(String(cString: strerror(errno)))")
     }
-    return try _MappedFile(fd: fd, size: total, name: name).bytes
+    return try _MappedFile(fd: fd, size: total, name: name)
   }
 }

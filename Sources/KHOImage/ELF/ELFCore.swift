@@ -23,6 +23,9 @@ public final class ELFCore: PhysicalMemory {
   /// The whole file when mapped; otherwise reads go through `preadFile`.
   private let file: Bytes
   private let preadFile: _PreadFile?
+  /// The mapped file behind `file`, when known: scans read it with `pread`
+  /// and skip its holes.
+  private let backing: _MappedFile?
   /// File offset of each segment in `segments`.
   private let fileOffsets: [UInt64]
 
@@ -31,7 +34,12 @@ public final class ELFCore: PhysicalMemory {
 
   /// Opens and maps the core at `path` (zstd-compressed cores are expanded).
   public convenience init(path: String, geometry override: PageGeometry? = nil) throws(DecodeError) {
-    try self.init(bytes: try InputFile.load(path, image: true), geometry: override)
+    try self.init(mapped: try InputFile.map(path, image: true), geometry: override)
+  }
+
+  /// Reads the ELF64 core in a mapped file, keeping the file for scans.
+  convenience init(mapped: _MappedFile, geometry override: PageGeometry?) throws(DecodeError) {
+    try self.init(bytes: mapped.bytes, geometry: override, preadFile: nil, backing: mapped)
   }
 
   /// Opens a core that cannot be memory-mapped (`/proc/kcore`): headers and
@@ -57,7 +65,7 @@ public final class ELFCore: PhysicalMemory {
     {
       prefix = try f.read(offset: 0, count: notes)
     }
-    try self.init(bytes: prefix, geometry: override, preadFile: f)
+    try self.init(bytes: prefix, geometry: override, preadFile: f, backing: nil)
   }
 
   /// The end offset of the last PT_NOTE segment.
@@ -80,12 +88,15 @@ public final class ELFCore: PhysicalMemory {
 
   /// Reads an ELF64 core held in `bytes`.
   public convenience init(bytes: Bytes, geometry override: PageGeometry? = nil) throws(DecodeError) {
-    try self.init(bytes: bytes, geometry: override, preadFile: nil)
+    try self.init(bytes: bytes, geometry: override, preadFile: nil, backing: nil)
   }
 
-  private init(bytes: Bytes, geometry override: PageGeometry?, preadFile: _PreadFile?) throws(DecodeError) {
+  private init(bytes: Bytes, geometry override: PageGeometry?, preadFile: _PreadFile?, backing: _MappedFile?)
+    throws(DecodeError)
+  {
     file = bytes
     self.preadFile = preadFile
+    self.backing = backing
     var id = ByteReader(bytes, order: .little, path: "/elf")
     guard bytes.count >= 64 else {
       throw id.error(.truncated, "\(bytes.count) bytes is too short for an ELF64 header", at: 0)
@@ -225,5 +236,28 @@ public final class ELFCore: PhysicalMemory {
       j += 1
     }
     return Bytes(out)
+  }
+}
+
+extension ELFCore {
+  public var dataSegments: [PhysRange] {
+    guard let backing else { return segments }
+    var out: [PhysRange] = []
+    for (seg, off) in zip(segments, fileOffsets) {
+      for e in backing.dataExtents(off, off &+ seg.size) {
+        out.append(PhysRange(start: PhysAddr(seg.start.rawValue &+ (e.lowerBound - off)), size: UInt64(e.count)))
+      }
+    }
+    return out
+  }
+
+  public func scanData(chunk: Int, _ body: (PhysAddr, RawSpan) -> Bool) throws(DecodeError) {
+    guard let backing else { return try scanDataByReading(chunk: chunk, body) }
+    for (seg, off) in zip(segments, fileOffsets) {
+      let more = try backing.streamData(off, off &+ seg.size, chunk: chunk) { at, span in
+        body(PhysAddr(seg.start.rawValue &+ (at - off)), span)
+      }
+      guard more else { return }
+    }
   }
 }
