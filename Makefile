@@ -1,14 +1,14 @@
 # Two commands on a fresh machine:  make demo   and   make test
-# Others: make deps, make fuzz, make bench, make build.
+# Others: make deps, make fuzz, make bench, make build, make fixtures.
 
-SYSTEM_PACKAGES := libfdt-dev libzstd-dev device-tree-compiler libjudy-dev zstd
+SYSTEM_PACKAGES := libfdt-dev libzstd-dev libkdumpfile-dev device-tree-compiler libjudy-dev zstd
 FUZZ_TARGETS := $(shell sed -n 's/^  "\(Fuzz[A-Za-z0-9]*\)",.*/\1/p' Fuzz/Package.swift)
 FUZZ_SMOKE_SECONDS ?= 15
 FUZZ_SECONDS ?= 300
 SWIFT ?= swift
 SHELL := /bin/bash
 
-.PHONY: deps build demo test unit fuzz-smoke fuzz bench clean
+.PHONY: deps build demo test unit fuzz-smoke fuzz bench fixtures clean
 
 # Install the system libraries and tools when missing (as root), or say how.
 deps:
@@ -60,6 +60,11 @@ fuzz: deps
 
 bench: deps
 	cd Benchmarks && $(SWIFT) package --allow-writing-to-package-directory benchmark --format markdown
+
+# Remake the QEMU dump fixtures in Tests/KHOImageTests/QEMU (needs
+# qemu-system-x86_64, makedumpfile, zstd, readelf; about 4 s; not part of test).
+fixtures:
+	Scripts/make-qemu-fixtures.sh
 
 clean:
 	rm -rf .build Fuzz/.build-fuzz Benchmarks/.build

@@ -12,6 +12,8 @@ public struct HandoverSource {
   /// What the input turned out to be.
   public enum Kind: String, Sendable, Codable {
     case elfCore = "elf-core"
+    /// A kdump-compressed ("diskdump") vmcore, read through libkdumpfile.
+    case kdumpCompressed = "kdump-compressed"
     case bundle
     case debugfs
     case dtb
@@ -34,11 +36,16 @@ public struct HandoverSource {
   public let candidates: [RootScanner.Candidate]
   /// What loading found wrong with the input itself (a debugfs file longer than its blob).
   public var loadProblems: [DecodeError] = []
+  /// The layers unwrapped to reach the content, outermost first: `zstd`,
+  /// `flattened` (makedumpfile's pipe format).
+  public var wrappers: [String] = []
 
   /// Opens `path`, finding the root from `fdtPhys`, a bundle note or a scan.
+  ///
+  /// `progress` hears how far a root scan has got (0…1), for long scans.
   public static func open(
     _ path: String, fdtPhys: PhysAddr? = nil, geometry: PageGeometry? = nil, debugfsSide: String? = nil,
-    locateRoot: Bool = true
+    locateRoot: Bool = true, progress: ((Double) -> Void)? = nil
   ) throws(DecodeError) -> HandoverSource {
     var isDirectory: ObjCBool = false
     if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
@@ -54,25 +61,75 @@ public struct HandoverSource {
       }
       return s
     }
-    let mapped = try InputFile.map(path, image: true)
-    if mapped.bytes.count >= 4, (0..<4).allSatisfy({ mapped.bytes.byte(at: $0) == [0x7f, 0x45, 0x4c, 0x46][$0] }) {
-      return try elf(
-        ELFCore(mapped: mapped, geometry: geometry), path: path, fdtPhys: fdtPhys, locateRoot: locateRoot)
+    let file = try _MappedFile(path: path)
+    return try open(
+      file: file, name: path, fdtPhys: fdtPhys, geometry: geometry, locateRoot: locateRoot, progress: progress)
+  }
+
+  /// Unwraps zstd and the flattened format, then opens what is inside.
+  static func open(
+    file raw: _MappedFile, name path: String, fdtPhys: PhysAddr?, geometry: PageGeometry?, locateRoot: Bool,
+    limit: Int = InputFile.defaultDecompressionLimit, progress: ((Double) -> Void)? = nil
+  ) throws(DecodeError) -> HandoverSource {
+    var file = raw
+    var wrappers: [String] = []
+    if Zstd.isCompressed(file.bytes) {
+      file = try Zstd.decompressToMappedFile(file.bytes, limit: limit, name: path) {
+        (head: [UInt8]) throws(DecodeError) -> Int? in try InputFile.imageExtent(head, name: path)
+      }
+      wrappers.append("zstd")
     }
-    return try open(bytes: mapped.bytes, name: path, fdtPhys: fdtPhys, geometry: geometry, locateRoot: locateRoot)
+    if FlattenedDump.isFlattened(file.bytes) {
+      file = try FlattenedDump.reassemble(file, limit: limit, name: path)
+      wrappers.append("flattened")
+    }
+    var source: HandoverSource
+    if file.bytes.count >= 4, (0..<4).allSatisfy({ file.bytes.byte(at: $0) == [0x7f, 0x45, 0x4c, 0x46][$0] }) {
+      source = try elf(
+        ELFCore(mapped: file, geometry: geometry), path: path, fdtPhys: fdtPhys, locateRoot: locateRoot,
+        progress: progress)
+    } else if DiskdumpHeader.hasSignature(file.bytes) {
+      let core = try KdumpCore(file: file, name: path, geometry: geometry)
+      source = located(
+        core, kind: .kdumpCompressed, note: nil, path: path, fdtPhys: fdtPhys, locateRoot: locateRoot,
+        progress: progress)
+    } else {
+      source = try open(bytes: file.bytes, name: path, fdtPhys: fdtPhys, geometry: geometry, locateRoot: locateRoot)
+    }
+    source.wrappers = wrappers + source.wrappers
+    return source
   }
 
   /// An ELF core or bundle, its root from `fdtPhys`, the bundle note, or a scan.
-  static func elf(_ core: ELFCore, path: String, fdtPhys: PhysAddr?, locateRoot: Bool) -> HandoverSource {
+  static func elf(
+    _ core: ELFCore, path: String, fdtPhys: PhysAddr?, locateRoot: Bool, progress: ((Double) -> Void)? = nil
+  ) -> HandoverSource {
     let note = BundleNote(notes: core.notes)
+    return located(
+      core, kind: note == nil ? .elfCore : .bundle, note: note, path: path, fdtPhys: fdtPhys, locateRoot: locateRoot,
+      progress: progress)
+  }
+
+  /// A source over captured memory, its root from `fdtPhys`, the bundle
+  /// note, or a scan (which also reads the boot locators).
+  static func located(
+    _ memory: any PhysicalMemory, kind: Kind, note: BundleNote?, path: String, fdtPhys: PhysAddr?, locateRoot: Bool,
+    progress: ((Double) -> Void)? = nil
+  ) -> HandoverSource {
     var root = fdtPhys ?? note?.root
     var candidates: [RootScanner.Candidate] = []
     if root == nil, locateRoot {
-      candidates = RootScanner.scan(core)
+      candidates = RootScanner.scan(memory, progress: progress)
       root = RootScanner.choose(candidates)?.address
     }
+    if let root, candidates.isEmpty, let c = RootScanner.candidate(memory, root) {
+      // Say where a given or noted root came from.
+      var c = c
+      c.foundBy = [RootScanner.Locator(kind: fdtPhys != nil ? .option : .bundleNote, at: nil)]
+      candidates = [c]
+    }
     return HandoverSource(
-      kind: note == nil ? .elfCore : .bundle, path: path, memory: core, rootAddress: root,
+      kind: kind, path: path, memory: memory, rootAddress: root,
       rootBytes: nil, scratch: nil, bundle: note, candidates: candidates)
   }
 
@@ -83,7 +140,15 @@ public struct HandoverSource {
     bytes input: Bytes, name path: String, fdtPhys: PhysAddr? = nil, geometry: PageGeometry? = nil,
     locateRoot: Bool = true, decompressionLimit: Int = InputFile.defaultDecompressionLimit
   ) throws(DecodeError) -> HandoverSource {
-    let bytes = Zstd.isCompressed(input) ? Bytes(try Zstd.decompress(input, limit: decompressionLimit)) : input
+    if Zstd.isCompressed(input) || FlattenedDump.isFlattened(input) || DiskdumpHeader.hasSignature(input) {
+      // These are read from a file (libkdumpfile takes a descriptor).
+      let copy = try _SparseTempFile()
+      try input.withUnsafeBytes { p throws(DecodeError) in try copy.write(p, at: 0) }
+      return try open(
+        file: try copy.finish(name: path), name: path, fdtPhys: fdtPhys, geometry: geometry, locateRoot: locateRoot,
+        limit: decompressionLimit)
+    }
+    let bytes = input
     if bytes.count >= 4, (0..<4).allSatisfy({ bytes.byte(at: $0) == [0x7f, 0x45, 0x4c, 0x46][$0] }) {
       return elf(try ELFCore(bytes: bytes, geometry: geometry), path: path, fdtPhys: fdtPhys, locateRoot: locateRoot)
     }
@@ -95,7 +160,7 @@ public struct HandoverSource {
         rootAddress: fdtPhys, rootBytes: bytes, scratch: nil, bundle: nil, candidates: [])
     }
     throw DecodeError(
-      .unsupported, "\(path) is neither an ELF core, a DTB nor a kho debugfs directory")
+      .unsupported, "\(path) is neither an ELF core, a kdump-compressed dump, a DTB nor a kho debugfs directory")
   }
 
   /// The root FDT: parsed from the source's own copy or from memory.

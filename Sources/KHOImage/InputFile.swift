@@ -35,12 +35,15 @@ public enum InputFile {
   /// table or segment byte, a DTB's `totalsize`; refuses anything else.
   static func imageExtent(_ h: [UInt8], name: String) throws(DecodeError) -> Int? {
     if h.count >= 4, Array(h[0..<4]) == [0x7f, 0x45, 0x4c, 0x46] { return elfExtent(h) }
+    // kdump-compressed and flattened dumps make no size claim in their first bytes.
+    if h.count >= 8, Array(h[0..<8]) == DiskdumpHeader.signature { return nil }
+    if h.count >= 16, Array(h[0..<12]) == FlattenedDump.signature { return nil }
     if h.count >= 8, Array(h[0..<4]) == [0xd0, 0x0d, 0xfe, 0xed] {
       return Int(h[4]) << 24 | Int(h[5]) << 16 | Int(h[6]) << 8 | Int(h[7])
     }
     let shown = h.prefix(8).map { String($0, radix: 16) }.joined(separator: " ")
     throw DecodeError(
-      .badMagic, "\(name) decompresses to neither an ELF core nor a DTB (it starts with \(shown.isEmpty ? "nothing" : shown))",
+      .badMagic, "\(name) decompresses to neither an ELF core, a kdump-compressed dump nor a DTB (it starts with \(shown.isEmpty ? "nothing" : shown))",
       path: "/zstd")
   }
 
@@ -59,6 +62,15 @@ public enum InputFile {
       let shentsize = u(58, 2), let shnum = u(60, 2)
     else { return nil }
     var end = Swift.max(64, phoff + phentsize * phnum, shnum == 0 ? 0 : shoff + shentsize * shnum)
+    // Section contents count too (QEMU ends its dumps with a .shstrtab).
+    if shentsize >= 64 {
+      for i in 0..<shnum {
+        guard let type = u(shoff + i * shentsize + 4, 4), let off = u(shoff + i * shentsize + 24, 8),
+          let size = u(shoff + i * shentsize + 32, 8)
+        else { return nil }
+        if type != 8 { end = Swift.max(end, off + size) }  // SHT_NOBITS holds no bytes
+      }
+    }
     guard phentsize >= 56 else { return end }
     for i in 0..<phnum {
       guard let off = u(phoff + i * phentsize + 8, 8), let size = u(phoff + i * phentsize + 32, 8) else { return nil }

@@ -1,6 +1,4 @@
 import CZstd
-import Foundation
-import Glibc
 import KHOCore
 
 extension Zstd {
@@ -25,21 +23,13 @@ extension Zstd {
   static func decompressToMappedFile(
     _ input: Bytes, limit: Int, name: String, check: ([UInt8]) throws(DecodeError) -> Int?
   ) throws(DecodeError) -> _MappedFile {
-    let dir = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
-    var template = Array((dir + "/khodump-XXXXXX").utf8CString)
-    let fd = template.withUnsafeMutableBufferPointer { b in b.baseAddress.map { mkstemp($0) } ?? -1 }
-    guard fd >= 0 else {
-      throw DecodeError(.unreadable, "cannot create a temporary file in \(dir): \(String(cString: strerror(errno)))")
-    }
-    defer { close(fd) }
-    template.withUnsafeBufferPointer { b in _ = b.baseAddress.map { unlink($0) } }
+    let file = try _SparseTempFile()
     guard let dctx = ZSTD_createDCtx() else {
       throw DecodeError(.unsupported, "libzstd could not allocate a context")
     }
     defer { ZSTD_freeDCtx(dctx) }
     let chunk = ZSTD_DStreamOutSize()
     var scratch = [UInt8](repeating: 0, count: chunk)
-    let zeros = [UInt8](repeating: 0, count: chunk)
     let headLimit = 1 << 20
     var head: [UInt8] = []
     var claim: Int?
@@ -81,19 +71,11 @@ extension Zstd {
           return
         }
         // Zero runs are skipped, not written: the file stays sparse.
-        let zero = scratch.withUnsafeBytes { b in
-          zeros.withUnsafeBytes { z in
-            guard let bp = b.baseAddress, let zp = z.baseAddress else { return produced == 0 }
-            return memcmp(bp, zp, produced) == 0
-          }
+        failure = scratch.withUnsafeBytes { b -> DecodeError? in
+          do throws(DecodeError) { try file.write(UnsafeRawBufferPointer(rebasing: b[0..<produced]), at: total) } catch { return error }
+          return nil
         }
-        if !zero {
-          let w = scratch.withUnsafeBytes { b in pwrite(fd, b.baseAddress, produced, off_t(total)) }
-          if w != produced {
-            failure = DecodeError(.unreadable, "cannot write the temporary file: \(String(cString: strerror(errno)))")
-            return
-          }
-        }
+        if failure != nil { return }
         total += produced
         if inBuf.pos == inBuf.size && (lastRet == 0 || produced < chunk) { return }
         if produced == 0 && inBuf.pos == consumedBefore { return }
@@ -104,9 +86,6 @@ extension Zstd {
     guard lastRet == 0 else {
       throw DecodeError(.truncated, "zstd stream ends in the middle of a frame", offset: input.count)
     }
-    guard ftruncate(fd, off_t(total)) == 0 else {
-      throw DecodeError(.unreadable, "cannot size the temporary file: \(String(cString: strerror(errno)))")
-    }
-    return try _MappedFile(fd: fd, size: total, name: name)
+    return try file.finish(size: total, name: name)
   }
 }

@@ -33,6 +33,9 @@ struct ImageOptions: ParsableArguments {
       }
       geometry = g
     }
-    return try HandoverSource.open(image, fdtPhys: phys, geometry: geometry, debugfsSide: debugfsSide)
+    let bar = ProgressBar("finding the KHO root")
+    defer { bar.finish() }
+    return try HandoverSource.open(
+      image, fdtPhys: phys, geometry: geometry, debugfsSide: debugfsSide, progress: { bar.update($0) })
   }
 }

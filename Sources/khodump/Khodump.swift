@@ -13,7 +13,7 @@ struct Khodump: ParsableCommand {
       2 for a usage error or an input that cannot be read.
       """,
     subcommands: [
-      InspectCommand.self, ValidateCommand.self, FDTCommand.self, ScanCommand.self, SessionsCommand.self, VMsCommand.self, DevicesCommand.self,
+      InfoCommand.self, InspectCommand.self, ValidateCommand.self, FDTCommand.self, ScanCommand.self, SessionsCommand.self, VMsCommand.self, DevicesCommand.self,
       MemfdCommand.self, PagesCommand.self, PackCommand.self, CaptureCommand.self, DiffCommand.self,
       CompatCommand.self, ConvertCommand.self, XArrayCommand.self, DemoCommand.self,
     ])

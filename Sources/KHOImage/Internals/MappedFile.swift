@@ -57,6 +57,19 @@ final class _MappedFile: @unchecked Sendable {
 
   var bytes: Bytes { Bytes(_owner: self, base: base, count: count) }
 
+  /// The open descriptor, for libraries that read the file themselves.
+  var descriptor: Int32 { fd }
+
+  /// Drops the mapped pages of `[0, end)` from this process (a sequential
+  /// reader calls it behind itself so that what it read does not stay
+  /// resident); the file's page cache is untouched.
+  func release(upTo end: Int) {
+    guard let base else { return }
+    let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+    let n = Swift.min(end, count) / page * page
+    if n > 0 { madvise(UnsafeMutableRawPointer(mutating: base), n, MADV_DONTNEED) }
+  }
+
   /// The parts of `[start, end)` that hold data, as file offset ranges:
   /// holes of a sparse file are left out (`SEEK_DATA`/`SEEK_HOLE`). A file
   /// system without hole reporting gives the whole range.
