@@ -26,6 +26,7 @@ let fuzzTargets = [
   "FuzzXArrayV2",
   "FuzzXArrayView",
   "FuzzPayloads",
+  "FuzzKdump",
 ]
 
 let package = Package(

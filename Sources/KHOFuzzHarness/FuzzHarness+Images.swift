@@ -28,6 +28,31 @@ extension FuzzHarness {
     return nil
   }
 
+  /// Arbitrary bytes as a kdump-compressed or flattened dump: refused
+  /// typed, or every captured run reads back at its first and last page,
+  /// a read past the dump fails typed, and the scan and the walk end.
+  @Sendable public static func kdump(_ data: [UInt8]) -> String? {
+    guard
+      let source = try? HandoverSource.open(
+        bytes: Bytes(data), name: "fuzz", decompressionLimit: FuzzHarness.decompressionLimit)
+    else { return nil }
+    let m = source.memory
+    let page = UInt64(m.geometry.pageSize)
+    for s in m.segments.prefix(16) {
+      // A page that does not decompress is a typed error, not a trap.
+      _ = try? m.bytes(at: s.start, count: Int(Swift.min(s.size, page)))
+      if s.size >= page { _ = try? m.bytes(at: PhysAddr(s.end - page), count: Int(page)) }
+    }
+    if let last = m.segments.last, last.end < UInt64.max - page,
+      (try? m.bytes(at: PhysAddr(last.end), count: 1)) != nil
+    {
+      return "read past the last captured run \(last) succeeded"
+    }
+    _ = RootScanner.scan(m)
+    _ = HandoverWalker(source: source).walk()
+    return nil
+  }
+
   /// Arbitrary bytes as a debugfs copy: the input is split into `fdt`,
   /// `sub_fdts/LUO`, `sub_fdts/memblock` and scratch text at the first
   /// three `\n--\n` separators.

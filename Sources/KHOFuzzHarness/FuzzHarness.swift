@@ -35,6 +35,7 @@ public enum FuzzHarness {
     "FuzzKHORoot": khoRoot,
     "FuzzConvert": convert,
     "FuzzPayloads": payloads,
+    "FuzzKdump": kdump,
   ]
 
   /// Arbitrary bytes as a DTB: refused, or a tree that rebuilds through

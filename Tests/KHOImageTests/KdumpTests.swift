@@ -1,0 +1,120 @@
+import Foundation
+import KHOCore
+import Testing
+
+@testable import KHOImage
+
+/// kdump-compressed and flattened inputs: the QEMU fixtures read back,
+/// and malformed headers and records are typed errors.
+@Suite("kdump and flattened dumps")
+struct KdumpTests {
+  static let qemu = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("QEMU")
+
+  static func fixture(_ name: String) throws(DecodeError) -> [UInt8] {
+    let mapped = try InputFile.load(qemu.appendingPathComponent(name).path)
+    return mapped.array
+  }
+
+  @Test("QEMU's kdump and its flattened form read the same bytes as its ELF core")
+  func sameBytes() throws {
+    let elf = try HandoverSource.open(Self.qemu.appendingPathComponent("kho-v4-luo-v4.qemu-elf.zst").path)
+    for name in ["kho-v4-luo-v4.qemu-kdump-zlib.zst", "kho-v4-luo-v4.qemu-kdump-zlib-flat.zst"] {
+      let kd = try HandoverSource.open(Self.qemu.appendingPathComponent(name).path)
+      #expect(kd.kind == .kdumpCompressed)
+      #expect(kd.rootAddress == PhysAddr(0x1008fa000))
+      let core = try #require(kd.memory as? KdumpCore)
+      #expect(core.header.blockSize == 4096)
+      #expect(core.header.machine == "x86_64")
+      #expect(core.header.compression.contains("zlib"))
+      #expect(core.header.maxMapnr == 0x104000)
+      // Whole pages around the root and the last page of RAM.
+      for a: UInt64 in [0x1008f9000, 0x1008fa000, 0x103fff000, 0] {
+        let x = try kd.memory.bytes(at: PhysAddr(a), count: 8192 - (a == 0x103fff000 ? 4096 : 0))
+        let y = try elf.memory.bytes(at: PhysAddr(a), count: x.count)
+        #expect(x == y, "bytes at 0x\(String(a, radix: 16))")
+      }
+      // A frame above the dump is not captured.
+      #expect(throws: DecodeError.self) { _ = try kd.memory.bytes(at: PhysAddr(0x104000000), count: 1) }
+    }
+  }
+
+  /// The flattened fixture's bytes with `edit` applied, opened.
+  static func openFlattened(_ edit: (inout [UInt8]) -> Void) throws(DecodeError) -> HandoverSource {
+    var b = try fixture("kho-v2-radix.qemu-kdump-zlib-flat.zst")
+    edit(&b)
+    return try HandoverSource.open(bytes: Bytes(b), name: "flat")
+  }
+
+  static func be(_ v: Int64) -> [UInt8] { (0..<8).reversed().map { UInt8(truncatingIfNeeded: v >> (8 * Int64($0))) } }
+
+  @Test("flattened: bad header, negative offset, a record past the input, no end record")
+  func flattenedRefusals() throws {
+    let cases: [(String, DecodeError.Kind, (inout [UInt8]) -> Void)] = [
+      ("type 2", .unsupported, { $0.replaceSubrange(16..<24, with: Self.be(2)) }),
+      ("negative offset", .outOfRange, { $0.replaceSubrange(4096..<4104, with: Self.be(-5)) }),
+      ("huge size", .outOfRange, { $0.replaceSubrange(4104..<4112, with: Self.be(Int64.max)) }),
+      ("size past the input", .truncated, { $0.replaceSubrange(4104..<4112, with: Self.be(1 << 30)) }),
+      ("no end record", .truncated, { $0.removeLast(16) }),
+      ("not a kdump inside", .badMagic, { $0[4112] = 0x41 }),
+    ]
+    for (what, kind, edit) in cases {
+      do throws(DecodeError) {
+        _ = try Self.openFlattened(edit)
+        Issue.record("\(what): opened")
+      } catch {
+        #expect(error.kind == kind, "\(what): \(error)")
+      }
+    }
+  }
+
+  @Test("kdump header: block size, sub-header, bitmaps and max_mapnr are checked before libkdumpfile")
+  func headerRefusals() throws {
+    let good = try Self.fixture("kho-v2-radix.qemu-kdump-zlib.zst")
+    func le32(_ v: UInt32) -> [UInt8] { (0..<4).map { UInt8(truncatingIfNeeded: v >> (8 * $0)) } }
+    let cases: [(String, DecodeError.Kind, (inout [UInt8]) -> Void)] = [
+      ("block size 3", .unsupported, { $0.replaceSubrange(428..<432, with: le32(3)) }),
+      ("sub-header 2^20 blocks", .outOfRange, { $0.replaceSubrange(432..<436, with: le32(1 << 20)) }),
+      ("bitmaps past the file", .truncated, { $0.replaceSubrange(436..<440, with: le32(1 << 30)) }),
+      ("max_mapnr over the bitmap", .inconsistent, {
+        $0.replaceSubrange(440..<444, with: le32(UInt32.max))
+        $0.replaceSubrange(4096 + 96..<4096 + 104, with: [UInt8](repeating: 0xff, count: 8))
+      }),
+      ("cut in the header block", .truncated, { $0.removeSubrange(2000...) }),
+    ]
+    for (what, kind, edit) in cases {
+      var b = good
+      edit(&b)
+      do throws(DecodeError) {
+        _ = try HandoverSource.open(bytes: Bytes(b), name: "kdump")
+        Issue.record("\(what): opened")
+      } catch {
+        #expect(error.kind == kind, "\(what): \(error)")
+      }
+    }
+  }
+
+  @Test("a sparse core's holes are not data, and the scan skips them")
+  func sparseHoles() throws {
+    let path = NSTemporaryDirectory() + "kho-sparse-\(UUID().uuidString).elf"
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    // One 1 GiB PT_LOAD at 0, a KHO root at 512 MiB, the rest a hole.
+    let size: UInt64 = 1 << 30
+    var h = [UInt8](repeating: 0, count: 4096)
+    h.replaceSubrange(0..<8, with: [0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0])
+    func put(_ v: UInt64, _ at: Int, _ n: Int) { for i in 0..<n { h[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) } }
+    put(4, 16, 2); put(62, 18, 2); put(1, 20, 4); put(64, 32, 8); put(64, 52, 2); put(56, 54, 2); put(1, 56, 2)
+    put(1, 64, 4); put(4096, 72, 8); put(size, 96, 8); put(size, 104, 8)
+    FileManager.default.createFile(atPath: path, contents: Data(h))
+    let f = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    try f.truncate(atOffset: 4096 + size)
+    try f.seek(toOffset: 4096 + (512 << 20))
+    try f.write(contentsOf: Data(try RootLocatorTests.root()))
+    try f.close()
+    let source = try HandoverSource.open(path)
+    #expect(source.rootAddress == PhysAddr(512 << 20))
+    #expect(source.candidates.first?.foundBy.first?.kind == .scan)
+    let data = source.memory.dataSegments.reduce(0) { $0 + $1.size }
+    #expect(data < 1 << 20, "data \(data) of a 1 GiB sparse segment")
+    #expect(source.memory.capturedBytes == size)
+  }
+}
