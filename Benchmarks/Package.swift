@@ -14,6 +14,7 @@ let suites = [
   "BlockChainBench",
   "ScaleValidate",
   "XArrayBench",
+  "DumpScan",
 ]
 
 let package = Package(

@@ -118,8 +118,9 @@ public struct HandoverSource {
   ) -> HandoverSource {
     var root = fdtPhys ?? note?.root
     var candidates: [RootScanner.Candidate] = []
+    var scanProblem: DecodeError?
     if root == nil, locateRoot {
-      candidates = RootScanner.scan(memory, progress: progress)
+      candidates = RootScanner.scan(memory, progress: progress, problem: &scanProblem)
       root = RootScanner.choose(candidates)?.address
     }
     if let root, candidates.isEmpty, let c = RootScanner.candidate(memory, root) {
@@ -128,9 +129,15 @@ public struct HandoverSource {
       c.foundBy = [RootScanner.Locator(kind: fdtPhys != nil ? .option : .bundleNote, at: nil)]
       candidates = [c]
     }
-    return HandoverSource(
+    var source = HandoverSource(
       kind: kind, path: path, memory: memory, rootAddress: root,
       rootBytes: nil, scratch: nil, bundle: note, candidates: candidates)
+    if let scanProblem {
+      var e = scanProblem
+      e.message = "the root scan left memory unread: " + e.message
+      source.loadProblems.append(e)
+    }
+    return source
   }
 
   /// Detects the kind of `bytes` (already decompressed by ``InputFile``, or

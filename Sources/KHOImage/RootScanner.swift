@@ -62,6 +62,15 @@ public enum RootScanner {
 
   /// Every candidate root, by ascending address, each with how it was found.
   public static func scan(_ memory: any PhysicalMemory, progress: ((Double) -> Void)? = nil) -> [Candidate] {
+    var ignored: DecodeError?
+    return scan(memory, progress: progress, problem: &ignored)
+  }
+
+  /// ``scan(_:progress:)``, keeping the first error that left memory
+  /// unscanned (a page of a dump that cannot be read) in `problem`.
+  public static func scan(
+    _ memory: any PhysicalMemory, progress: ((Double) -> Void)? = nil, problem: inout DecodeError?
+  ) -> [Candidate] {
     let g = memory.geometry
     let total = Double(Swift.max(memory.capturedBytes, 1))
     var roots: [PhysAddr] = []
@@ -69,7 +78,8 @@ public enum RootScanner {
     var bootParams: [PhysAddr] = []
     var done: UInt64 = 0
     var nextReport: UInt64 = 1 << 30
-    _ = try? memory.scanData(chunk: chunk) { base, span in
+    do throws(DecodeError) {
+      try memory.scanData(chunk: chunk) { base, span in
       // The first page start at or after `base`.
       let mask = g.pageMask
       let (up, over) = base.rawValue.addingReportingOverflow(mask)
@@ -97,6 +107,9 @@ public enum RootScanner {
         nextReport = done + (1 << 30)
       }
       return true
+      }
+    } catch {
+      problem = error
     }
     // FDT pages: KHO roots, or boot DTs that name one.
     var found: [PhysAddr: Candidate] = [:]

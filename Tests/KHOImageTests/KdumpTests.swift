@@ -93,6 +93,29 @@ struct KdumpTests {
     }
   }
 
+  @Test("a page descriptor past the end of the file is refused before libkdumpfile reads it")
+  func descriptorPastEnd() throws {
+    let seed = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("Fuzz/Corpus/FuzzKdump/tiny.kdump")
+    var b = Array(try Data(contentsOf: seed))
+    // Page frame 2's descriptor (the third) points 1 MiB past the end.
+    let at = 4 * 4096 + 24 * 2
+    let far = UInt64(b.count + (1 << 20))
+    for i in 0..<8 { b[at + i] = UInt8(truncatingIfNeeded: far >> (8 * UInt64(i))) }
+    let source = try HandoverSource.open(bytes: Bytes(b), name: "bad")
+    do throws(DecodeError) {
+      _ = try source.memory.bytes(at: PhysAddr(0x2000), count: 16)
+      Issue.record("a page past the end of the file read")
+    } catch {
+      #expect(error.kind == .outOfRange)
+      #expect(error.address == PhysAddr(0x2000))
+    }
+    // The other pages still read, and the scan still finds the root at 0x3000.
+    #expect(try source.memory.bytes(at: PhysAddr(0x1000), count: 4).array == Array("khod".utf8))
+    #expect(source.rootAddress == PhysAddr(0x3000))
+    #expect(source.loadProblems.map(\.kind) == [.outOfRange])
+  }
+
   @Test("a sparse core's holes are not data, and the scan skips them")
   func sparseHoles() throws {
     let path = NSTemporaryDirectory() + "kho-sparse-\(UUID().uuidString).elf"

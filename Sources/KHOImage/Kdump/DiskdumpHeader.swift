@@ -23,6 +23,10 @@ public struct DiskdumpHeader: Sendable, Codable, Equatable {
   /// The compressions the first page descriptors use: zlib, lzo, snappy,
   /// zstd, or none.
   public var compression: [String]
+  /// Where the bitmap of dumped pages starts (the second half of the bitmaps).
+  public var dumpBitmapOffset: Int
+  /// Where the page descriptors start.
+  public var descriptorsOffset: Int
 
   /// The signature of the format, the first eight bytes of the file.
   static let signature = Array("KDUMP   ".utf8)
@@ -78,6 +82,23 @@ public struct DiskdumpHeader: Sendable, Codable, Equatable {
         .inconsistent, "max_mapnr \(mapnr) needs more bitmap than \(bitmaps) blocks of \(block) bytes", at: 440)
     }
     maxMapnr = mapnr
+    dumpBitmapOffset = (1 + Int(sub)) * Int(block) + Int(bitmaps) * Int(block) / 2
+    descriptorsOffset = Int(dataStart)
+    // Ranges the sub-header points at (VMCOREINFO, notes, erase info) must
+    // be in the file: libkdumpfile reads them as they are.
+    if headerVersion >= 3, sub >= 1 {
+      let names = ["VMCOREINFO", "notes", "erase info"]
+      for (i, at) in [32, 48, 64].enumerated() where headerVersion >= (i == 2 ? 5 : i == 1 ? 4 : 3) {
+        guard let off: UInt64 = try? r.integer(at: blockSize + at), let size: UInt64 = try? r.integer(at: blockSize + at + 8)
+        else { continue }
+        if size == 0 { continue }
+        guard off <= UInt64(b.count), size <= UInt64(b.count) - off else {
+          throw r.error(
+            .truncated, "the sub-header puts \(names[i]) at [\(off), +\(size)) past the file's \(b.count) bytes",
+            at: blockSize + at)
+        }
+      }
+    }
     // The union of the compression flags of the first descriptors (QEMU
     // stores zero pages uncompressed, so look past a run of them).
     var flags: UInt32 = 0

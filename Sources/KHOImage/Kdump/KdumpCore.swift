@@ -20,6 +20,7 @@ public final class KdumpCore: PhysicalMemory {
 
   private let file: _MappedFile
   private let handle: OpaquePointer
+  private let descriptors: _PageDescriptors
   private let lock = NSLock()
 
   /// The most captured runs accepted (a fragmented 4 TiB dump has far fewer).
@@ -37,6 +38,7 @@ public final class KdumpCore: PhysicalMemory {
     self.file = file
     self.handle = handle
     self.header = header
+    descriptors = _PageDescriptors(file: file.bytes, header: header)
     let order: ByteOrder = header.littleEndian ? .little : .big
     guard let g = override ?? PageGeometry(pageSize: header.blockSize, byteOrder: order) else {
       throw DecodeError(
@@ -87,6 +89,9 @@ public final class KdumpCore: PhysicalMemory {
   /// Reads captured bytes into `buffer` through libkdumpfile.
   private func read(into buffer: UnsafeMutableRawBufferPointer, at address: PhysAddr) throws(DecodeError) {
     guard let base = buffer.baseAddress, buffer.count > 0 else { return }
+    let shift = UInt64(header.blockSize.trailingZeroBitCount)
+    let last = (address.rawValue &+ UInt64(buffer.count - 1)) >> shift
+    try descriptors.check((address.rawValue >> shift)..<(last &+ 1))
     var err = [CChar](repeating: 0, count: 256)
     lock.lock()
     let rc = kho_kdump_read(handle, address.rawValue, base, buffer.count, &err, err.count)
@@ -98,21 +103,44 @@ public final class KdumpCore: PhysicalMemory {
     }
   }
 
+  /// Streams the dumped pages; a page that cannot be read (a bad
+  /// descriptor, data that does not decompress) is skipped, and the first
+  /// such error is thrown once the rest has been seen.
   public func scanData(chunk: Int, _ body: (PhysAddr, RawSpan) -> Bool) throws(DecodeError) {
-    let size = Swift.max(chunk, geometry.pageSize)
+    let page = geometry.pageSize
+    let size = Swift.max(chunk / page, 1) * page
     var buffer = [UInt8](repeating: 0, count: size)
+    var firstError: DecodeError?
     for seg in segments {
       var a = seg.start.rawValue
       while a < seg.end {
         let n = Int(Swift.min(UInt64(size), seg.end - a))
-        let outcome = buffer.withUnsafeMutableBytes { p -> Result<Bool, DecodeError> in
+        let more = buffer.withUnsafeMutableBytes { p -> Bool in
           let piece = UnsafeMutableRawBufferPointer(rebasing: p[0..<n])
-          do throws(DecodeError) { try read(into: piece, at: PhysAddr(a)) } catch { return .failure(error) }
-          return .success(body(PhysAddr(a), UnsafeRawBufferPointer(piece).bytes))
+          do throws(DecodeError) {
+            try read(into: piece, at: PhysAddr(a))
+            return body(PhysAddr(a), UnsafeRawBufferPointer(piece).bytes)
+          } catch {
+            // Page by page, leaving out the ones that fail.
+            var off = 0
+            while off < n {
+              let m = Swift.min(page, n - off)
+              let one = UnsafeMutableRawBufferPointer(rebasing: p[off..<off + m])
+              do throws(DecodeError) {
+                try read(into: one, at: PhysAddr(a + UInt64(off)))
+                guard body(PhysAddr(a + UInt64(off)), UnsafeRawBufferPointer(one).bytes) else { return false }
+              } catch {
+                if firstError == nil { firstError = error }
+              }
+              off += m
+            }
+            return true
+          }
         }
-        guard try outcome.get() else { return }
+        guard more else { return }
         a += UInt64(n)
       }
     }
+    if let firstError { throw firstError }
   }
 }

@@ -1,0 +1,105 @@
+import KHOCore
+
+/// The page descriptors of a kdump-compressed dump, checked before
+/// libkdumpfile reads the pages they describe.
+///
+/// libkdumpfile maps the file and copies from where a descriptor points,
+/// so a descriptor past the end of the file would fault (SIGBUS) inside
+/// the library. Every read first finds the descriptors of its pages — the
+/// n-th set bit of the dump bitmap owns the n-th 24-byte descriptor — and
+/// refuses any whose data is not wholly in the file.
+struct _PageDescriptors {
+  private let file: Bytes
+  private let header: DiskdumpHeader
+  /// Set bits of the dump bitmap before each 4096-bit block.
+  private let rankBefore: [UInt64]
+  private let order: ByteOrder
+
+  /// Bits per rank block.
+  private static let blockBits: UInt64 = 4096
+
+  init(file: Bytes, header: DiskdumpHeader) {
+    self.file = file
+    self.header = header
+    order = header.littleEndian ? .little : .big
+    var ranks: [UInt64] = []
+    var total: UInt64 = 0
+    let bytesPerBlock = Int(Self.blockBits / 8)
+    let bitmapBytes = Int((header.maxMapnr + 7) / 8)
+    var at = 0
+    while at < bitmapBytes {
+      ranks.append(total)
+      let n = Swift.min(bytesPerBlock, bitmapBytes - at)
+      total += Self.popcount(file, header.dumpBitmapOffset + at, n)
+      at += n
+    }
+    rankBefore = ranks
+  }
+
+  /// Set bits in `count` bytes at `offset` of the file.
+  private static func popcount(_ file: Bytes, _ offset: Int, _ count: Int) -> UInt64 {
+    guard let piece = file.extracting(offset, count: count) else { return 0 }
+    return piece.withUnsafeBytes { raw in
+      var n: UInt64 = 0
+      var i = 0
+      while i + 8 <= raw.count {
+        n += UInt64(raw.loadUnaligned(fromByteOffset: i, as: UInt64.self).nonzeroBitCount)
+        i += 8
+      }
+      while i < raw.count {
+        n += UInt64(raw[i].nonzeroBitCount)
+        i += 1
+      }
+      return n
+    }
+  }
+
+  private func isDumped(_ pfn: UInt64) -> Bool {
+    guard let byte = file.byte(at: header.dumpBitmapOffset + Int(pfn / 8)) else { return false }
+    return byte & (1 << UInt8(pfn % 8)) != 0
+  }
+
+  /// The index of `pfn`'s descriptor: the set bits before it.
+  private func rank(_ pfn: UInt64) -> UInt64 {
+    let block = Int(pfn / Self.blockBits)
+    guard block < rankBefore.count else { return rankBefore.last ?? 0 }
+    let start = UInt64(block) * Self.blockBits
+    var n = rankBefore[block] + Self.popcount(file, header.dumpBitmapOffset + Int(start / 8), Int((pfn - start) / 8))
+    var p = pfn & ~7
+    while p < pfn {
+      if isDumped(p) { n += 1 }
+      p += 1
+    }
+    return n
+  }
+
+  /// Checks the descriptor of every dumped page in `pfns`.
+  func check(_ pfns: Range<UInt64>) throws(DecodeError) {
+    guard !pfns.isEmpty else { return }
+    let block = UInt64(header.blockSize)
+    var index = rank(pfns.lowerBound)
+    for pfn in pfns where pfn < header.maxMapnr && isDumped(pfn) {
+      let at = header.descriptorsOffset + 24 * Int(index)
+      let r = ByteReader(file, order: order, path: "/diskdump/page_desc")
+      let address = PhysAddr(pfn &* block)
+      guard let offset: Int64 = try? r.integer(at: at), let size: UInt32 = try? r.integer(at: at + 8),
+        let flags: UInt32 = try? r.integer(at: at + 12)
+      else {
+        throw DecodeError(
+          .truncated, "the descriptor of page frame \(pfn) (number \(index)) is past the end of the file",
+          path: "/diskdump/page_desc", address: address)
+      }
+      // An uncompressed page is copied whole, whatever its size says.
+      let length = flags & 0x27 == 0 ? UInt64(Swift.max(UInt64(size), block)) : UInt64(size)
+      guard offset >= 0, size > 0, UInt64(size) <= block, UInt64(offset) <= UInt64(file.count),
+        length <= UInt64(file.count) - UInt64(offset)
+      else {
+        throw DecodeError(
+          .outOfRange,
+          "page frame \(pfn): its descriptor puts \(size) bytes (flags 0x\(String(flags, radix: 16))) at offset \(offset), outside the file's \(file.count) bytes",
+          path: "/diskdump/page_desc", address: address)
+      }
+      index += 1
+    }
+  }
+}
