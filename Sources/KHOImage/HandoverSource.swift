@@ -74,7 +74,7 @@ public struct HandoverSource {
     var file = raw
     var wrappers: [String] = []
     if Zstd.isCompressed(file.bytes) {
-      file = try Zstd.decompressToMappedFile(file.bytes, limit: limit, name: path) {
+      file = try Zstd.decompressToMappedFile(file.bytes, limit: limit, name: path, source: file) {
         (head: [UInt8]) throws(DecodeError) -> Int? in try InputFile.imageExtent(head, name: path)
       }
       wrappers.append("zstd")

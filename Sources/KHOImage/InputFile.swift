@@ -25,7 +25,7 @@ public enum InputFile {
   {
     let mapped = try _MappedFile(path: path)
     guard Zstd.isCompressed(mapped.bytes) else { return mapped }
-    return try Zstd.decompressToMappedFile(mapped.bytes, limit: limit, name: path) {
+    return try Zstd.decompressToMappedFile(mapped.bytes, limit: limit, name: path, source: mapped) {
       (head: [UInt8]) throws(DecodeError) -> Int? in
       image ? try imageExtent(head, name: path) : nil
     }

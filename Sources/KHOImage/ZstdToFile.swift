@@ -20,8 +20,11 @@ extension Zstd {
   }
 
   /// ``decompressToFile(_:limit:name:check:)``, keeping the file for scans.
+  /// When `input` is the whole of `source`, what was read is dropped from
+  /// memory behind the decoder (a compressed core can be larger than RAM).
   static func decompressToMappedFile(
-    _ input: Bytes, limit: Int, name: String, check: ([UInt8]) throws(DecodeError) -> Int?
+    _ input: Bytes, limit: Int, name: String, source: _MappedFile? = nil,
+    check: ([UInt8]) throws(DecodeError) -> Int?
   ) throws(DecodeError) -> _MappedFile {
     let file = try _SparseTempFile()
     guard let dctx = ZSTD_createDCtx() else {
@@ -37,6 +40,7 @@ extension Zstd {
     var total = 0
     var lastRet = 0
     var failure: DecodeError?
+    var released = 0
     func runCheck() {
       guard !checked else { return }
       checked = true
@@ -77,6 +81,10 @@ extension Zstd {
         }
         if failure != nil { return }
         total += produced
+        if let source, inBuf.pos - released >= 64 << 20 {
+          source.release(upTo: inBuf.pos)
+          released = inBuf.pos
+        }
         if inBuf.pos == inBuf.size && (lastRet == 0 || produced < chunk) { return }
         if produced == 0 && inBuf.pos == consumedBefore { return }
       }

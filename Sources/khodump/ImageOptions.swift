@@ -1,4 +1,5 @@
 import ArgumentParser
+import Glibc
 import KHOCore
 import KHOImage
 
@@ -16,6 +17,13 @@ struct ImageOptions: ParsableArguments {
   @Option(help: "For a debugfs copy with both halves: in or out (default: in, else out).")
   var debugfsSide: String?
 
+  @Option(
+    help: ArgumentHelp(
+      "Where a compressed or flattened input is expanded (default: $TMPDIR, else /tmp).",
+      discussion: "The file has no name from the start and is gone when khodump exits, however it exits."),
+    completion: .directory)
+  var tmpdir: String?
+
   /// Parses a hex or decimal address.
   static func parseAddress(_ s: String) throws -> PhysAddr {
     let t = s.lowercased()
@@ -25,6 +33,7 @@ struct ImageOptions: ParsableArguments {
   }
 
   func open() throws -> HandoverSource {
+    if let tmpdir { setenv("TMPDIR", tmpdir, 1) }
     let phys = try fdtPhys.map(Self.parseAddress)
     var geometry: PageGeometry?
     if let pageSize {
