@@ -27,8 +27,7 @@ struct PackCommand: ParsableCommand {
 
   func run() throws {
     let source = try image.open()
-    let (bundle, result, report) = try Packer.pack(source, withData: withData, compress: !noCompress)
-    try Data(bundle).write(to: URL(fileURLWithPath: out))
+    let (result, report) = try Packer.pack(source, withData: withData, compress: !noCompress, to: out)
     switch format {
     case .json: try printJSON(result)
     case .text:
@@ -66,8 +65,7 @@ struct CaptureCommand: ParsableCommand {
   func run() throws {
     let root = try fdtPhys.map(ImageOptions.parseAddress)
     let source = try Capture.source(.init(debugfs: debugfs, side: side, mem: mem, rootAddress: root))
-    let (bundle, result, report) = try Packer.pack(source, withData: withData, sourceName: "capture")
-    try Data(bundle).write(to: URL(fileURLWithPath: out))
+    let (result, report) = try Packer.pack(source, withData: withData, sourceName: "capture", to: out)
     print("wrote \(out): root \(result.root), \(result.pages) pages, \(formatBytes(UInt64(result.bytes)))")
     printProblems(report.problems, toStdout: false)
     if report.hasProblems { throw ExitCode(1) }

@@ -29,6 +29,10 @@ public final class ELFCore: PhysicalMemory {
   /// File offset of each segment in `segments`.
   private let fileOffsets: [UInt64]
 
+  /// Reads of this many bytes or more are copied with `pread` rather than
+  /// handed out from the mapping.
+  public static let copyThreshold = 1 << 20
+
   /// The most program headers accepted (a 4 TiB sparse core has far fewer).
   public static let maxProgramHeaders = 1 << 20
 
@@ -209,6 +213,8 @@ public final class ELFCore: PhysicalMemory {
     if UInt64(count) <= seg.size - delta {
       let off = fileOffsets[i] + delta
       if let preadFile { return try preadFile.read(offset: off, count: count) }
+      // Large reads are copied, so they leave nothing mapped behind them.
+      if let backing, count >= Self.copyThreshold { return try backing.copy(offset: off, count: count) }
       if let b = file.extracting(Int(off), count: count) { return b }
     }
     // Spans adjacent segments: copy piece by piece.

@@ -20,6 +20,27 @@ public struct ELFCoreWriter {
 
   /// The core file bytes for `ranges` of `memory` (all captured ranges by default).
   public func write(_ memory: any PhysicalMemory, ranges: [PhysRange]? = nil) throws(DecodeError) -> [UInt8] {
+    var data: [UInt8] = []
+    try write(memory, ranges: ranges) { (piece: UnsafeRawBufferPointer) throws(DecodeError) in
+      data.appendBytes(piece)
+    }
+    return data
+  }
+
+  /// Streams the core file for `ranges` of `memory` to `sink`, segment data
+  /// in pieces of at most ``chunk`` bytes: memory stays one piece however
+  /// large the core (pack `--with-data` of a host's preserved pages).
+  public func write(
+    _ memory: any PhysicalMemory, ranges: [PhysRange]? = nil,
+    to sink: (UnsafeRawBufferPointer) throws(DecodeError) -> Void
+  ) throws(DecodeError) {
+    func emit(_ a: [UInt8]) throws(DecodeError) {
+      let failure = a.withUnsafeBytes { p -> DecodeError? in
+        do throws(DecodeError) { try sink(p) } catch { return error }
+        return nil
+      }
+      if let failure { throw failure }
+    }
     let order = memory.geometry.byteOrder
     let ranges = ranges ?? memory.segments
     var out = Writer(order: order)
@@ -55,13 +76,26 @@ public struct ELFCoreWriter {
       dataOffset += (r.size + align - 1) / align * align
     }
     out.bytes(noteData)
+    var written = 0
     for (r, off) in zip(ranges, offsets) {
-      out.pad(to: Int(off))
-      let b = try memory.bytes(at: r.start, count: Int(r.size))
-      b.withUnsafeBytes { out.data.appendBytes($0) }
+      out.pad(to: Int(off) - written)
+      try emit(out.data)
+      written += out.data.count
+      out.data.removeAll(keepingCapacity: true)
+      var done: UInt64 = 0
+      while done < r.size {
+        let n = Int(Swift.min(UInt64(Self.chunk), r.size - done))
+        let b = try memory.bytes(at: PhysAddr(r.start.rawValue + done), count: n)
+        try b.withUnsafeBytes { (p: UnsafeRawBufferPointer) throws(DecodeError) in try sink(p) }
+        done += UInt64(n)
+        written += n
+      }
     }
-    return out.data
+    if !out.data.isEmpty { try emit(out.data) }
   }
+
+  /// The most segment bytes read and handed to a sink at once.
+  public static let chunk = 8 << 20
 
   private func phdr(
     _ out: inout Writer, type: UInt32, flags: UInt32, offset: UInt64, paddr: UInt64, size: UInt64,

@@ -94,6 +94,30 @@ final class _MappedFile: @unchecked Sendable {
     return out
   }
 
+  /// A copy of `count` bytes at `offset`, read with `pread`: for large
+  /// reads, which through the mapping would stay resident after their use.
+  func copy(offset: UInt64, count: Int) throws(DecodeError) -> Bytes {
+    var out = [UInt8](repeating: 0, count: count)
+    var failure: Int32 = 0
+    var done = 0
+    out.withUnsafeMutableBytes { raw in
+      guard let base = raw.baseAddress else { return }
+      while done < count {
+        let n = pread(fd, base + done, count - done, off_t(offset) + off_t(done))
+        if n < 0, errno == EINTR { continue }
+        if n < 0 { failure = errno }
+        if n <= 0 { return }
+        done += n
+      }
+    }
+    guard failure == 0, done == count else {
+      throw DecodeError(
+        .unreadable,
+        "read of \(count) bytes at 0x\(String(offset, radix: 16)): \(failure == 0 ? "end of file" : String(cString: strerror(failure)))")
+    }
+    return Bytes(out)
+  }
+
   /// Streams the data of `[start, end)` through one reused buffer of
   /// `chunk` bytes with `pread`, skipping holes and never touching the
   /// mapping, so nothing read stays resident. `body` gets each piece's file

@@ -19,6 +19,49 @@ public enum Packer {
   public static func pack(
     _ source: HandoverSource, withData: Bool = false, compress: Bool = true, sourceName: String? = nil
   ) throws -> (bundle: [UInt8], result: Result, report: HandoverReport) {
+    let p = try plan(source, withData: withData, sourceName: sourceName)
+    let bytes = try BundleWriter.write(source.memory, ranges: p.ranges, note: p.note, compress: compress)
+    return (bytes, p.result(bytes: bytes.count), p.report)
+  }
+
+  /// ``pack(_:withData:compress:sourceName:)`` streamed to the file at
+  /// `path`: the bundle is compressed as it is written, so memory does not
+  /// grow with the pages packed.
+  public static func pack(
+    _ source: HandoverSource, withData: Bool = false, compress: Bool = true, sourceName: String? = nil,
+    to path: String
+  ) throws -> (result: Result, report: HandoverReport) {
+    let p = try plan(source, withData: withData, sourceName: sourceName)
+    guard FileManager.default.createFile(atPath: path, contents: nil),
+      let handle = FileHandle(forWritingAtPath: path)
+    else { throw CocoaError(.fileWriteUnknown, userInfo: [NSFilePathErrorKey: path]) }
+    defer { try? handle.close() }
+    var written = 0
+    try BundleWriter.write(source.memory, ranges: p.ranges, note: p.note, compress: compress) {
+      (piece: UnsafeRawBufferPointer) throws(DecodeError) in
+      do { try handle.write(contentsOf: Data(piece)) } catch {
+        throw DecodeError(.unreadable, "cannot write \(path): \(error.localizedDescription)")
+      }
+      written += piece.count
+    }
+    return (p.result(bytes: written), p.report)
+  }
+
+  /// What goes into a bundle: the walk, and the ranges it read.
+  private struct Plan {
+    var root: PhysAddr
+    var ranges: [PhysRange]
+    var note: BundleNote
+    var report: HandoverReport
+    var geometry: PageGeometry
+
+    func result(bytes: Int) -> Result {
+      let pages = ranges.reduce(0) { $0 + Int(($1.size + geometry.pageMask) >> UInt64(geometry.pageShift)) }
+      return Result(root: root, ranges: ranges.count, pages: pages, bytes: bytes, problems: report.problems.count)
+    }
+  }
+
+  private static func plan(_ source: HandoverSource, withData: Bool, sourceName: String?) throws -> Plan {
     let walker = HandoverWalker(source: source)
     let report = walker.walk()
     guard let root = source.rootAddress else {
@@ -32,18 +75,10 @@ public enum Packer {
         if let n = e.byteCount(g) { walker.memory.touch(PhysRange(start: e.phys, size: n)) }
       }
     }
-    let ranges = walker.touchedRanges
     let note = BundleNote(
       root: root, geometry: source.memory.geometry,
       source: sourceName ?? URL(fileURLWithPath: source.path).lastPathComponent)
-    let bytes = try BundleWriter.write(source.memory, ranges: ranges, note: note, compress: compress)
-    let pages = ranges.reduce(0) { $0 + Int(($1.size + source.memory.geometry.pageMask) >> UInt64(source.memory.geometry.pageShift)) }
-    return (
-      bytes,
-      Result(
-        root: root, ranges: ranges.count, pages: pages, bytes: bytes.count,
-        problems: report.problems.count),
-      report
-    )
+    return Plan(
+      root: root, ranges: walker.touchedRanges, note: note, report: report, geometry: source.memory.geometry)
   }
 }
