@@ -3,7 +3,7 @@
 // Benchmarks with their peers measured in the same run (ordo-one/benchmark).
 //   cd Benchmarks && swift package benchmark            (all)
 //   swift package benchmark --target FDTWalk            (one)
-// `make bench` runs them all and prints the ratio tables quoted in README.md.
+// `make bench` runs them all; the current ratio tables are in Benchmarks/README.md.
 
 import PackageDescription
 

@@ -3,7 +3,7 @@
 #   Fuzz/run.sh TARGET SECONDS        fuzz for SECONDS (0 = replay corpus only)
 # Seeds come from Corpus/TARGET (never modified); new inputs go to a scratch
 # corpus under .build-fuzz/. A crash leaves crash-* in Fuzz/Crashes/TARGET
-# and exits non-zero; copy it into Tests/*/Regressions/ to keep it.
+# and exits non-zero; copy it into Regressions/TARGET/ to keep it (swift test replays it).
 set -euo pipefail
 cd "$(dirname "$0")"
 target=${1:?usage: run.sh TARGET SECONDS}

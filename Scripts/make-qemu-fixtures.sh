@@ -2,7 +2,7 @@
 # Make real QEMU memory dumps holding the kernel-written handover images.
 #
 # Usage: Scripts/make-qemu-fixtures.sh [OUTDIR]   (default Tests/KHOImageTests/QEMU)
-# Inputs: $KHO_IMAGES (default /work/shared/kernel-images)/<case>.elf[.zst].
+# Inputs: $KHO_IMAGES (default: shared/kernel-images beside the checkout)/<case>.elf[.zst].
 # Needs: qemu-system-x86_64, makedumpfile, zstd, readelf.
 #
 # For each case: cut every PT_LOAD of the input core into its own file, load
@@ -19,7 +19,7 @@ set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 OUT=${1:-$ROOT/Tests/KHOImageTests/QEMU}
-IMAGES=${KHO_IMAGES:-/work/shared/kernel-images}
+IMAGES=${KHO_IMAGES:-$ROOT/../shared/kernel-images}
 CASES=(kho-v2-radix kho-v4-luo-v4)
 RAM_LO=0x100000000 RAM_HI=0x104000000
 QEMU=(qemu-system-x86_64 -S -nodefaults -display none -accel tcg

@@ -5,9 +5,10 @@ import KHOFormats
 /// A handover image opened from disk: its memory and where its root is.
 ///
 /// The input kind is detected from content, never from the file name: an
-/// ELF64 core (a toolkit bundle when it carries the ``BundleNote``), a raw
-/// DTB, a copied debugfs `kho/` directory; any of the files may be zstd
-/// compressed.
+/// ELF64 core (a toolkit bundle when it carries the ``BundleNote``), a
+/// kdump-compressed vmcore (``KdumpCore``), a raw DTB, a copied debugfs
+/// `kho/` directory; a file may be in makedumpfile's flattened format and
+/// zstd compressed around that.
 public struct HandoverSource {
   /// What the input turned out to be.
   public enum Kind: String, Sendable, Codable {

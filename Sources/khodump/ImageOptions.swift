@@ -5,7 +5,10 @@ import KHOImage
 
 /// Options every verb that reads a handover image shares.
 struct ImageOptions: ParsableArguments {
-  @Argument(help: "An ELF core (raw or zstd), a toolkit bundle, a DTB, or a copied kho debugfs directory.")
+  @Argument(
+    help:
+      "An ELF core or kdump-compressed vmcore (raw, flattened or zstd), a toolkit bundle, a DTB, or a copied kho debugfs directory."
+  )
   var image: String
 
   @Option(name: .customLong("fdt-phys"), help: "Physical address of the KHO root FDT (hex, 0x…).")

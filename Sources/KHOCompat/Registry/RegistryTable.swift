@@ -1,5 +1,5 @@
 // The registry's data: every component version the toolkit knows, with the
-// facts from /work/shared/reference/kho-abi.md (section numbers cited).
+// facts from the KHO ABI reference notes (section numbers cited).
 
 extension VersionRegistry {
   /// Consequences of a compatible mismatch, by reader (kho-abi.md §9.1).
