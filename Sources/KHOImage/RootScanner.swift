@@ -76,6 +76,9 @@ public enum RootScanner {
     var roots: [PhysAddr] = []
     var bootDTs: [PhysAddr] = []
     var bootParams: [PhysAddr] = []
+    // Page starts too near the end of a piece to test in it (a piece can
+    // start mid-page after a hole of a core with unaligned segments).
+    var edges: [PhysAddr] = []
     var done: UInt64 = 0
     var nextReport: UInt64 = 1 << 30
     do throws(DecodeError) {
@@ -85,12 +88,18 @@ public enum RootScanner {
       let (up, over) = base.rawValue.addingReportingOverflow(mask)
       if !over {
         var a = up & ~mask
-        while a - base.rawValue + 8 <= UInt64(span.byteCount) {
+        while a - base.rawValue < UInt64(span.byteCount) {
           let off = Int(a - base.rawValue)
+          if off + 0x210 > span.byteCount {
+            edges.append(PhysAddr(a))
+            let (n, o) = a.addingReportingOverflow(g.pageSize64)
+            if o { break }
+            a = n
+            continue
+          }
           if UInt32(bigEndian: span.unsafeLoadUnaligned(fromByteOffset: off, as: UInt32.self)) == 0xd00d_feed {
             roots.append(PhysAddr(a))
-          } else if off + 0x210 <= span.byteCount,
-            UInt32(littleEndian: span.unsafeLoadUnaligned(fromByteOffset: off + 0x202, as: UInt32.self))
+          } else if UInt32(littleEndian: span.unsafeLoadUnaligned(fromByteOffset: off + 0x202, as: UInt32.self))
               == 0x5372_6448,  // "HdrS"
             UInt16(littleEndian: span.unsafeLoadUnaligned(fromByteOffset: off + 0x1fe, as: UInt16.self)) == 0xaa55
           {
@@ -110,6 +119,16 @@ public enum RootScanner {
       }
     } catch {
       problem = error
+    }
+    for a in edges {
+      guard let head = try? memory.bytes(at: a, count: 8) else { continue }
+      if Array(head.array[0..<4]) == [0xd0, 0x0d, 0xfe, 0xed] {
+        roots.append(a)
+      } else if let p = try? memory.bytes(at: a, count: 0x210), Array(p.array[0x1fe...0x1ff]) == [0x55, 0xaa],
+        Array(p.array[0x202..<0x206]) == Array("HdrS".utf8)
+      {
+        bootParams.append(a)
+      }
     }
     // FDT pages: KHO roots, or boot DTs that name one.
     var found: [PhysAddr: Candidate] = [:]
@@ -174,7 +193,8 @@ public enum RootScanner {
     guard let f = fdt(memory, address),
       let cells = f.fdt.node(at: "/chosen")?.property("linux,kho-fdt")?.cells
     else { return nil }
-    let ac = Int(f.fdt.root.property("#address-cells")?.cells?.first ?? 2)
+    // Linux's defaults for a root without the properties: one cell each.
+    let ac = Int(f.fdt.root.property("#address-cells")?.cells?.first ?? 1)
     let sc = Int(f.fdt.root.property("#size-cells")?.cells?.first ?? 1)
     guard (1...2).contains(ac), (0...2).contains(sc), cells.count == ac + sc else { return nil }
     let value = cells.prefix(ac).reduce(UInt64(0)) { $0 << 32 | UInt64($1) }

@@ -93,7 +93,7 @@ struct InfoCommand: ParsableCommand {
     case .text:
       print(text(out))
     }
-    if source.rootAddress == nil { throw ExitCode(1) }
+    if source.rootAddress == nil || out.root?.compatible.isEmpty == true { throw ExitCode(1) }
   }
 
   func text(_ o: Output) -> String {
@@ -110,7 +110,9 @@ struct InfoCommand: ParsableCommand {
     lines.append("data        \(formatBytes(o.dataBytes)) (holes of the file: \(formatBytes(o.holeBytes)))")
     for r in o.ranges { lines.append("  \(r.start) +\(formatBytes(r.size))") }
     if o.rangeCount > o.ranges.count { lines.append("  … \(o.rangeCount - o.ranges.count) more") }
-    if let r = o.root {
+    if let r = o.root, r.compatible.isEmpty {
+      lines.append("root        \(r.address) was given, but no KHO root FDT is there")
+    } else if let r = o.root {
       let how = r.foundBy.map(\.description).joined(separator: ", ")
       lines.append("root        \(r.address) \(escapeText(r.compatible))\(how.isEmpty ? "" : ", found by \(how)")")
     } else if o.candidates.isEmpty {

@@ -295,3 +295,43 @@ struct RadixTreeTests {
     #expect(r.set.count == 1)
   }
 }
+
+/// Issue 20, class 5: leaves that alias one page must stay cheap; a decode
+/// fills at most its chunk budget and says so.
+@Suite("memory-map chunk budget")
+struct ChunkBudgetTests {
+  /// A set with one entry in each of `n` leaves (order 0, 128 MiB apart).
+  static func spread(_ n: Int) throws -> PreservedSet {
+    var set = PreservedSet(geometry: .x86_64)
+    for i in 0..<UInt64(n) { try set.insert(pfn: i << 15, order: 0) }
+    return set
+  }
+
+  @Test("the radix decode stops at its budget with limitExceeded and keeps the leaves before it")
+  func radix() throws {
+    let set = try Self.spread(64)
+    let image = PhysicalImage(geometry: .x86_64)
+    var alloc = PageAllocator(start: PhysAddr(1 << 40), pages: 4096, geometry: .x86_64)
+    let root = try RadixTree.encode(set, into: image, allocator: &alloc)
+    let full = RadixTree.decodeReporting(from: image, root: root)
+    #expect(full.problems.isEmpty)
+    #expect(full.set.count == 64)
+    let cut = RadixTree.decodeReporting(
+      from: image, root: root, depth: .plusOne, path: RadixTree.defaultPath, chunkBudget: 16 * 4096)
+    #expect(cut.problems.map(\.kind) == [.limitExceeded])
+    #expect(cut.problems.first?.message.contains("64 captured leaves") == true)
+    #expect(cut.set.count == 16)
+  }
+
+  @Test("the kho-v1 chunk list stops at its budget with one limitExceeded")
+  func bitmapChunks() throws {
+    let set = try Self.spread(64)
+    let image = PhysicalImage(geometry: .x86_64)
+    var alloc = PageAllocator(start: PhysAddr(1 << 40), pages: 4096, geometry: .x86_64)
+    let head = try BitmapChunkList.encode(set, into: image, allocator: &alloc)
+    let cut = BitmapChunkList.decodeReporting(
+      from: image, head: head, path: BitmapChunkList.defaultPath, chunkBudget: 16 * 4096)
+    #expect(cut.problems.map(\.kind) == [.limitExceeded])
+    #expect(cut.set.count == 16)
+  }
+}

@@ -1,3 +1,4 @@
+import Foundation
 import KHOCore
 import KHOFormats
 import Testing
@@ -101,5 +102,49 @@ struct RootLocatorTests {
     let found = RootScanner.scan(m)
     #expect(found.count == 2)
     #expect(RootScanner.choose(found) == nil)
+  }
+}
+
+/// A page start that falls within 0x210 bytes of the end of a scan piece
+/// (a core whose segment file offsets are not page aligned, after a hole)
+/// is still tested for an FDT and for boot parameters.
+@Suite("root scan at piece edges")
+struct RootScanEdgeTests {
+  @Test("boot parameters in the last page of a piece that starts mid-page are found")
+  func edge() throws {
+    let path = NSTemporaryDirectory() + "kho-edge-\(UUID().uuidString).elf"
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let segOffset: UInt64 = 0x1f00
+    let size: UInt64 = 32 << 20
+    var h = [UInt8](repeating: 0, count: 4096)
+    func put(_ v: UInt64, _ at: Int, _ n: Int) { for i in 0..<n { h[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) } }
+    h.replaceSubrange(0..<8, with: [0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0])
+    put(4, 16, 2); put(62, 18, 2); put(1, 20, 4); put(64, 32, 8); put(64, 52, 2); put(56, 54, 2); put(1, 56, 2)
+    put(1, 64, 4); put(segOffset, 72, 8); put(size, 96, 8); put(size, 104, 8)
+    FileManager.default.createFile(atPath: path, contents: Data(h))
+    let f = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
+    try f.truncate(atOffset: segOffset + size)
+    // A hole up to file offset 0x101000, then 9 MiB of data: the first
+    // piece starts at phys 0xff100, mid-page, and ends 0x100 bytes into
+    // the page at 0x8ff000.
+    let dataStart: UInt64 = 0x101000
+    try f.seek(toOffset: dataStart)
+    try f.write(contentsOf: Data(repeating: 0x11, count: 9 << 20))
+    func write(_ bytes: [UInt8], phys: UInt64) throws {
+      try f.seek(toOffset: segOffset + phys)
+      try f.write(contentsOf: Data(bytes))
+    }
+    let m = PhysicalImage()
+    RootLocatorTests.bootParams(m, page: 0x8ff000, entry: 0x300000, target: 0x500000)
+    for p: UInt64 in [0x8ff000, 0x300000] { try write(try m.bytes(at: PhysAddr(p), count: 4096).array, phys: p) }
+    try write(try RootLocatorTests.root(), phys: 0x400000)
+    try write(try RootLocatorTests.root(), phys: 0x500000)
+    try f.close()
+    let core = try ELFCore(path: path)
+    let found = RootScanner.scan(core)
+    #expect(found.map(\.address) == [PhysAddr(0x400000), PhysAddr(0x500000)])
+    let chosen = try #require(RootScanner.choose(found))
+    #expect(chosen.address == PhysAddr(0x500000))
+    #expect(chosen.foundBy.contains(RootScanner.Locator(kind: .setupData, at: PhysAddr(0x300040))))
   }
 }

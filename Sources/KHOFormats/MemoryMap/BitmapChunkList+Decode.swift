@@ -26,7 +26,15 @@ extension BitmapChunkList {
   public static func decodeReporting(
     from memory: any PhysicalMemory, head: PhysAddr, path: DecodePath = defaultPath
   ) -> BitmapChunkDecodeResult {
+    decodeReporting(from: memory, head: head, path: path, chunkBudget: PreservedSet.maxChunkBytes)
+  }
+
+  /// ``decodeReporting(from:head:path:)`` with a smaller chunk budget (tests).
+  static func decodeReporting(
+    from memory: any PhysicalMemory, head: PhysAddr, path: DecodePath, chunkBudget: Int
+  ) -> BitmapChunkDecodeResult {
     var d = _ChunkListDecoder(memory: memory, strict: false, base: path)
+    d.chunkBudget = chunkBudget
     do { try d.run(head: head) } catch { d.problems.append(error) }
     return BitmapChunkDecodeResult(
       set: d.set, stats: d.stats, problems: d.problems, omittedProblems: d.omitted)
@@ -44,6 +52,10 @@ struct _ChunkListDecoder {
   var omitted = 0
   var chunksSeen: Set<UInt64> = []
   var bitmapsSeen: Set<UInt64> = []
+  /// Whether the chunk-memory budget was reported (once).
+  var overBudget = false
+  /// The most bitmap bytes the decode may fill (``PreservedSet/maxChunkBytes``).
+  var chunkBudget = PreservedSet.maxChunkBytes
   var rangesSeen: Set<UInt64> = []  // (order << 58) ^ chunk number, per order
   var scratch: [UInt64]
 
@@ -163,6 +175,15 @@ struct _ChunkListDecoder {
       try report(
         .duplicate, "a second bitmap for order \(o) at phys_start 0x\(String(physStart, radix: 16))",
         path: path, address: field)
+    }
+    guard stats.bitmaps < chunkBudget / geometry.pageSize else {
+      if overBudget { return }
+      overBudget = true
+      try report(
+        .limitExceeded,
+        "more than \(stats.bitmaps) bitmap pages (\(chunkBudget >> 20) MiB), the most a decode may fill; the rest are not read",
+        path: path, address: field)
+      return
     }
     guard let bytes = try read(bitmap, path: path) else { return }
     stats.bitmaps += 1

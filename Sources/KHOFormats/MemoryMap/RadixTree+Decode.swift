@@ -30,7 +30,15 @@ extension RadixTree {
     from memory: any PhysicalMemory, root: PhysAddr, depth rule: DepthRule = .plusOne,
     path: DecodePath = defaultPath
   ) -> RadixDecodeResult {
+    decodeReporting(from: memory, root: root, depth: rule, path: path, chunkBudget: PreservedSet.maxChunkBytes)
+  }
+
+  /// ``decodeReporting(from:root:depth:path:)`` with a smaller chunk budget (tests).
+  static func decodeReporting(
+    from memory: any PhysicalMemory, root: PhysAddr, depth rule: DepthRule, path: DecodePath, chunkBudget: Int
+  ) -> RadixDecodeResult {
     var walker = _RadixWalker(memory: memory, rule: rule, strict: false, base: path)
+    walker.chunkBudget = chunkBudget
     do { try walker.run(root: root) } catch { walker.problems.append(error) }
     return RadixDecodeResult(
       set: walker.set, stats: walker.stats, problems: walker.problems,
@@ -55,6 +63,8 @@ struct _RadixWalker {
   var scratch: [UInt64]
   /// Leaves found by the table walk, in walk order: (address, key prefix).
   var leaves: [(PhysAddr, UInt64)] = []
+  /// The most leaf bytes the decode may fill (``PreservedSet/maxChunkBytes``).
+  var chunkBudget = PreservedSet.maxChunkBytes
 
   init(memory: any PhysicalMemory, rule: RadixTree.DepthRule, strict: Bool, base: DecodePath) {
     self.memory = memory
@@ -115,11 +125,22 @@ struct _RadixWalker {
       let orderBit = layout.leafBits + 63 - p.leadingZeroBitCount
       if p != 0, orderBit <= layout.order0Log2 { perOrder[layout.order0Log2 - orderBit] += 1 }
     }
-    for (o, n) in perOrder.enumerated() where n > 0 {
-      set._orders[o].reserve(chunks: n, wordsPerChunk: layout.leafWords)
+    var left = chunkBudget / layout.geometry.pageSize
+    for (o, n) in perOrder.enumerated() where n > 0 && left > 0 {
+      set._orders[o].reserve(chunks: Swift.min(n, left), wordsPerChunk: layout.leafWords)
+      left -= Swift.min(n, left)
     }
-    let found = leaves
+    var found = leaves
     leaves = []
+    let budget = chunkBudget / layout.geometry.pageSize
+    let captured = perOrder.reduce(0, +)
+    if captured > budget {
+      try report(
+        .limitExceeded,
+        "the map has \(captured) captured leaves, more than the \(budget) (\(chunkBudget >> 20) MiB) a decode may fill; the first \(budget) are read",
+        level: top, address: root)
+      found = Array(found.prefix(budget))
+    }
     for (node, prefix) in found {
       for l in 1..<layout.depth { indices[l] = layout.tableIndex(prefix, level: l) }
       try leaf(node, prefix: prefix)

@@ -191,8 +191,9 @@ public final class ELFCore: PhysicalMemory {
       }
       pageSize = n
     }
+    // An override sets the page size; the byte order is always the file's.
     geometry =
-      override ?? pageSize.flatMap { PageGeometry(pageSize: $0, byteOrder: order) }
+      (override?.pageSize ?? pageSize).flatMap { PageGeometry(pageSize: $0, byteOrder: order) }
       ?? PageGeometry(pageShift: 12, byteOrder: order) ?? .x86_64
   }
 

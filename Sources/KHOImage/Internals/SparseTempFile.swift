@@ -30,8 +30,11 @@ final class _SparseTempFile {
   /// Writes `bytes` at `offset`; a buffer of zeros is only counted.
   func write(_ bytes: UnsafeRawBufferPointer, at offset: Int) throws(DecodeError) {
     guard let base = bytes.baseAddress, bytes.count > 0 else { return }
+    // Zeros past everything written so far are a hole already; zeros over
+    // written bytes (a flattened dump may rewrite a range) must land.
+    let fresh = offset >= size
     size = Swift.max(size, offset + bytes.count)
-    if _isZero(bytes) { return }
+    if fresh, _isZero(bytes) { return }
     var done = 0
     while done < bytes.count {
       let w = pwrite(fd, base + done, bytes.count - done, off_t(offset + done))

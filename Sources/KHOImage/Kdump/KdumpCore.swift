@@ -40,7 +40,8 @@ public final class KdumpCore: PhysicalMemory {
     self.header = header
     descriptors = _PageDescriptors(file: file.bytes, header: header)
     let order: ByteOrder = header.littleEndian ? .little : .big
-    guard let g = override ?? PageGeometry(pageSize: header.blockSize, byteOrder: order) else {
+    // An override sets the page size; the byte order is always the dump's.
+    guard let g = PageGeometry(pageSize: override?.pageSize ?? header.blockSize, byteOrder: order) else {
       throw DecodeError(
         .unsupported, "page size \(header.blockSize) is not one this toolkit reads; pass --page-size",
         path: "/diskdump")
