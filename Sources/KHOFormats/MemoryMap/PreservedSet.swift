@@ -52,11 +52,12 @@ public struct PreservedSet: Sendable {
     for e in entries { try insert(e) }
   }
 
-  /// The most chunk memory a decoded map may fill (768 MiB): the bitmaps
-  /// of 24 TiB of order-0 pages. A map with more leaves (or kho-v1 bitmap
-  /// pages) than this holds is refused as `limitExceeded`, so a dump whose
-  /// leaves alias one file page cannot make a decode fill gigabytes.
-  public static let maxChunkBytes = 768 << 20
+  /// The most chunk memory a decoded map may fill (512 MiB): the bitmaps
+  /// of 16 TiB of order-0 pages, leaving a verb room under 1 GiB. A map
+  /// with more leaves (or kho-v1 bitmap pages) than this holds is refused
+  /// as `limitExceeded`, so a dump whose leaves alias one file page cannot
+  /// make a decode fill gigabytes.
+  public static let maxChunkBytes = 512 << 20
 
   /// The largest order an entry can have: its size must fit in 64 bits
   /// (51 for 4 KiB pages).
