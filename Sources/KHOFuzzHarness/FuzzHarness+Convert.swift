@@ -19,7 +19,7 @@ extension FuzzHarness {
     targets.append([.memfd: "memfd-v2"])
     targets.append([.kho: "kho-v4"])
     for t in targets {
-      guard let (_, m) = try? HandoverConverter().run(d.model, targets: t) else { continue }
+      guard let (_, m) = try? ModelConverter().run(d.model, targets: t) else { continue }
       let r: RebuiltHandover
       do { r = try m.rebuild(copyingFrom: source.memory, above: d.highestAddress) } catch {
         // Encoders may refuse what a lenient decode let through (e.g. duplicate names); that is typed.

@@ -44,12 +44,12 @@ struct ConvertCommand: ParsableCommand {
   struct Converted: Encodable {
     var status = "converted"
     var out: String
-    var summary: HandoverConversion.Summary
+    var summary: ImageConversion.Summary
   }
 
   func targets() throws -> [ComponentID: String] {
     let t: [ComponentID: String]
-    do { t = try HandoverConverter.targets(to.split(separator: ",").map(String.init)) } catch {
+    do { t = try ModelConverter.targets(to.split(separator: ",").map(String.init)) } catch {
       throw ValidationError("--to: \(error.message)")
     }
     guard !t.isEmpty else { throw ValidationError("--to names no version") }
@@ -61,9 +61,9 @@ struct ConvertCommand: ParsableCommand {
   func run() throws {
     let targets = try targets()
     let source = try image.open()
-    let result: HandoverConversion.Result
+    let result: ImageConversion.Result
     do {
-      result = try HandoverConversion.convert(source, targets: targets, compress: !noCompress)
+      result = try ImageConversion.convert(source, targets: targets, compress: !noCompress)
     } catch {
       switch format {
       case .json:

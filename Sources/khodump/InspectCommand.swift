@@ -76,13 +76,3 @@ struct ValidateCommand: ParsableCommand {
     if report.hasProblems { throw ExitCode(1) }
   }
 }
-
-/// Prints problems, coloured by severity on a terminal.
-func printProblems(_ problems: [Problem], toStdout: Bool) {
-  for p in problems {
-    let style: Terminal.Style = p.severity == .error ? .red : p.severity == .warning ? .yellow : .dim
-    let line = Terminal.paint(p.severity.rawValue, style) + ": \(p.kind) at \(escapeText(p.path))"
-      + (p.address.map { " (\($0))" } ?? "") + ": \(escapeText(p.message))"
-    if toStdout { print(line) } else { Terminal.error(line) }
-  }
-}

@@ -26,11 +26,11 @@ struct Khodump: ParsableCommand {
     } catch let exit as ExitCode {
       Foundation.exit(exit.rawValue)
     } catch let error as DecodeError {
-      FileHandle.standardError.write(Data("khodump: \(error)\n".utf8))
+      Terminal.error("khodump: \(error)")
       Foundation.exit(2)
     } catch let error as CocoaError {
       // A file that could not be read or written: its path and the system's reason.
-      FileHandle.standardError.write(Data("khodump: \(describe(error))\n".utf8))
+      Terminal.error("khodump: \(describe(error))")
       Foundation.exit(2)
     } catch {
       let code = exitCode(for: error)
@@ -38,7 +38,7 @@ struct Khodump: ParsableCommand {
         print(fullMessage(for: error))
         Foundation.exit(0)
       }
-      FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+      Terminal.error(fullMessage(for: error))
       Foundation.exit(2)
     }
   }
@@ -65,14 +65,4 @@ func describe(_ error: CocoaError) -> String {
 enum OutputFormat: String, ExpressibleByArgument, CaseIterable {
   case text
   case json
-}
-
-/// Writes `value` as pretty JSON with sorted keys on standard output.
-func printJSON<T: Encodable>(_ value: T) throws {
-  let encoder = JSONEncoder()
-  encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-  encoder.keyEncodingStrategy = .convertToSnakeCase
-  let data = try encoder.encode(value)
-  FileHandle.standardOutput.write(data)
-  FileHandle.standardOutput.write(Data("\n".utf8))
 }

@@ -177,13 +177,3 @@ struct MemfdJSON: Encodable {
     return s
   }
 }
-
-/// Writes the first `limit` problems to standard error, then how many more there were.
-func reportProblems(_ problems: [DecodeError], limit: Int = 20) {
-  for p in problems.prefix(limit) {
-    FileHandle.standardError.write(Data("khodump: \(escapeText(p.description))\n".utf8))
-  }
-  if problems.count > limit {
-    FileHandle.standardError.write(Data("khodump: … and \(problems.count - limit) more problems\n".utf8))
-  }
-}

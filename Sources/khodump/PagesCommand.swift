@@ -47,15 +47,10 @@ struct PagesCommand: ParsableCommand {
   var mapColumns = 64
 
   @Option(help: "Radix depth formula: plus-one (default) or original (16 KiB-page kernels before the fix).")
-  var radixDepth: String = "plus-one"
+  var radixDepth: RadixDepthOption = .plusOne
 
   func run() throws {
-    let rule: RadixTree.DepthRule
-    switch radixDepth {
-    case "plus-one", "plusOne": rule = .plusOne
-    case "original": rule = .original
-    default: throw ValidationError("--radix-depth must be plus-one or original")
-    }
+    let rule = radixDepth.rule
     let source = try image.open()
     let fdt = try source.rootFDT()
     let (root, rootProblems) = KHORoot.decodeReporting(fdt, byteOrder: source.memory.geometry.byteOrder)
@@ -167,7 +162,7 @@ struct PagesCommand: ParsableCommand {
         var captured = false
       }
       try printJSON(Uncaptured(format: root.version.memoryMapFormat.rawValue, map: root.memoryMap.description))
-      FileHandle.standardError.write(Data("khodump: \(note)\n".utf8))
+      Terminal.error("khodump: \(note)")
     }
   }
 
@@ -180,18 +175,7 @@ struct PagesCommand: ParsableCommand {
     var out = row("order", "entries", "pages", "bytes")
     for o in s.orders { out += row("\(o.order)", "\(o.entries)", "\(o.pages)", "\(o.bytes)") }
     out += row("total", "\(s.totalEntries)", "\(s.totalPages)", "\(s.totalBytes)")
-    out += "total \(byteText(s.totalBytes))\n"
+    out += "total \(formatBytes(s.totalBytes))\n"
     return out
-  }
-
-  static func byteText(_ b: UInt64) -> String {
-    let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]
-    var v = Double(b)
-    var i = 0
-    while v >= 1024, i < units.count - 1 {
-      v /= 1024
-      i += 1
-    }
-    return i == 0 ? "\(b) bytes" : String(format: "%.1f", v) + " " + units[i]
   }
 }

@@ -58,7 +58,7 @@ struct HandoverModelTests {
     -> (before: DecodedHandover, after: DecodedHandover)
   {
     let d = try HandoverModel.decode(from: image, root: root)
-    let (_, m) = try HandoverConverter().run(d.model, targets: try HandoverConverter.targets(names))
+    let (_, m) = try ModelConverter().run(d.model, targets: try ModelConverter.targets(names))
     let r = try m.rebuild(copyingFrom: image, above: d.highestAddress)
     return (d, try HandoverModel.decode(from: r.image, root: r.encoded.root))
   }
@@ -83,7 +83,7 @@ struct HandoverModelTests {
     let (image, root) = try Self.build(root: .v3, luo: .v3)
     let d = try HandoverModel.decode(from: image, root: root)
     do {
-      _ = try HandoverConverter().run(d.model, targets: [.kho: "kho-v2"])
+      _ = try ModelConverter().run(d.model, targets: [.kho: "kho-v2"])
       Issue.record("kho-v2 accepted a raw luo_ser")
     } catch {
       #expect(error.kind == .lossy)
@@ -91,7 +91,7 @@ struct HandoverModelTests {
     }
     var noXArray = d.model
     noXArray.subBlobs.removeAll { $0.name == "kho-xarray" }
-    let (_, m) = try HandoverConverter().run(noXArray, targets: [.kho: "kho-v2", .luo: "luo-v2"])
+    let (_, m) = try ModelConverter().run(noXArray, targets: [.kho: "kho-v2", .luo: "luo-v2"])
     #expect(m.rootVersion == .v2 && m.luo?.version == .v2)
   }
 
@@ -108,7 +108,7 @@ struct HandoverModelTests {
     let (i1, r1) = try Self.build(root: .v3, luo: .v1)
     let d1 = try HandoverModel.decode(from: i1, root: r1)
     do {
-      _ = try HandoverConverter().run(d1.model, targets: [.luoSession: "luo-session-v1"])
+      _ = try ModelConverter().run(d1.model, targets: [.luoSession: "luo-session-v1"])
       Issue.record("sessions with files converted to luo-session-v1")
     } catch {
       #expect(error.kind == .lossy)
@@ -119,7 +119,7 @@ struct HandoverModelTests {
     #expect(down.model.componentVersions[.luoSession] == "luo-session-v1")
     #expect(down.model.contentLines() == b0.model.contentLines())
     let d0 = try HandoverModel.decode(from: i0, root: r0)
-    let (_, m0) = try HandoverConverter().run(d0.model, targets: [.luoSession: "luo-session-v1"])
+    let (_, m0) = try ModelConverter().run(d0.model, targets: [.luoSession: "luo-session-v1"])
     let r = try m0.rebuild(copyingFrom: i0, above: d0.highestAddress)
     // From luo-v2 in one run: LUO becomes luo-v1, then its node v1.
     let (i2v, r2v) = try Self.build(root: .v3, luo: .v2, memfds: [])
@@ -134,7 +134,7 @@ struct HandoverModelTests {
     let (i2, r2) = try Self.build(root: .v3, memfds: [.v1, .v2])
     let d2 = try HandoverModel.decode(from: i2, root: r2)
     do {
-      _ = try HandoverConverter().run(d2.model, targets: [.memfd: "memfd-v2"])
+      _ = try ModelConverter().run(d2.model, targets: [.memfd: "memfd-v2"])
       Issue.record("mixed memfd versions converted")
     } catch {
       #expect(error.kind == .badTarget)

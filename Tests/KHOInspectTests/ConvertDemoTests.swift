@@ -110,11 +110,11 @@ struct ConvertDemoTests {
     let map = try #require(ConvertSupport.refusal(source, ["bitmap-chunks-v1"]))
     #expect(map.kind == .badTarget && map.component == .memoryMap)
 
-    #expect(throws: ConversionError.self) { try HandoverConverter.targets(["luo-v9"]) }
-    #expect(throws: ConversionError.self) { try HandoverConverter.targets(["luo-v4", "luo-v5"]) }
+    #expect(throws: ConversionError.self) { try ModelConverter.targets(["luo-v9"]) }
+    #expect(throws: ConversionError.self) { try ModelConverter.targets(["luo-v4", "luo-v5"]) }
     // An opaque string is no target; a decoded payload version with one layout is (there is nothing to convert).
-    #expect(throws: ConversionError.self) { try HandoverConverter.targets(["rxe-liveupdate-v1"]) }
-    #expect(try HandoverConverter.targets(["kvm_vm_luo_v1"]) == [.init("kvm_vm_luo"): "kvm_vm_luo_v1"])
+    #expect(throws: ConversionError.self) { try ModelConverter.targets(["rxe-liveupdate-v1"]) }
+    #expect(try ModelConverter.targets(["kvm_vm_luo_v1"]) == [.init("kvm_vm_luo"): "kvm_vm_luo_v1"])
   }
 
   @Test("a source with decode errors is refused, not half-converted")

@@ -22,18 +22,18 @@ enum ConvertSupport {
     try HandoverSource.open(kernelImages.appendingPathComponent("kho-v4-luo-v4.elf.zst").path)
   }
 
-  static func bundleSource(_ r: HandoverConversion.Result) throws -> HandoverSource {
+  static func bundleSource(_ r: ImageConversion.Result) throws -> HandoverSource {
     try HandoverSource.open(bytes: Bytes(r.bundle), name: "converted")
   }
 
-  static func convert(_ source: HandoverSource, _ names: [String]) throws -> HandoverConversion.Result {
-    try HandoverConversion.convert(source, targets: try HandoverConverter.targets(names))
+  static func convert(_ source: HandoverSource, _ names: [String]) throws -> ImageConversion.Result {
+    try ImageConversion.convert(source, targets: try ModelConverter.targets(names))
   }
 
   /// The refusal `names` meets, or nil when it converts.
   static func refusal(_ source: HandoverSource, _ names: [String]) -> ConversionError? {
     do {
-      _ = try HandoverConversion.convert(source, targets: try HandoverConverter.targets(names))
+      _ = try ImageConversion.convert(source, targets: try ModelConverter.targets(names))
       return nil
     } catch {
       return error
@@ -41,7 +41,7 @@ enum ConvertSupport {
   }
 
   /// Checks everything a conversion promises about its result.
-  static func checkInvariants(_ r: HandoverConversion.Result, source: HandoverSource) throws {
+  static func checkInvariants(_ r: ImageConversion.Result, source: HandoverSource) throws {
     let g = r.converted.geometry
     // The bundle opens without --fdt-phys and validates clean.
     let reopened = try bundleSource(r)

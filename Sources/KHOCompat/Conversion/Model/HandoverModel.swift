@@ -176,7 +176,7 @@ extension HandoverModel: ConversionSubject {
   /// The memory map follows the root; `luo-session`/`luo-flb` exist only in
   /// luo-v1; `block-v1` comes with luo-v4 and later, `vmalloc-v1` with memfd.
   /// When memfd files (or xarrays) are in several versions the oldest is
-  /// reported; ``HandoverConverter`` refuses to convert such a component.
+  /// reported; ``ModelConverter`` refuses to convert such a component.
   public var componentVersions: [ComponentID: String] {
     var v: [ComponentID: String] = [
       .kho: rootVersion.rawValue, .memoryMap: rootVersion.memoryMapFormat.rawValue,

@@ -19,11 +19,11 @@ enum ProbeSupport {
   }
 
   /// The real conversion path: decode the whole handover into the model,
-  /// convert `component` with ``HandoverConverter``, rebuild a new image.
+  /// convert `component` with ``ModelConverter``, rebuild a new image.
   static func convert(_ sample: ProbeSample, _ component: ComponentID, to version: String) throws -> ProbeSample {
     let (memory, root) = try location(sample)
     let d = try HandoverModel.decode(from: memory, root: root)
-    let (_, m) = try HandoverConverter().run(d.model, targets: [component: version])
+    let (_, m) = try ModelConverter().run(d.model, targets: [component: version])
     let r = try m.rebuild(copyingFrom: memory, above: d.highestAddress)
     return ProbeSample(version: version, memory: r.image, root: r.encoded.root)
   }

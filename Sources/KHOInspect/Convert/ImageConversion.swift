@@ -8,13 +8,13 @@ import KHOImage
 /// result as a bundle (`khodump convert`).
 ///
 ///     let source = try HandoverSource.open("kho-v4-luo-v4.elf.zst")
-///     let targets = try HandoverConverter.targets(["luo-v5", "memfd-v2"])
-///     let r = try HandoverConversion.convert(source, targets: targets)
+///     let targets = try ModelConverter.targets(["luo-v5", "memfd-v2"])
+///     let r = try ImageConversion.convert(source, targets: targets)
 ///     try Data(r.bundle).write(to: URL(fileURLWithPath: "converted.kho"))
 ///
 /// Steps: walk the source and refuse it when the walk reports errors (a
 /// conversion must say everything the old handover said); decode it into a
-/// ``HandoverModel``; plan and convert with ``HandoverConverter``, which
+/// ``HandoverModel``; plan and convert with ``ModelConverter``, which
 /// refuses anything lossy naming the session, file and field; rebuild it
 /// into a new image (``HandoverModel/rebuild(copyingFrom:above:)``: data
 /// pages copied to their old addresses, new metadata above everything the
@@ -26,7 +26,7 @@ import KHOImage
 /// FDT, LUO structures, memfd state and folio arrays, kexec metadata,
 /// xarray pages) plus the new ones: what the writing kernel would have
 /// preserved. Map pages are never in the set, as in the kernel.
-public enum HandoverConversion {
+public enum ImageConversion {
   /// What a conversion did.
   public struct Summary: Codable, Sendable {
     public var source: String
@@ -97,7 +97,7 @@ public enum HandoverConversion {
     do { decoded = try HandoverModel.decode(from: source.memory, root: rootAddress) } catch {
       throw ConversionError(.unreadableSource, "the source does not decode strictly: \(error)")
     }
-    let (plan, converted) = try HandoverConverter().run(decoded.model, targets: targets)
+    let (plan, converted) = try ModelConverter().run(decoded.model, targets: targets)
     let rebuilt = try converted.rebuild(copyingFrom: source.memory, above: decoded.highestAddress)
     let name = sourceName ?? URL(fileURLWithPath: source.path).lastPathComponent
     let stepText = plan.steps.map { "\($0.component): \($0.route.path)" }

@@ -74,15 +74,15 @@ public struct HandoverTranscoder: ComponentTranscoder, Sendable {
 /// Converts a ``HandoverModel`` to target versions: ``Converter`` with the
 /// model's transcoders, plus what only a whole handover knows.
 ///
-///     let targets = try HandoverConverter.targets(["kho-v3", "luo-v4"])
-///     let (plan, converted) = try HandoverConverter().run(model, targets: targets)
+///     let targets = try ModelConverter.targets(["kho-v3", "luo-v4"])
+///     let (plan, converted) = try ModelConverter().run(model, targets: targets)
 ///
 /// The memory map is not converted on its own: its format follows the root
 /// (kho-v1 bitmap chunks, kho-v2 and later radix), so a `radix-v1` target
 /// is accepted when the resulting root implies it and refused otherwise.
 /// A handover whose memfds (or xarrays) are in several versions is not
 /// converted for that component.
-public struct HandoverConverter {
+public struct ModelConverter {
   public var converter: Converter<HandoverModel>
 
   public init(registry: VersionRegistry = .standard, rules: [ConversionRule] = ConversionRule.standard) {
