@@ -1,5 +1,6 @@
 # Two commands on a fresh machine:  make demo   and   make test
-# Others: make deps, make fuzz, make bench, make build, make fixtures.
+# Others: make deps, make lint, make format, make docs, make fuzz, make bench,
+# make build, make fixtures.
 
 SYSTEM_PACKAGES := libfdt-dev libzstd-dev libkdumpfile-dev device-tree-compiler libjudy-dev zstd
 FUZZ_TARGETS := $(shell sed -n 's/^  "\(Fuzz[A-Za-z0-9]*\)",.*/\1/p' Fuzz/Package.swift)
@@ -8,7 +9,7 @@ FUZZ_SECONDS ?= 300
 SWIFT ?= swift
 SHELL := /bin/bash
 
-.PHONY: deps build demo test unit fuzz-smoke fuzz bench fixtures clean
+.PHONY: deps build demo test lint format docs unit fuzz-smoke fuzz bench fixtures clean
 
 # Install the system libraries and tools when missing (as root), or say how.
 deps:
@@ -31,7 +32,7 @@ demo: deps
 	@$(SWIFT) build --product khodump 2>&1 | grep -v '^warning: ' | tail -1
 	@.build/debug/khodump demo
 
-test: deps unit fuzz-smoke
+test: deps lint unit fuzz-smoke
 
 # The tests take about a minute; a run past UNIT_TEST_SECONDS is a hang
 # (a loop that never ends), stopped and reported as one instead of
@@ -47,6 +48,32 @@ unit: deps
 	    echo "unit tests still running after $(UNIT_TEST_SECONDS) s: stopped as a hang"; \
 	  fi; \
 	  exit $$rc
+
+# swift-format with the repository's .swift-format; any finding fails.
+LINT_PATHS := Sources Tests Fuzz/Sources Benchmarks/Benchmarks
+lint:
+	$(SWIFT) format lint --strict --recursive $(LINT_PATHS)
+
+# Format the sources in place with the same configuration.
+format:
+	$(SWIFT) format --in-place --recursive $(LINT_PATHS)
+
+# The DocC catalogs of the library modules (into .build/docs/MODULE), the
+# man page and the shell completions of khodump (into Documentation/).
+DOC_MODULES := KHOCore XArray KHOFormats KHOCompat KHOImage KHOInspect
+docs: deps
+	$(SWIFT) build --product khodump 2>&1 | grep -v '^warning: ' | tail -1
+	@mkdir -p Documentation/completions
+	.build/debug/khodump --generate-completion-script bash > Documentation/completions/khodump.bash
+	.build/debug/khodump --generate-completion-script zsh > Documentation/completions/_khodump
+	.build/debug/khodump --generate-completion-script fish > Documentation/completions/khodump.fish
+	$(SWIFT) package --allow-writing-to-directory Documentation plugin generate-manual --multi-page=false \
+	  --output-directory Documentation khodump 2>&1 | grep -v '^warning: ' | tail -2
+	@for m in $(DOC_MODULES); do \
+	  $(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation --target $$m \
+	    --output-path .build/docs/$$m --warnings-as-errors 2>&1 | grep -E 'warning|error|Generated' ; \
+	  test $${PIPESTATUS[0]} -eq 0 || exit 1; \
+	done
 
 # Every fuzz target for $(FUZZ_SMOKE_SECONDS) s; any crash fails the run.
 fuzz-smoke: deps

@@ -1,4 +1,5 @@
 #!/usr/bin/env python3
+# SPDX-License-Identifier: Apache-2.0
 """Writes the FuzzKdump seeds (Fuzz/Corpus/FuzzKdump): a tiny kdump-compressed dump (8 pages of
 4 KiB: a zlib page, an uncompressed page, zero pages, and the kernel's
 kho-v2 root FDT) and the same dump in makedumpfile's flattened form.

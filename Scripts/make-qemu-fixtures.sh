@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
 # Make real QEMU memory dumps holding the kernel-written handover images.
 #
 # Usage: Scripts/make-qemu-fixtures.sh [OUTDIR]   (default Tests/KHOImageTests/QEMU)

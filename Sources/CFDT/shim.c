@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 #include "CFDT.h"
 
 uint32_t kho_fdt_magic(const void *fdt) { return fdt_magic(fdt); }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// A problem with a compatible string, a manifest, a policy or a negotiation request.
 ///
 /// Binary inputs (the `.liveupdate_versions` section, ELF headers) report

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 extension Array where Element == UInt8 {
   /// Appends raw bytes with one bulk copy.
   ///

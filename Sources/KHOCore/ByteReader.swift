@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// A bounds-checked cursor that decodes integers and strings from ``Bytes``.
 ///
 /// Integers are read in the byte order given at creation (the handover's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// An immutable, cheaply copyable view of bytes, with its owner kept alive.
 ///
 /// `Bytes` is what ``PhysicalMemory`` hands out: a window onto captured

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Where in a handover a decoder was when something went wrong.
 ///
 /// A path names the object the way `khodump` prints it: the KHO root is `/`,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Hands out zeroed pages at physical addresses, deterministically.
 ///
 /// Encoders take their pages from an allocator so that the same input always

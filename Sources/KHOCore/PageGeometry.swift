@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// The byte order of integers in a handover image.
 ///
 /// KHO writes every integer in the CPU's native order and never converts.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// A physical address in the memory of the machine that wrote a handover.
 ///
 /// KHO links its data by physical addresses stored as u64; 0 means "none".

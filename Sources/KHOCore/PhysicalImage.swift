@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// A writable, sparse, in-memory image of physical memory, page by page.
 ///
 /// Encoders write handovers into a `PhysicalImage` (pages come from a

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Captured physical memory of the machine that wrote a handover.
 ///
 /// Handover data is a graph of pages linked by physical addresses. Decoders

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Byte counts for people: 4096 → "4 KiB", 1610612736 → "1.5 GiB".
 public func formatBytes(_ n: UInt64) -> String {
   let units = ["bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"]

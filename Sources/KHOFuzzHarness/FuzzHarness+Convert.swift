@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCompat
 import KHOCore
 import KHOFormats
@@ -9,7 +10,10 @@ extension FuzzHarness {
   /// rebuilt into a new image (as is, and converted to luo-v5, memfd-v2 and
   /// kho-v4 where the converter allows) reads back with equal content.
   @Sendable public static func convert(_ data: [UInt8]) -> String? {
-    guard let source = try? HandoverSource.open(bytes: Bytes(data), name: "fuzz", decompressionLimit: FuzzHarness.decompressionLimit), let root = source.rootAddress,
+    guard
+      let source = try? HandoverSource.open(
+        bytes: Bytes(data), name: "fuzz", decompressionLimit: FuzzHarness.decompressionLimit),
+      let root = source.rootAddress,
       let d = try? HandoverModel.decode(from: source.memory, root: root)
     else { return nil }
     // Bound the work: a fuzz input can declare a large preserved set over little captured memory.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
 import KHOImage
@@ -23,7 +24,10 @@ extension FuzzHarness {
   /// Arbitrary bytes as a bundle or core (zstd or not, DTB too): opening
   /// and walking never traps, and a clean walk's problems are all typed.
   @Sendable public static func bundle(_ data: [UInt8]) -> String? {
-    guard let source = try? HandoverSource.open(bytes: Bytes(data), name: "fuzz", decompressionLimit: FuzzHarness.decompressionLimit) else { return nil }
+    guard
+      let source = try? HandoverSource.open(
+        bytes: Bytes(data), name: "fuzz", decompressionLimit: FuzzHarness.decompressionLimit)
+    else { return nil }
     _ = HandoverWalker(source: source).walk()
     return nil
   }

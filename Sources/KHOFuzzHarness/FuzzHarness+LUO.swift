@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
 import KHOImage
@@ -133,7 +134,8 @@ extension FuzzHarness {
     _ = try? VMalloc.readData(strict, count: Int(Swift.min(strict.byteCount, contentsLimit)), from: memory)
     let out = PhysicalImage()
     var alloc = PageAllocator(start: base, pages: 1 << 16)
-    guard let again = try? VMalloc.encode(runs: strict.runs, order: d.order, flags: d.flags, into: out, allocator: &alloc),
+    guard
+      let again = try? VMalloc.encode(runs: strict.runs, order: d.order, flags: d.flags, into: out, allocator: &alloc),
       let back = try? VMalloc.decode(again, from: out)
     else {
       return strict.runs.isEmpty ? nil : "a decoded vmalloc area does not re-encode"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import KHOCore
 import KHOFormats
@@ -178,7 +179,9 @@ public struct HandoverSource {
       if candidates.isEmpty {
         throw DecodeError(.missing, "no KHO root FDT found in \(path); give --fdt-phys")
       }
-      let list = candidates.map { "\($0.address) (\($0.compatible), found by \($0.foundBy.map(\.description).joined(separator: ", ")))" }.joined(separator: "; ")
+      let list = candidates.map {
+        "\($0.address) (\($0.compatible), found by \($0.foundBy.map(\.description).joined(separator: ", ")))"
+      }.joined(separator: "; ")
       throw DecodeError(.inconsistent, "several KHO root candidates: \(list); choose one with --fdt-phys")
     }
     let head = try memory.bytes(at: rootAddress, count: FDTHeader.size, path: .root)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The bytes of an input file, memory-mapped, decompressed when zstd.
@@ -43,7 +44,8 @@ public enum InputFile {
     }
     let shown = h.prefix(8).map { String($0, radix: 16) }.joined(separator: " ")
     throw DecodeError(
-      .badMagic, "\(name) decompresses to neither an ELF core, a kdump-compressed dump nor a DTB (it starts with \(shown.isEmpty ? "nothing" : shown))",
+      .badMagic,
+      "\(name) decompresses to neither an ELF core, a kdump-compressed dump nor a DTB (it starts with \(shown.isEmpty ? "nothing" : shown))",
       path: "/zstd")
   }
 

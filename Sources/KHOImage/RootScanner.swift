@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
 
@@ -83,39 +84,39 @@ public enum RootScanner {
     var nextReport: UInt64 = 1 << 30
     do throws(DecodeError) {
       try memory.scanData(chunk: chunk) { base, span in
-      // The first page start at or after `base`.
-      let mask = g.pageMask
-      let (up, over) = base.rawValue.addingReportingOverflow(mask)
-      if !over {
-        var a = up & ~mask
-        while a - base.rawValue < UInt64(span.byteCount) {
-          let off = Int(a - base.rawValue)
-          if off + 0x210 > span.byteCount {
-            edges.append(PhysAddr(a))
+        // The first page start at or after `base`.
+        let mask = g.pageMask
+        let (up, over) = base.rawValue.addingReportingOverflow(mask)
+        if !over {
+          var a = up & ~mask
+          while a - base.rawValue < UInt64(span.byteCount) {
+            let off = Int(a - base.rawValue)
+            if off + 0x210 > span.byteCount {
+              edges.append(PhysAddr(a))
+              let (n, o) = a.addingReportingOverflow(g.pageSize64)
+              if o { break }
+              a = n
+              continue
+            }
+            if UInt32(bigEndian: span.unsafeLoadUnaligned(fromByteOffset: off, as: UInt32.self)) == 0xd00d_feed {
+              roots.append(PhysAddr(a))
+            } else if UInt32(littleEndian: span.unsafeLoadUnaligned(fromByteOffset: off + 0x202, as: UInt32.self))
+              == 0x5372_6448,  // "HdrS"
+              UInt16(littleEndian: span.unsafeLoadUnaligned(fromByteOffset: off + 0x1fe, as: UInt16.self)) == 0xaa55
+            {
+              bootParams.append(PhysAddr(a))
+            }
             let (n, o) = a.addingReportingOverflow(g.pageSize64)
             if o { break }
             a = n
-            continue
           }
-          if UInt32(bigEndian: span.unsafeLoadUnaligned(fromByteOffset: off, as: UInt32.self)) == 0xd00d_feed {
-            roots.append(PhysAddr(a))
-          } else if UInt32(littleEndian: span.unsafeLoadUnaligned(fromByteOffset: off + 0x202, as: UInt32.self))
-              == 0x5372_6448,  // "HdrS"
-            UInt16(littleEndian: span.unsafeLoadUnaligned(fromByteOffset: off + 0x1fe, as: UInt16.self)) == 0xaa55
-          {
-            bootParams.append(PhysAddr(a))
-          }
-          let (n, o) = a.addingReportingOverflow(g.pageSize64)
-          if o { break }
-          a = n
         }
-      }
-      done += UInt64(span.byteCount)
-      if done >= nextReport {
-        progress?(Double(done) / total)
-        nextReport = done + (1 << 30)
-      }
-      return true
+        done += UInt64(span.byteCount)
+        if done >= nextReport {
+          progress?(Double(done) / total)
+          nextReport = done + (1 << 30)
+        }
+        return true
       }
     } catch {
       problem = error
@@ -173,7 +174,8 @@ public enum RootScanner {
     guard let f = fdt(memory, address), let compatible = f.fdt.root.property("compatible")?.string,
       compatible.hasPrefix("kho-")
     else { return nil }
-    return Candidate(address: address, compatible: compatible, totalSize: f.size, foundBy: [Locator(kind: .scan, at: nil)])
+    return Candidate(
+      address: address, compatible: compatible, totalSize: f.size, foundBy: [Locator(kind: .scan, at: nil)])
   }
 
   /// The FDT at `address`, when one of plausible size parses there.

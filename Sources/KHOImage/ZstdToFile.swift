@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import CZstd
 import KHOCore
 
@@ -76,7 +77,8 @@ extension Zstd {
         }
         // Zero runs are skipped, not written: the file stays sparse.
         failure = scratch.withUnsafeBytes { b -> DecodeError? in
-          do throws(DecodeError) { try file.write(UnsafeRawBufferPointer(rebasing: b[0..<produced]), at: total) } catch { return error }
+          do throws(DecodeError) { try file.write(UnsafeRawBufferPointer(rebasing: b[0..<produced]), at: total) } catch
+          { return error }
           return nil
         }
         if failure != nil { return }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import CZstd
 import KHOCore
 
@@ -10,7 +11,8 @@ extension Zstd {
     private var out: [UInt8]
 
     /// A compressor at `level` whose output goes to `sink`.
-    public init(level: Int32, sink: @escaping (UnsafeRawBufferPointer) throws(DecodeError) -> Void) throws(DecodeError) {
+    public init(level: Int32, sink: @escaping (UnsafeRawBufferPointer) throws(DecodeError) -> Void) throws(DecodeError)
+    {
       guard let c = ZSTD_createCCtx() else {
         throw DecodeError(.unsupported, "libzstd could not allocate a compression context")
       }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
 
@@ -31,8 +32,10 @@ enum DemoDevices {
     pci.version = 2
     let pciFLB = try PCIFLB.encode(pci, into: &w)
 
-    let tableA = try IOMMUPageTable.build(guest.enumerated().map { (UInt64($0.offset) << 12, $0.element) }, levels: 4, into: &w)
-    let tableB = try IOMMUPageTable.build(huge.enumerated().map { (0x4000_0000 + UInt64($0.offset) << 12, $0.element) }, levels: 4, into: &w)
+    let tableA = try IOMMUPageTable.build(
+      guest.enumerated().map { (UInt64($0.offset) << 12, $0.element) }, levels: 4, into: &w)
+    let tableB = try IOMMUPageTable.build(
+      huge.enumerated().map { (0x4000_0000 + UInt64($0.offset) << 12, $0.element) }, levels: 4, into: &w)
     let root = try w.allocatePreserved()
     var hw = IOMMUHardware(header: IOMMUObjectHeader(refCount: 1), token: 1, type: 1)
     hw.registerBase = 0xfed9_0000
@@ -42,7 +45,9 @@ enum DemoDevices {
       IOMMUDomain(header: IOMMUObjectHeader(refCount: 1), topTable: tableB, topLevel: 3, vasz: 48),
     ]
     let devices = endpoints.map {
-      IOMMUDevice(header: IOMMUObjectHeader(refCount: 1), devid: UInt32($0.bdf), pciDomain: $0.domain, domainPhys: .zero, iommuPhys: .zero)
+      IOMMUDevice(
+        header: IOMMUObjectHeader(refCount: 1), devid: UInt32($0.bdf), pciDomain: $0.domain, domainPhys: .zero,
+        iommuPhys: .zero)
     }
     let mmu = IOMMUPayload(layout: .i3, hardware: [hw], domains: domains, devices: devices)
     let iommuFLB = try IOMMUFLB.encode(mmu, domainIndex: [0, 0, 1], iommuIndex: [0, 0, 0], into: &w)
@@ -53,7 +58,8 @@ enum DemoDevices {
 
     var files: [LUOFile] = []
     for (i, e) in endpoints.enumerated() {
-      let v = VFIOPCIPayload(layout: .v7, domain: e.domain, bdf: e.bdf, resetWorks: i == 2 ? 0 : 1, iommufdToken: i < 2 ? 7 : 0)
+      let v = VFIOPCIPayload(
+        layout: .v7, domain: e.domain, bdf: e.bdf, resetWorks: i == 2 ? 0 : 1, iommufdToken: i < 2 ? 7 : 0)
       files.append(LUOFile(compatible: "vfio-pci-v2", token: 0x40 + UInt64(i), data: try VFIOPCI.encode(v, into: &w)))
     }
     let fd = IOMMUFDPayload(hwpts: [.init(domainData: domainA, token: 7)])

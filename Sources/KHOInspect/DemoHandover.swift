@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
 import XArray
@@ -62,7 +63,8 @@ public struct DemoHandover {
         // Guest memory of its own, away from every allocator's range.
         let base: UInt64 = 0x80_0000
         bigFolios = (0..<count).map {
-          MemfdFolio(pfn: base + UInt64($0), flags: $0 % 7 == 0 ? MemfdFolio.dirty : MemfdFolio.uptodate, index: UInt64($0))
+          MemfdFolio(
+            pfn: base + UInt64($0), flags: $0 % 7 == 0 ? MemfdFolio.dirty : MemfdFolio.uptodate, index: UInt64($0))
         }
         let state = MemfdState(pos: 0, size: UInt64(count * g.pageSize), folios: bigFolios)
         let addr = try Memfd.encode(state, as: .v2, into: image, allocator: &meta)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Equatable, description, Sendable, invariant checks.
 
 extension XArray: Equatable where Value: Equatable {
@@ -24,7 +25,9 @@ extension XArray: CustomStringConvertible, CustomDebugStringConvertible {
     forEachEntry { e in
       var s = e.order == 0 ? "\(e.index)" : "\(e.index)...\(e.lastIndex)"
       s += ": \(e.element)"
-      if !e.marks.isEmpty { s += " *" + XArrayMark.all.filter { e.marks.contains($0) }.map { "\($0.rawValue)" }.joined() }
+      if !e.marks.isEmpty {
+        s += " *" + XArrayMark.all.filter { e.marks.contains($0) }.map { "\($0.rawValue)" }.joined()
+      }
       parts.append(s)
     }
     return parts.isEmpty ? "[:]" : "[" + parts.joined(separator: ", ") + "]"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Index-level searches. An index is present when an entry covers it.
 
 extension XArray {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Iteration: forward from any index, backward from any index, marked.
 
 extension XArray: Sequence {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// A sparse array keyed by `UInt64`, with the semantics of Linux's xarray.
 ///
 /// An `XArray` maps indices to elements. It stores, loads and erases single
@@ -60,7 +61,8 @@ public struct XArray<Value> {
   @inlinable func _rangeStart(covering index: UInt64) -> UInt64? {
     guard let r = _ranges, let p = r.previous(through: index, mark: -1) else { return nil }
     let node = p.node
-    let order = node.kind == _kindLeaf
+    let order =
+      node.kind == _kindLeaf
       ? _Leaf<_RangeEntry<Value>>(node).values[p.index].order
       : _Bucket<_RangeEntry<Value>>(node).values[p.index].order
     let last = order >= 64 ? UInt64.max : p.key | ((1 &<< UInt64(order)) &- 1)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// One of the three marks an `XArray` entry can carry (Linux's `XA_MARK_0`,
 /// `XA_MARK_1`, `XA_MARK_2`).
 ///

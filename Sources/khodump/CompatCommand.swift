@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import ArgumentParser
 import Foundation
 import KHOCompat
@@ -172,8 +173,11 @@ enum CompatInputs {
     if let mm = report.memoryMap { _ = add("/preserved-memory-map", mm.format) }
     for c in report.components {
       if c.name == KexecMetadata.nodeName {
-        if let v = report.kexecMetadata?.version { found.append(.init(path: c.path, compatible: "kexec-metadata-v\(v)")) }
-        else { unread.append(c.name) }
+        if let v = report.kexecMetadata?.version {
+          found.append(.init(path: c.path, compatible: "kexec-metadata-v\(v)"))
+        } else {
+          unread.append(c.name)
+        }
         continue
       }
       if !add(c.path, c.compatible) { unread.append(c.name) }

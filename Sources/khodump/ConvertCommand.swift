@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import ArgumentParser
 import Foundation
 import KHOCompat
@@ -68,7 +69,9 @@ struct ConvertCommand: ParsableCommand {
       switch format {
       case .json:
         try printJSON(
-          Refusal(kind: error.kind.rawValue, component: error.component?.rawValue, message: error.message, violations: error.violations))
+          Refusal(
+            kind: error.kind.rawValue, component: error.component?.rawValue, message: error.message,
+            violations: error.violations))
       case .text:
         print(Terminal.paint("refused", .red) + ": \(error)")
       }
@@ -86,9 +89,14 @@ struct ConvertCommand: ParsableCommand {
       print("converted \(image.image) → \(out)")
       if s.steps.isEmpty { print("  nothing to change: every component is already in the target version") }
       for step in s.steps { print("  \(step)") }
-      print("  root \(s.root); new metadata from \(s.metadataBase): \(s.metadataPages) pages (+ \(s.mapPages) map pages)")
-      print("  preserved: \(s.preservedEntries) entries, \(s.preservedPages) pages (\(s.droppedMetadataPages) old metadata pages dropped)")
-      print("  copied \(s.copiedPages) captured data pages to their addresses; bundle \(formatBytes(UInt64(s.bundleBytes)))")
+      print(
+        "  root \(s.root); new metadata from \(s.metadataBase): \(s.metadataPages) pages (+ \(s.mapPages) map pages)")
+      print(
+        "  preserved: \(s.preservedEntries) entries, \(s.preservedPages) pages (\(s.droppedMetadataPages) old metadata pages dropped)"
+      )
+      print(
+        "  copied \(s.copiedPages) captured data pages to their addresses; bundle \(formatBytes(UInt64(s.bundleBytes)))"
+      )
     }
   }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import ArgumentParser
 import Foundation
 import KHOCore
@@ -39,7 +40,8 @@ struct DemoCommand: ParsableCommand {
       print(ReportText(depth: 3).render(report), terminator: "")
       printProblems(report.problems, toStdout: true)
       if out != nil {
-        print("\nTry: khodump sessions \(path) · khodump pages \(path) --summary · khodump inspect \(path) --format dot")
+        print(
+          "\nTry: khodump sessions \(path) · khodump pages \(path) --summary · khodump inspect \(path) --format dot")
       }
     }
     if report.hasProblems { throw ExitCode(1) }

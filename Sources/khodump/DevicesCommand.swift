@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import ArgumentParser
 import KHOCore
 import KHOFormats
@@ -58,19 +59,24 @@ struct DevicesCommand: ParsableCommand {
         if let top = m.topTable { s += "  table \(top)" }
         if let l = m.levels { s += "  \(l)-level" }
         if let space = m.iovaSpace { s += "  IOVA space \(formatBytes(space))" }
-        if let b = m.mappedBytes { s += "  \(formatBytes(b)) mapped in \(m.mappedRanges ?? 0) range\(m.mappedRanges == 1 ? "" : "s")" }
+        if let b = m.mappedBytes {
+          s += "  \(formatBytes(b)) mapped in \(m.mappedRanges ?? 0) range\(m.mappedRanges == 1 ? "" : "s")"
+        }
         if m.incoming { s += "  (incoming)" }
         lines.append(s)
       } else {
         lines.append("iommu: not attached")
       }
       for p in d.problems {
-        lines.append("\(p.severity.rawValue): \(p.kind) at \(escapeText(p.path))\(p.address.map { " (\($0))" } ?? ""): \(escapeText(p.message))")
+        lines.append(
+          "\(p.severity.rawValue): \(p.kind) at \(escapeText(p.path))\(p.address.map { " (\($0))" } ?? ""): \(escapeText(p.message))"
+        )
       }
       for (i, l) in lines.enumerated() { out += (i == lines.count - 1 ? "└─ " : "├─ ") + l + "\n" }
     }
     for p in inv.problems {
-      out += "\(p.severity.rawValue): \(p.kind) at \(escapeText(p.path))\(p.address.map { " (\($0))" } ?? ""): \(escapeText(p.message))\n"
+      out +=
+        "\(p.severity.rawValue): \(p.kind) at \(escapeText(p.path))\(p.address.map { " (\($0))" } ?? ""): \(escapeText(p.message))\n"
     }
     return out
   }

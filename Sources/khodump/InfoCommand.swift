@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import ArgumentParser
 import KHOCore
 import KHOImage
@@ -62,7 +63,8 @@ struct InfoCommand: ParsableCommand {
     let g = memory.geometry
     var out = Output(
       image: source.path, container: source.kind.rawValue, wrappers: source.wrappers, pageSize: g.pageSize,
-      pageSizeFrom: options.pageSize != nil ? "--page-size" : "default", byteOrder: g.byteOrder == .little ? "little" : "big",
+      pageSizeFrom: options.pageSize != nil ? "--page-size" : "default",
+      byteOrder: g.byteOrder == .little ? "little" : "big",
       rangeCount: memory.segments.count, capturedBytes: memory.capturedBytes, dataBytes: 0, holeBytes: 0,
       ranges: memory.segments.prefix(Swift.max(ranges, 0)).map { Range(start: $0.start, size: $0.size) },
       candidates: source.candidates)
@@ -106,7 +108,8 @@ struct InfoCommand: ParsableCommand {
     if let r = o.release, !r.isEmpty { lines.append("release     \(escapeText(r))") }
     lines.append("page size   \(o.pageSize) (\(o.pageSizeFrom)), \(o.byteOrder)-endian")
     let span = o.lowest.flatMap { lo in o.highest.map { "\(lo)…\($0)" } } ?? "none"
-    lines.append("captured    \(formatBytes(o.capturedBytes)) in \(o.rangeCount) range\(o.rangeCount == 1 ? "" : "s"), \(span)")
+    lines.append(
+      "captured    \(formatBytes(o.capturedBytes)) in \(o.rangeCount) range\(o.rangeCount == 1 ? "" : "s"), \(span)")
     lines.append("data        \(formatBytes(o.dataBytes)) (holes of the file: \(formatBytes(o.holeBytes)))")
     for r in o.ranges { lines.append("  \(r.start) +\(formatBytes(r.size))") }
     if o.rangeCount > o.ranges.count { lines.append("  … \(o.rangeCount - o.ranges.count) more") }

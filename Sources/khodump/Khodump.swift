@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import ArgumentParser
 import Foundation
 import KHOCore
@@ -13,7 +14,8 @@ struct Khodump: ParsableCommand {
       2 for a usage error or an input that cannot be read.
       """,
     subcommands: [
-      InfoCommand.self, InspectCommand.self, ValidateCommand.self, FDTCommand.self, ScanCommand.self, SessionsCommand.self, VMsCommand.self, DevicesCommand.self,
+      InfoCommand.self, InspectCommand.self, ValidateCommand.self, FDTCommand.self, ScanCommand.self,
+      SessionsCommand.self, VMsCommand.self, DevicesCommand.self,
       MemfdCommand.self, PagesCommand.self, PackCommand.self, CaptureCommand.self, DiffCommand.self,
       CompatCommand.self, ConvertCommand.self, XArrayCommand.self, DemoCommand.self,
     ])

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import ArgumentParser
 import Foundation
 import KHOCore
@@ -103,7 +104,8 @@ struct MemfdCommand: ParsableCommand {
     }
     guard let i = decoded.state.sessions.firstIndex(where: { $0.name == session }) else {
       let names = decoded.state.sessions.prefix(8).map(\.name).joined(separator: ", ")
-      throw ValidationError("no session named '\(session)' (sessions: \(names)\(decoded.state.sessions.count > 8 ? ", …" : ""))")
+      throw ValidationError(
+        "no session named '\(session)' (sessions: \(names)\(decoded.state.sessions.count > 8 ? ", …" : ""))")
     }
     let files = decoded.state.sessions[i].files
     guard let j = files.firstIndex(where: { $0.token == token }) else {

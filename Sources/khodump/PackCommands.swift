@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import ArgumentParser
 import Foundation
 import KHOCore
@@ -9,7 +10,9 @@ struct PackCommand: ParsableCommand {
   static let configuration = CommandConfiguration(
     commandName: "pack",
     abstract: "Write a compact zstd-compressed ELF bundle of every page reachable from the KHO root.",
-    discussion: "The bundle carries a KHO-TOOLKIT note (root address, page size, byte order), so every verb reads it without --fdt-phys. See Specs/bundle.md.")
+    discussion:
+      "The bundle carries a KHO-TOOLKIT note (root address, page size, byte order), so every verb reads it without --fdt-phys. See Specs/bundle.md."
+  )
 
   @OptionGroup var image: ImageOptions
 
@@ -31,7 +34,9 @@ struct PackCommand: ParsableCommand {
     switch format {
     case .json: try printJSON(result)
     case .text:
-      print("wrote \(out): root \(result.root), \(result.pages) pages in \(result.ranges) ranges, \(formatBytes(UInt64(result.bytes)))")
+      print(
+        "wrote \(out): root \(result.root), \(result.pages) pages in \(result.ranges) ranges, \(formatBytes(UInt64(result.bytes)))"
+      )
     }
     printProblems(report.problems, toStdout: false)
     if report.hasProblems { throw ExitCode(1) }

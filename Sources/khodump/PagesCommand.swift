@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import ArgumentParser
 import Foundation
 import KHOCore
@@ -151,7 +152,8 @@ struct PagesCommand: ParsableCommand {
   }
 
   func emitUncaptured(_ root: KHORoot) throws {
-    let note = "preserved-memory-map \(root.memoryMap) (\(root.version.memoryMapFormat.rawValue), \(root.version)) is not captured in this input; a DTB holds only the root FDT, give a memory image"
+    let note =
+      "preserved-memory-map \(root.memoryMap) (\(root.version.memoryMapFormat.rawValue), \(root.version)) is not captured in this input; a DTB holds only the root FDT, give a memory image"
     switch format {
     case .text:
       print(note)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import ArgumentParser
 import Foundation
 import KHOCore
@@ -11,7 +12,8 @@ import KHOInspect
 func printProblems(_ problems: [Problem], toStdout: Bool) {
   for p in problems {
     let style: Terminal.Style = p.severity == .error ? .red : p.severity == .warning ? .yellow : .dim
-    let line = Terminal.paint(p.severity.rawValue, style) + ": \(p.kind) at \(escapeText(p.path))"
+    let line =
+      Terminal.paint(p.severity.rawValue, style) + ": \(p.kind) at \(escapeText(p.path))"
       + (p.address.map { " (\($0))" } ?? "") + ": \(escapeText(p.message))"
     if toStdout { print(line) } else { Terminal.error(line) }
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import ArgumentParser
 import Foundation
 import KHOCore
@@ -96,21 +97,31 @@ struct SessionsCommand: ParsableCommand {
       out += "sessions: \(state.sessions.count), files: \(state.fileCount)\n"
       for (i, s) in state.sessions.enumerated() {
         let lastSession = i == state.sessions.count - 1
-        out += (lastSession ? "└─ " : "├─ ") + "\(escapeText(s.name))  (\(s.files.count) file\(s.files.count == 1 ? "" : "s"))\n"
+        out +=
+          (lastSession ? "└─ " : "├─ ")
+          + "\(escapeText(s.name))  (\(s.files.count) file\(s.files.count == 1 ? "" : "s"))\n"
         let indent = lastSession ? "   " : "│  "
         for (j, f) in s.files.enumerated() {
           let branch = j == s.files.count - 1 ? "└─ " : "├─ "
-          out += indent + branch + "token \(f.token) (0x\(String(f.token, radix: 16)))  \(escapeText(f.compatible))  data \(f.data)\n"
+          out +=
+            indent + branch
+            + "token \(f.token) (0x\(String(f.token, radix: 16)))  \(escapeText(f.compatible))  data \(f.data)\n"
           if let p = payload(session: i, file: j) {
-            out += indent + (j == s.files.count - 1 ? "   " : "│  ") + "   \(escapeText(p.format)): \(escapeText(p.state.summary(geometry)))\n"
+            out +=
+              indent + (j == s.files.count - 1 ? "   " : "│  ")
+              + "   \(escapeText(p.format)): \(escapeText(p.state.summary(geometry)))\n"
           }
         }
       }
       out += "flbs: \(state.flbs.count)\n"
       for (i, f) in state.flbs.enumerated() {
-        out += (i == state.flbs.count - 1 ? "└─ " : "├─ ") + "\(escapeText(f.name))  data 0x\(String(f.data, radix: 16))  files \(f.count)\n"
+        out +=
+          (i == state.flbs.count - 1 ? "└─ " : "├─ ")
+          + "\(escapeText(f.name))  data 0x\(String(f.data, radix: 16))  files \(f.count)\n"
         if i < payloads.flbs.count, let p = payloads.flbs[i].payload {
-          out += (i == state.flbs.count - 1 ? "   " : "│  ") + "   \(escapeText(p.format)): \(escapeText(p.state.summary(geometry)))\n"
+          out +=
+            (i == state.flbs.count - 1 ? "   " : "│  ")
+            + "   \(escapeText(p.format)): \(escapeText(p.state.summary(geometry)))\n"
         }
       }
       return out

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import ArgumentParser
 import KHOCore
 import KHOFormats
@@ -53,37 +54,49 @@ struct VMsCommand: ParsableCommand {
     if inv.vms.isEmpty { out += "no KVM virtual machines in this handover\n" }
     for vm in inv.vms {
       let state = vm.complete ? Terminal.paint("complete", .green) : Terminal.paint("INCOMPLETE", .red)
-      out += "VM token 0x\(hex(vm.token))  session \(escapeText(vm.session))  type \(vm.type.map(String.init) ?? "?")"
+      out +=
+        "VM token 0x\(hex(vm.token))  session \(escapeText(vm.session))  type \(vm.type.map(String.init) ?? "?")"
         + "  layout \(vm.layout ?? "?")  \(state)\n"
       let memBytes = vm.memory.reduce(0) { $0 + $1.size }
       let kept = vm.memory.reduce(0) { $0 + $1.preservedBytes }
       var sections: [(String, [String])] = []
-      sections.append((
-        "memory: \(vm.memory.count) guest_memfd\(vm.memory.count == 1 ? "" : "s"), \(formatBytes(memBytes)) (\(formatBytes(kept)) preserved)",
-        vm.memory.map { "token 0x\(hex($0.token))  \(formatBytes($0.size))  \($0.nrFolios) folio\($0.nrFolios == 1 ? "" : "s")  \(formatBytes($0.preservedBytes)) preserved" }
-      ))
-      sections.append((
-        "vcpus: \(vm.vcpus.count)",
-        vm.vcpus.map { c in
-          var s = "vcpu \(c.vcpuId)  token 0x\(hex(c.token))"
-          if let rip = c.rip { s += "  rip \(rip)" }
-          if let cb = c.controlBlock { s += "  caretaker \(cb)" }
-          return s
-        }
-      ))
+      sections.append(
+        (
+          "memory: \(vm.memory.count) guest_memfd\(vm.memory.count == 1 ? "" : "s"), \(formatBytes(memBytes)) (\(formatBytes(kept)) preserved)",
+          vm.memory.map {
+            "token 0x\(hex($0.token))  \(formatBytes($0.size))  \($0.nrFolios) folio\($0.nrFolios == 1 ? "" : "s")  \(formatBytes($0.preservedBytes)) preserved"
+          }
+        ))
+      sections.append(
+        (
+          "vcpus: \(vm.vcpus.count)",
+          vm.vcpus.map { c in
+            var s = "vcpu \(c.vcpuId)  token 0x\(hex(c.token))"
+            if let rip = c.rip { s += "  rip \(rip)" }
+            if let cb = c.controlBlock { s += "  caretaker \(cb)" }
+            return s
+          }
+        ))
       if !vm.devices.isEmpty {
         sections.append(("devices: \(vm.devices.count)", vm.devices))
       }
       if !vm.otherFiles.isEmpty {
-        sections.append((
-          "other files: \(vm.otherFiles.count)",
-          vm.otherFiles.map { "token 0x\(hex($0.token))  \(escapeText($0.compatible))" + ($0.summary.map { "  \(escapeText($0))" } ?? "") }
-        ))
+        sections.append(
+          (
+            "other files: \(vm.otherFiles.count)",
+            vm.otherFiles.map {
+              "token 0x\(hex($0.token))  \(escapeText($0.compatible))"
+                + ($0.summary.map { "  \(escapeText($0))" } ?? "")
+            }
+          ))
       }
-      sections.append((
-        vm.problems.isEmpty ? "problems: none" : "problems: \(vm.problems.count)",
-        vm.problems.map { "\($0.severity.rawValue): \($0.kind) at \(escapeText($0.path))\($0.address.map { " (\($0))" } ?? ""): \(escapeText($0.message))" }
-      ))
+      sections.append(
+        (
+          vm.problems.isEmpty ? "problems: none" : "problems: \(vm.problems.count)",
+          vm.problems.map {
+            "\($0.severity.rawValue): \($0.kind) at \(escapeText($0.path))\($0.address.map { " (\($0))" } ?? ""): \(escapeText($0.message))"
+          }
+        ))
       for (i, (title, lines)) in sections.enumerated() {
         let last = i == sections.count - 1
         out += (last ? "└─ " : "├─ ") + title + "\n"
@@ -93,7 +106,8 @@ struct VMsCommand: ParsableCommand {
       }
     }
     for p in inv.problems {
-      out += "\(p.severity.rawValue): \(p.kind) at \(escapeText(p.path))\(p.address.map { " (\($0))" } ?? ""): \(escapeText(p.message))\n"
+      out +=
+        "\(p.severity.rawValue): \(p.kind) at \(escapeText(p.path))\(p.address.map { " (\($0))" } ?? ""): \(escapeText(p.message))\n"
     }
     return out
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import KHOCompat
 import KHOCore
@@ -14,8 +15,12 @@ struct CompatMatrixTests {
     let m = CompatMatrix.standard
     let md = try String(contentsOf: Self.specs.appendingPathComponent("compat-matrix.md"), encoding: .utf8)
     let json = try Data(contentsOf: Self.specs.appendingPathComponent("compat-matrix.json"))
-    #expect(md == m.markdown(), "Specs/compat-matrix.md is stale: run `khodump compat matrix --format md > Specs/compat-matrix.md`")
-    #expect(Array(json) == m.jsonBytes(), "Specs/compat-matrix.json is stale: run `khodump compat matrix --format json > Specs/compat-matrix.json`")
+    #expect(
+      md == m.markdown(),
+      "Specs/compat-matrix.md is stale: run `khodump compat matrix --format md > Specs/compat-matrix.md`")
+    #expect(
+      Array(json) == m.jsonBytes(),
+      "Specs/compat-matrix.json is stale: run `khodump compat matrix --format json > Specs/compat-matrix.json`")
   }
 
   @Test("cells follow exact-match semantics and the conversion rules")
@@ -30,7 +35,10 @@ struct CompatMatrixTests {
     #expect(m.cell(.memoryMap, writer: "radix-v1", reader: "bitmap-chunks-v1")?.outcome == .converted)
     #expect(m.cell(.khoXArray, writer: "kho-xarray-v2", reader: "kho-xarray-v1")?.conditions.count == 4)
     // Opaque versions are not in the matrix.
-    #expect(m.components.allSatisfy { t in t.versions.allSatisfy { VersionRegistry.standard.version(named: $0)?.scope == .decoded } })
+    #expect(
+      m.components.allSatisfy { t in
+        t.versions.allSatisfy { VersionRegistry.standard.version(named: $0)?.scope == .decoded }
+      })
     #expect(m.components.contains { $0.component == .block })
     #expect(!m.components.contains { $0.component == "rxe" })
     #expect(m.cell("pci", writer: "pci-v2", reader: "pci")?.outcome == .refused)
@@ -50,7 +58,10 @@ struct CompatMatrixTests {
     #expect(flb.details.first?.hasPrefix("luo: luo-v1 without luo-flb-v1") == true)
     let root = try #require(m.releaseCell(writer: "v7.0", reader: "v7.2-rc1"))
     #expect(root.outcome == .fails)
-    #expect(root.details == ["kho: kho-v1 ≠ kho-v4: the incoming kernel disables KHO revival: a normal boot, preserved memory becomes free, LUO sees no data (§9.1); a captured handover converts kho-v1 → kho-v2 → kho-v3 → kho-v4 (lossless)"])
+    #expect(
+      root.details == [
+        "kho: kho-v1 ≠ kho-v4: the incoming kernel disables KHO revival: a normal boot, preserved memory becomes free, LUO sees no data (§9.1); a captured handover converts kho-v1 → kho-v2 → kho-v3 → kho-v4 (lossless)"
+      ])
     #expect(m.releaseCell(writer: "v7.2-rc1", reader: "v7.2-rc1")?.outcome == .unknown)  // memfd version [unsure]
   }
 
@@ -175,7 +186,8 @@ struct CompatMatrixTests {
     #expect(Set(m.components.map(\.component.rawValue)) == Set(Self.expected.keys))
     for t in m.components {
       let rows = t.versions.map { w in
-        t.versions.compactMap { r in t.cells.first { $0.writer == w && $0.reader == r } }.map(Self.mark).joined(separator: " ")
+        t.versions.compactMap { r in t.cells.first { $0.writer == w && $0.reader == r } }.map(Self.mark).joined(
+          separator: " ")
       }
       #expect(rows == Self.expected[t.component.rawValue], "\(t.component)")
       for c in t.cells {
@@ -201,7 +213,8 @@ struct CompatMatrixTests {
       for c in t.cells where !c.conditions.isEmpty && c.basis == .probe {
         let refusals = c.evidence.filter { $0.hasPrefix("variant ") && $0.contains("refused, lossy") }
         for cond in c.conditions {
-          #expect(refusals.contains { $0.contains(cond.explanation) }, "\(t.component) \(c.writer) → \(c.reader): \(cond)")
+          #expect(
+            refusals.contains { $0.contains(cond.explanation) }, "\(t.component) \(c.writer) → \(c.reader): \(cond)")
         }
       }
     }

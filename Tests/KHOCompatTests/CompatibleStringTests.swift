@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCompat
 import Testing
 
@@ -60,7 +61,8 @@ struct CompatibleStringTests {
 
   @Test("composite() sorts sub-components as the RFC requires")
   func build() throws {
-    #expect(try CompatibleString.composite("kho-v4", ["vmalloc-v1", "radix-v1"]).rawValue == "kho-v4;radix-v1;vmalloc-v1")
+    #expect(
+      try CompatibleString.composite("kho-v4", ["vmalloc-v1", "radix-v1"]).rawValue == "kho-v4;radix-v1;vmalloc-v1")
   }
 
   @Test("the error for a bad character says where")

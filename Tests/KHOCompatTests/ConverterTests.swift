@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCompat
 import Testing
 
@@ -25,7 +26,8 @@ struct ConverterTests {
         }
       case .filesFitArray:
         return filesPerSession.enumerated().filter { $0.element > 128 }.map {
-          ConversionViolation(condition: condition, path: "/LUO/sessions[\($0.offset)]", field: "files", detail: "\($0.element) files")
+          ConversionViolation(
+            condition: condition, path: "/LUO/sessions[\($0.offset)]", field: "files", detail: "\($0.element) files")
         }
       default: return []
       }
@@ -48,7 +50,8 @@ struct ConverterTests {
   @Test("lossless when the conditions hold; every step's transcoder runs in order")
   func converts() throws {
     let conv = Converter<Toy>(transcoders: transcoders(.luo) + transcoders(.memfd))
-    let toy = Toy(componentVersions: [.luo: "luo-v5;block-v1", .memfd: "memfd-v2"], memfds: [(0, 0, 0)], filesPerSession: [3])
+    let toy = Toy(
+      componentVersions: [.luo: "luo-v5;block-v1", .memfd: "memfd-v2"], memfds: [(0, 0, 0)], filesPerSession: [3])
     let plan = try conv.plan(toy, targets: [.luo: "luo-v4", .memfd: "memfd-v1"])
     // File handlers before the sub-blob that holds them.
     #expect(plan.steps.map(\.route.path) == ["memfd-v2 → memfd-v1", "luo-v5;block-v1 → luo-v5 → luo-v4"])
@@ -69,11 +72,12 @@ struct ConverterTests {
       Issue.record("lossy conversion accepted")
     } catch {
       #expect(error.kind == .lossy)
-      #expect(error.violations.map(\.description) == [
-        "/LUO/sessions[0]/files[2].seals: seals 0x5 (no memfd has seals set (memfd-v1 cannot store them))",
-        "/LUO/sessions[3]/files[1].seals: seals 0x8 (no memfd has seals set (memfd-v1 cannot store them))",
-        "/LUO/sessions[1].files: 200 files (at most 128 files per session (2-page file array))",
-      ])
+      #expect(
+        error.violations.map(\.description) == [
+          "/LUO/sessions[0]/files[2].seals: seals 0x5 (no memfd has seals set (memfd-v1 cannot store them))",
+          "/LUO/sessions[3]/files[1].seals: seals 0x8 (no memfd has seals set (memfd-v1 cannot store them))",
+          "/LUO/sessions[1].files: 200 files (at most 128 files per session (2-page file array))",
+        ])
     }
   }
 
@@ -113,9 +117,14 @@ struct ConverterTests {
       Issue.record("kho-v3 under luo-v5 accepted")
     } catch {
       #expect(error.kind == .unsatisfiedRequirement)
-      #expect(error.message.hasPrefix("luo-v5 needs kho kho-v4 or kho-v4;radix-v1 or kho-v4;radix-v1;vmalloc-v1 but the result would have kho-v3"))
+      #expect(
+        error.message.hasPrefix(
+          "luo-v5 needs kho kho-v4 or kho-v4;radix-v1 or kho-v4;radix-v1;vmalloc-v1 but the result would have kho-v3"))
     }
     // Converting LUO down first makes the older root fine.
-    #expect((try? conv.convert(s, targets: [.kho: "kho-v3", .luo: "luo-v3"]))?.componentVersions == [.kho: "kho-v3", .luo: "luo-v3"])
+    #expect(
+      (try? conv.convert(s, targets: [.kho: "kho-v3", .luo: "luo-v3"]))?.componentVersions == [
+        .kho: "kho-v3", .luo: "luo-v3",
+      ])
   }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCompat
 import KHOCore
 import KHOFormats
@@ -23,7 +24,9 @@ struct HandoverModelTests {
     var files: [LUOFile] = []
     var models: [HandoverModel.FileRef: HandoverModel.MemfdModel] = [:]
     for (j, v) in memfds.enumerated() {
-      let folios = (0..<4).map { MemfdFolio(pfn: 0x9_0000 + UInt64(j * 16 + $0), flags: MemfdFolio.uptodate, index: UInt64($0)) }
+      let folios = (0..<4).map {
+        MemfdFolio(pfn: 0x9_0000 + UInt64(j * 16 + $0), flags: MemfdFolio.uptodate, index: UInt64($0))
+      }
       for f in folios {
         _ = try set.insert(pfn: f.pfn, order: 0)
         image.write(Array(repeating: UInt8(f.pfn & 0xff), count: 64), at: PhysAddr(f.pfn << 12))
@@ -33,13 +36,15 @@ struct HandoverModelTests {
     }
     _ = try set.insert(pfn: 0x4_0000, order: 18)
     var blobs: [HandoverModel.SubBlob] = [
-      .init(name: "memblock", content: .opaque(.init(address: PhysAddr(0x8000_0000), size: UInt64(fdt.count), isFDT: true))),
+      .init(
+        name: "memblock", content: .opaque(.init(address: PhysAddr(0x8000_0000), size: UInt64(fdt.count), isFDT: true))),
       .init(
         name: "LUO",
         content: .luo(
           .init(
             version: luo, sessionCompatible: luo == .v1 ? "luo-session-v2" : nil,
-            state: LUOState(liveUpdateNumber: 5, sessions: [LUOSession(name: "vm", files: files), LUOSession(name: "empty")]),
+            state: LUOState(
+              liveUpdateNumber: 5, sessions: [LUOSession(name: "vm", files: files), LUOSession(name: "empty")]),
             memfds: models))),
     ]
     if root.hasBlobSize {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import KHOCompat
 import Testing
@@ -42,14 +43,38 @@ struct ManifestTests {
       ("[]", .invalidJSON, ""),
       (#"{"schema":"kho-compat-manifest/1","components":{}}"#, .invalidJSON, ""),
       (#"{"schema":"x/9","subject":{"kind":"kernel"},"components":{}}"#, .unknownSchema, "schema"),
-      (#"{"schema":"kho-compat-manifest/1","subject":{"kind":"toaster"},"components":{}}"#, .invalidJSON, "subject.kind"),
-      (#"{"schema":"kho-compat-manifest/1","subject":{"kind":"kernel"},"components":{"luo":{"read":[1]}}}"#, .invalidJSON, "components.luo.read[0]"),
-      (#"{"schema":"kho-compat-manifest/1","subject":{"kind":"kernel"},"components":{"luo":{"read":["luo-v1","luo-v1"]}}}"#, .duplicate, "components.luo.read[1]"),
-      (#"{"schema":"kho-compat-manifest/1","subject":{"kind":"kernel"},"components":{"memfd":{"write":["luo-v5"]}}}"#, .componentMismatch, "components.memfd.write[0]"),
-      (#"{"schema":"kho-compat-manifest/1","subject":{"kind":"kernel"},"components":{"kho":{"read":["kho-v4;vmalloc-v1;radix-v1"]}}}"#, .subComponentOrder, "components.kho.read[0]"),
-      (#"{"schema":"kho-compat-manifest/1","subject":{"kind":"kernel"},"components":{"k o":{}}}"#, .badName, "components.k o"),
-      (#"{"schema":"kho-compat-manifest/1","subject":{"kind":"kernel"},"components":{"kho":{"read":["kho-v4"]}},"profiles":{"p":["kho-v3"]}}"#, .undeclared, "profiles.p[0]"),
-      (#"{"schema":"kho-compat-manifest/1","subject":{"kind":"kernel"},"scope":"some","components":{}}"#, .invalidJSON, "scope"),
+      (
+        #"{"schema":"kho-compat-manifest/1","subject":{"kind":"toaster"},"components":{}}"#, .invalidJSON,
+        "subject.kind"
+      ),
+      (
+        #"{"schema":"kho-compat-manifest/1","subject":{"kind":"kernel"},"components":{"luo":{"read":[1]}}}"#,
+        .invalidJSON, "components.luo.read[0]"
+      ),
+      (
+        #"{"schema":"kho-compat-manifest/1","subject":{"kind":"kernel"},"components":{"luo":{"read":["luo-v1","luo-v1"]}}}"#,
+        .duplicate, "components.luo.read[1]"
+      ),
+      (
+        #"{"schema":"kho-compat-manifest/1","subject":{"kind":"kernel"},"components":{"memfd":{"write":["luo-v5"]}}}"#,
+        .componentMismatch, "components.memfd.write[0]"
+      ),
+      (
+        #"{"schema":"kho-compat-manifest/1","subject":{"kind":"kernel"},"components":{"kho":{"read":["kho-v4;vmalloc-v1;radix-v1"]}}}"#,
+        .subComponentOrder, "components.kho.read[0]"
+      ),
+      (
+        #"{"schema":"kho-compat-manifest/1","subject":{"kind":"kernel"},"components":{"k o":{}}}"#, .badName,
+        "components.k o"
+      ),
+      (
+        #"{"schema":"kho-compat-manifest/1","subject":{"kind":"kernel"},"components":{"kho":{"read":["kho-v4"]}},"profiles":{"p":["kho-v3"]}}"#,
+        .undeclared, "profiles.p[0]"
+      ),
+      (
+        #"{"schema":"kho-compat-manifest/1","subject":{"kind":"kernel"},"scope":"some","components":{}}"#, .invalidJSON,
+        "scope"
+      ),
     ])
   func invalid(json: String, kind: CompatError.Kind, location: String) {
     let e = decodeKind(json)
@@ -59,7 +84,8 @@ struct ManifestTests {
 
   @Test("unknown component keys and strings are accepted (matched exactly later)")
   func unknownAccepted() throws {
-    let json = #"{"schema":"kho-compat-manifest/1","subject":{"kind":"agent"},"components":{"foo":{"write":["foo-v3"]}}}"#
+    let json =
+      #"{"schema":"kho-compat-manifest/1","subject":{"kind":"agent"},"components":{"foo":{"write":["foo-v3"]}}}"#
     let m = try CapabilityManifest.decode(Array(json.utf8))
     #expect(m.capability("foo").write == ["foo-v3"])
   }
@@ -79,21 +105,24 @@ struct ManifestTests {
     #expect(m.capability(.memfd).write == ["memfd-v2", "memfd-v1"])
     #expect(m.capability(.memfd).multiWrite == true)
     #expect(m.capability(.kho).read == [])
-    #expect(m.observations == [
-      "/LUO/sessions[1]/files[1]: 'bar-v1' is not in the registry",
-      "sub-node 'memblock' (memblock) present; its version needs physical memory to read",
-    ])
+    #expect(
+      m.observations == [
+        "/LUO/sessions[1]/files[1]: 'bar-v1' is not in the registry",
+        "sub-node 'memblock' (memblock) present; its version needs physical memory to read",
+      ])
   }
 
   @Test("policies: decode, defaults, and contradictions")
   func policies() throws {
-    let p = try NegotiationPolicy.decode(Array(#"{"schema":"kho-compat-policy/1","optional":["pci"],"dual_write":["*"],"drop_cost":{"pci":"slow"}}"#.utf8))
+    let p = try NegotiationPolicy.decode(
+      Array(#"{"schema":"kho-compat-policy/1","optional":["pci"],"dual_write":["*"],"drop_cost":{"pci":"slow"}}"#.utf8))
     #expect(p.classify("pci") == .optional && p.classify(.luo) == .mandatory)
     #expect(p.allowsDualWrite(.memfd))
     #expect(p.dropCost["pci"] == "slow")
     #expect(try NegotiationPolicy.decode(p.jsonBytes()) == p)
     do {
-      _ = try NegotiationPolicy.decode(Array(#"{"schema":"kho-compat-policy/1","mandatory":["pci"],"optional":["pci"]}"#.utf8))
+      _ = try NegotiationPolicy.decode(
+        Array(#"{"schema":"kho-compat-policy/1","mandatory":["pci"],"optional":["pci"]}"#.utf8))
       Issue.record("accepted")
     } catch { #expect(error.kind == .conflictingPolicy) }
     do {

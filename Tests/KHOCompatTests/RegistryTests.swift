@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCompat
 import Testing
 
@@ -90,7 +91,10 @@ struct RegistryTests {
 
   @Test("newest first: registry ordinals, unknown newer -vN after the known ones")
   func ordering() {
-    #expect(r.newestFirst(["luo-v4", "luo-v5;block-v1", "luo-v1", "luo-v5"]) == ["luo-v5;block-v1", "luo-v5", "luo-v4", "luo-v1"])
+    #expect(
+      r.newestFirst(["luo-v4", "luo-v5;block-v1", "luo-v1", "luo-v5"]) == [
+        "luo-v5;block-v1", "luo-v5", "luo-v4", "luo-v1",
+      ])
     #expect(r.newestFirst(["memfd-v1", "memfd-v3", "memfd-v2"]) == ["memfd-v3", "memfd-v2", "memfd-v1"])
     #expect(r.isOlder("kho-v4", than: "kho-v4;radix-v1;vmalloc-v1"))
     #expect(r.newestFirst(["foo-v2", "foo-v10", "foo-v1"]) == ["foo-v10", "foo-v2", "foo-v1"])
@@ -124,7 +128,9 @@ struct RegistryTests {
     #expect(ConversionRule.route(.memfd, from: "memfd-v2", to: "memfd-v1")?.conditions == [.memfdNoSeals])
     #expect(ConversionRule.route(.kho, from: "kho-v4", to: "kho-v1")?.conditions == [.allSubBlobsAreFDT])
     #expect(ConversionRule.route(.kho, from: "kho-v4", to: "kho-v4")?.steps.isEmpty == true)
-    #expect(ConversionRule.route(.luo, from: "luo-v5", to: "luo-v3-kho-block-v1")?.path == "luo-v5 → luo-v4 → luo-v3-kho-block-v1")
+    #expect(
+      ConversionRule.route(.luo, from: "luo-v5", to: "luo-v3-kho-block-v1")?.path
+        == "luo-v5 → luo-v4 → luo-v3-kho-block-v1")
     #expect(ConversionRule.route(.luo, from: "luo-v5", to: "luo-features")?.conditions == [])
     #expect(ConversionRule.route(.luo, from: "luo-v5", to: "luo-v9") == nil)
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCompat
 import KHOCore
 import Testing
@@ -40,7 +41,9 @@ struct VersionSectionTests {
   func malformedSection() {
     let good = TestELF.section(strings)
     func parse(_ b: [UInt8], address: UInt64 = 0) -> DecodeError.Kind? {
-      kind { () throws(DecodeError) in _ = try LiveupdateVersionsSection.parse(Bytes(b), order: .little, address: address) }
+      kind { () throws(DecodeError) in
+        _ = try LiveupdateVersionsSection.parse(Bytes(b), order: .little, address: address)
+      }
     }
     #expect(parse(Array(good.prefix(7))) == .truncated)
     #expect(parse(TestELF.section(strings, magic: 0x5055_564c)) == .badMagic)
@@ -86,7 +89,9 @@ struct VersionSectionTests {
       edit(&b)
       return kind { () throws(DecodeError) in _ = try LiveupdateVersionsSection.read(vmlinux: Bytes(b)) }
     }
-    func put(_ v: UInt64, _ size: Int, _ at: Int, _ b: inout [UInt8]) { TestELF.put(v, size: size, at: at, in: &b, order: .little) }
+    func put(_ v: UInt64, _ size: Int, _ at: Int, _ b: inout [UInt8]) {
+      TestELF.put(v, size: size, at: at, in: &b, order: .little)
+    }
     #expect(read { $0 = Array($0.prefix(63)) } == .truncated)
     #expect(read { $0[0] = 0x7e } == .badMagic)
     #expect(read { $0[4] = 1 } == .unsupported)
@@ -110,12 +115,13 @@ struct VersionSectionTests {
     let strtab = elf.header(elf.shstrndx)
     #expect(read { put(UInt64(elf.bytes.count), 8, strtab + 24, &$0) } == .truncated)
     // A name table whose last name has no NUL.
-    #expect(read { b in
-      let off = elf.dataOffsets[elf.shstrndx]
-      let size = 1 + ".text".utf8.count + 1 + ".liveupdate_versions".utf8.count + 1 + ".shstrtab".utf8.count + 1
-      put(UInt64(size - 1), 8, strtab + 32, &b)
-      _ = off
-    } == .badString)
+    #expect(
+      read { b in
+        let off = elf.dataOffsets[elf.shstrndx]
+        let size = 1 + ".text".utf8.count + 1 + ".liveupdate_versions".utf8.count + 1 + ".shstrtab".utf8.count + 1
+        put(UInt64(size - 1), 8, strtab + 32, &b)
+        _ = off
+      } == .badString)
   }
 
   @Test("extended section numbering (e_shnum = 0, e_shstrndx = SHN_XINDEX) is followed")
@@ -132,18 +138,23 @@ struct VersionSectionTests {
   @Test("a file without the section, or with two, is refused")
   func missingOrDuplicate() {
     let none = TestELF.build([TestELF.Section(name: ".text", data: [0xc3])])
-    #expect(kind { () throws(DecodeError) in _ = try LiveupdateVersionsSection.read(vmlinux: Bytes(none.bytes)) } == .missing)
+    #expect(
+      kind { () throws(DecodeError) in _ = try LiveupdateVersionsSection.read(vmlinux: Bytes(none.bytes)) } == .missing)
     let sec = TestELF.section(["luo-v1"])
     let two = TestELF.build([
-      TestELF.Section(name: ".liveupdate_versions", data: sec), TestELF.Section(name: ".liveupdate_versions", data: sec),
+      TestELF.Section(name: ".liveupdate_versions", data: sec),
+      TestELF.Section(name: ".liveupdate_versions", data: sec),
     ])
-    #expect(kind { () throws(DecodeError) in _ = try LiveupdateVersionsSection.read(vmlinux: Bytes(two.bytes)) } == .duplicate)
+    #expect(
+      kind { () throws(DecodeError) in _ = try LiveupdateVersionsSection.read(vmlinux: Bytes(two.bytes)) } == .duplicate
+    )
   }
 
   @Test("a vmlinux manifest: each string read and written, scope liveupdate-versions")
   func manifest() throws {
     let elf = TestELF.vmlinux(strings + ["foo-v3"])
-    let m = CapabilityManifest.fromVersionSection(try LiveupdateVersionsSection.read(vmlinux: Bytes(elf.bytes)), name: "vmlinux")
+    let m = CapabilityManifest.fromVersionSection(
+      try LiveupdateVersionsSection.read(vmlinux: Bytes(elf.bytes)), name: "vmlinux")
     #expect(m.scope == .liveupdateVersions)
     #expect(m.capability(.luo).read == ["luo-v5;block-v1"])
     #expect(m.capability(.memfd).write == ["memfd-v2;vmalloc-v1"])

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import PropertyBased
 import Testing
 
@@ -158,7 +159,8 @@ struct PhysicalImageTests {
 struct DecodeErrorTests {
   @Test("an error says what, where and why")
   func description() {
-    let e = DecodeError(.cycle, "block reached twice", path: DecodePath("/LUO").appending("sessions", index: 53), address: 0x1234_5000)
+    let e = DecodeError(
+      .cycle, "block reached twice", path: DecodePath("/LUO").appending("sessions", index: 53), address: 0x1234_5000)
     #expect(e.description == "cycle at /LUO/sessions[53] (0x12345000): block reached twice")
     #expect(e.at("/other").path == "/LUO/sessions[53]")
     #expect(DecodeError(.missing, "x").at("/LUO").path == "/LUO")

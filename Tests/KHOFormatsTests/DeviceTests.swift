@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import Testing
 
@@ -10,9 +11,12 @@ struct DeviceTests {
     PayloadWriter(image: PhysicalImage(), allocator: PageAllocator(start: 0x1_0000_0000, pages: 1 << 12))
   }
 
-  func ctx(_ w: PayloadWriter, _ a: PhysAddr, _ name: String, _ host: PayloadHost, pci: Set<UInt64>? = nil) -> PayloadContext {
+  func ctx(_ w: PayloadWriter, _ a: PhysAddr, _ name: String, _ host: PayloadHost, pci: Set<UInt64>? = nil)
+    -> PayloadContext
+  {
     let orders = Dictionary(w.preserved.map { ($0.phys, $0.order) }, uniquingKeysWith: { a, _ in a })
-    var c = PayloadContext(memory: w.image, address: a, host: host, compatible: name, path: "/p", preservedOrder: { orders[$0] })
+    var c = PayloadContext(
+      memory: w.image, address: a, host: host, compatible: name, path: "/p", preservedOrder: { orders[$0] })
     c.pciDevices = pci
     return c
   }
@@ -46,7 +50,8 @@ struct DeviceTests {
     let a = try PCIFLB.encode(s, into: &w)
     let top = try w.image.bytes(at: a, count: 16).array
     #expect(top[0] == 2 && top[4] == 4)  // u32 version, u32 nr_devices
-    let chain = PhysAddr(top[8..<16].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
+    let chain = PhysAddr(
+      top[8..<16].enumerated().reduce(UInt64(0)) { $0 | UInt64($1.element) << (8 * UInt64($1.offset)) })
     let block = try w.image.bytes(at: chain, count: 16 + 5 * 8).array
     #expect(block[8] == 5)  // the block header's count: five slots
     // Slot 0: u32 domain 0, u16 bdf 0x0008, u16 refcount 3.
@@ -59,7 +64,10 @@ struct DeviceTests {
     var w = writer()
     var s = PCIPayload(
       layout: .p7, nrDevices: 5,
-      slots: [PCIDevice(domain: 0, bdf: 0x100), PCIDevice(domain: 0, bdf: 0x100), PCIDevice(domain: 0, bdf: 0x200, refcount: 0)])
+      slots: [
+        PCIDevice(domain: 0, bdf: 0x100), PCIDevice(domain: 0, bdf: 0x100),
+        PCIDevice(domain: 0, bdf: 0x200, refcount: 0),
+      ])
     s.version = 1
     let a = try PCIFLB.encode(s, into: &w)
     w.image.store(UInt32(5), at: PhysAddr(a.rawValue + 4))  // nr_devices 5
@@ -79,10 +87,12 @@ struct DeviceTests {
     let without = Payloads.decodeReporting(ctx(w, a, "vfio-pci-v1", .file))
     #expect(without.value == nil && without.problems.map(\.kind) == [.inconsistent])
     let pci: Set<UInt64> = [1 << 16 | 0x100]
-    let with = try #require(Payloads.decodeReporting(ctx(w, a, "vfio-pci-v1", .file, pci: pci)).value?.state as? VFIOPCIPayload)
+    let with = try #require(
+      Payloads.decodeReporting(ctx(w, a, "vfio-pci-v1", .file, pci: pci)).value?.state as? VFIOPCIPayload)
     #expect(with.layout == .v6 && with.device.name == "0001:01:00.0")
     // V5 with its token and reset bit.
-    let b = try VFIOPCI.encode(VFIOPCIPayload(layout: .v5, domain: 2, bdf: 0x300, resetWorks: 1, iommufdToken: 9), into: &w)
+    let b = try VFIOPCI.encode(
+      VFIOPCIPayload(layout: .v5, domain: 2, bdf: 0x300, resetWorks: 1, iommufdToken: 9), into: &w)
     let v5 = try #require(try Payloads.decode(ctx(w, b, "vfio-pci-v1", .file))?.state as? VFIOPCIPayload)
     #expect(v5.layout == .v5 && v5.iommufdToken == 9 && v5.resetWorks == 1 && v5.device.name == "0002:03:00.0")
   }
@@ -121,7 +131,11 @@ struct DeviceTests {
     let top = s.domains[0].topTable
     var table = top
     for _ in 0..<3 { table = PhysAddr(try w.image.u64(at: table) & IOMMUPageTable.addressMask) }
-    w.image.store(top.rawValue | 3, at: PhysAddr(try w.image.u64(at: PhysAddr(try w.image.u64(at: top) & IOMMUPageTable.addressMask)) & IOMMUPageTable.addressMask + 8))
+    w.image.store(
+      top.rawValue | 3,
+      at: PhysAddr(
+        try w.image.u64(at: PhysAddr(try w.image.u64(at: top) & IOMMUPageTable.addressMask))
+          & IOMMUPageTable.addressMask + 8))
     let o = Payloads.decodeReporting(ctx(w, a, "iommu-liveupdate-v1", .flb))
     #expect(o.problems.contains { $0.kind == .inconsistent && $0.message.contains("DELETED domain") })
     #expect(o.problems.contains { $0.kind == .cycle })
@@ -135,7 +149,8 @@ struct DeviceTests {
   @Test("iommufd-v1: HWPTs read back; a repeated token is a duplicate")
   func iommufd() throws {
     var w = writer()
-    let a = try IOMMUFD.encode(IOMMUFDPayload(hwpts: [.init(domainData: 0x1000, token: 4), .init(domainData: 0x2000, token: 4)]), into: &w)
+    let a = try IOMMUFD.encode(
+      IOMMUFDPayload(hwpts: [.init(domainData: 0x1000, token: 4), .init(domainData: 0x2000, token: 4)]), into: &w)
     let o = Payloads.decodeReporting(ctx(w, a, "iommufd-v1", .file))
     #expect(o.problems.map(\.kind) == [.duplicate])
     #expect((o.value?.state as? IOMMUFDPayload)?.hwpts.map(\.domainData) == [0x1000, 0x2000])

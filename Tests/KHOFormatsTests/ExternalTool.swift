@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 
 /// Runs a standard tool of the field (dtc, fdtdump, fdtget) for differential tests.

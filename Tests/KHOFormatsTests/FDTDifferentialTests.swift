@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import CFDT
 import Foundation
 import KHOCore
@@ -30,7 +31,9 @@ struct FDTDifferentialTests {
         let cells = (0..<Int.random(in: 1...5, using: &rng)).map { _ in UInt32.random(in: 0...UInt32.max, using: &rng) }
         props.append(DeviceTreeProperty(n, cells.flatMap { c in withUnsafeBytes(of: c.bigEndian) { Array($0) } }))
       case 3:
-        props.append(DeviceTreeProperty(n, (0..<Int.random(in: 1...13, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }))
+        props.append(
+          DeviceTreeProperty(
+            n, (0..<Int.random(in: 1...13, using: &rng)).map { _ in UInt8.random(in: 0...255, using: &rng) }))
       default: props.append(.u64(n, UInt64.random(in: 0...UInt64.max, using: &rng), .little))
       }
     }

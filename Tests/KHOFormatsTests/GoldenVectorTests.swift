@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import KHOCore
 import Testing
@@ -56,7 +57,8 @@ struct GoldenVectorTests {
           (true, PreservedEntry(0x1_0000_0000, order: 0)), (true, PreservedEntry(0x2_0000_0000, order: 0)),
           (false, PreservedEntry(0x2_0000_0000, order: 0)),
         ]),
-      Case(dir: "bitmap-chunks-v1", name: "three-entries-4k", geometry: .x86_64, format: .bitmapChunksV1, ops: walk(three)),
+      Case(
+        dir: "bitmap-chunks-v1", name: "three-entries-4k", geometry: .x86_64, format: .bitmapChunksV1, ops: walk(three)),
     ]
   }()
 
@@ -145,7 +147,8 @@ struct GoldenVectorTests {
         subBlobs: [
           KHOSubBlob(name: "LUO", address: 0x1_2000_0000, size: sized ? 32 : nil),
           KHOSubBlob(name: "kexec-metadata", address: 0x1_2000_1000, size: sized ? 73 : nil),
-        ]))
+        ])
+    )
   }
 
   @Test(arguments: roots.indices)

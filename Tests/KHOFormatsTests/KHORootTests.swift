@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import KHOCore
 import Testing
@@ -125,10 +126,12 @@ struct KHORootTests {
     #expect(decodeError(tree("kho-v2", children: [DeviceTreeNode("x", properties: [zero])]))?.kind == .missing)
     let short = DeviceTreeProperty("preserved-data", [1, 2, 3])
     #expect(decodeError(tree("kho-v2", children: [DeviceTreeNode("x", properties: [short])]))?.kind == .badCount)
-    let twice = tree("kho-v2", children: [DeviceTreeNode("x", properties: [ptr]), DeviceTreeNode("x", properties: [ptr])])
+    let twice = tree(
+      "kho-v2", children: [DeviceTreeNode("x", properties: [ptr]), DeviceTreeNode("x", properties: [ptr])])
     #expect(decodeError(twice)?.kind == .duplicate)
     // Reporting mode keeps the good sub-nodes.
-    let mixed = tree("kho-v2", children: [DeviceTreeNode("bad", properties: [short]), DeviceTreeNode("good", properties: [ptr])])
+    let mixed = tree(
+      "kho-v2", children: [DeviceTreeNode("bad", properties: [short]), DeviceTreeNode("good", properties: [ptr])])
     if let fdt = try? FDT(parsing: (try? FDTBuilder.build(mixed)) ?? []) {
       let (root, problems) = KHORoot.decodeReporting(fdt)
       #expect(root?.subBlobs.map(\.name) == ["good"])
@@ -144,7 +147,9 @@ struct KHORootTests {
     #expect(throws: EncodeError.self) { try KHORoot(version: .v2, memoryMap: 0x1000, subBlobs: [sized]).encode() }
     #expect(throws: EncodeError.self) { try KHORoot(version: .v3, memoryMap: 0x1000, subBlobs: [unsized]).encode() }
     #expect(throws: EncodeError.self) { try KHORoot(version: .v4, memoryMap: 0, subBlobs: []).encode() }
-    #expect(throws: EncodeError.self) { try KHORoot(version: .v2, memoryMap: 0x1000, subBlobs: [unsized, unsized]).encode() }
+    #expect(throws: EncodeError.self) {
+      try KHORoot(version: .v2, memoryMap: 0x1000, subBlobs: [unsized, unsized]).encode()
+    }
     #expect(throws: EncodeError.self) {
       try KHORoot(version: .v2, memoryMap: 0x1000, subBlobs: [KHOSubBlob(name: "a/b", address: 1)]).encode()
     }
@@ -199,7 +204,9 @@ struct KHORootTests {
     var noNul = bytes
     for i in 4..<69 { noNul[i] = 0x41 }
     #expect(kind(noNul) == .badString)
-    #expect(throws: EncodeError.self) { try KexecMetadata(previousRelease: String(repeating: "x", count: 65), kexecCount: 1).encoded() }
+    #expect(throws: EncodeError.self) {
+      try KexecMetadata(previousRelease: String(repeating: "x", count: 65), kexecCount: 1).encoded()
+    }
     #expect(throws: EncodeError.self) { try KexecMetadata(previousRelease: "a\u{0}b", kexecCount: 1).encoded() }
   }
 }
@@ -214,7 +221,8 @@ struct KHORootDTCChecks {
   @Test("a duplicate preserved-memory-map in the root is an error")
   func duplicateProperty() throws {
     let fdt = try root([
-      .string("compatible", "kho-v4"), .u64("preserved-memory-map", 0x1000, .little), .u64("preserved-memory-map", 0x2000, .little),
+      .string("compatible", "kho-v4"), .u64("preserved-memory-map", 0x1000, .little),
+      .u64("preserved-memory-map", 0x2000, .little),
     ])
     let (_, problems) = KHORoot.decodeReporting(fdt)
     #expect(problems.map(\.kind) == [.duplicate])
@@ -222,10 +230,14 @@ struct KHORootDTCChecks {
     #expect(throws: DecodeError.self) { try KHORoot(decoding: fdt) }
   }
 
-  @Test("sub-node names with control characters or outside dtc's set are errors", arguments: ["EVIL\u{1b}[0m", "a b", "LUO\n", "é"])
+  @Test(
+    "sub-node names with control characters or outside dtc's set are errors",
+    arguments: ["EVIL\u{1b}[0m", "a b", "LUO\n", "é"])
   func badNodeName(name: String) throws {
-    let child = DeviceTreeNode(name, properties: [.u64("preserved-data", 0x1000, .little), .u64("blob-size", 8, .little)])
-    let fdt = try root([.string("compatible", "kho-v4"), .u64("preserved-memory-map", 0x1000, .little)], children: [child])
+    let child = DeviceTreeNode(
+      name, properties: [.u64("preserved-data", 0x1000, .little), .u64("blob-size", 8, .little)])
+    let fdt = try root(
+      [.string("compatible", "kho-v4"), .u64("preserved-memory-map", 0x1000, .little)], children: [child])
     let (r, problems) = KHORoot.decodeReporting(fdt)
     #expect(problems.map(\.kind) == [.badString])
     #expect(r?.subBlobs.isEmpty == true)

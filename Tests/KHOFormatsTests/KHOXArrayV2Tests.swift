@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import KHOCore
 import PropertyBased
@@ -122,13 +123,21 @@ struct KHOXArrayV2Tests {
     }
     let magic = try image.bytes(at: at, count: 4).array
     #expect(kind({ image.write(magic.reversed(), at: at) }, { image.write(magic, at: at) }) == .badMagic)
-    #expect(kind({ image.store(UInt16(3), at: PhysAddr(at.rawValue + 4)) }, { image.store(UInt16(2), at: PhysAddr(at.rawValue + 4)) }) == .unknownVersion)
-    #expect(kind({ image.store(UInt8(7), at: PhysAddr(at.rawValue + 8)) }, { image.store(UInt8(3), at: PhysAddr(at.rawValue + 8)) }) == .inconsistent)
+    #expect(
+      kind(
+        { image.store(UInt16(3), at: PhysAddr(at.rawValue + 4)) },
+        { image.store(UInt16(2), at: PhysAddr(at.rawValue + 4)) }) == .unknownVersion)
+    #expect(
+      kind(
+        { image.store(UInt8(7), at: PhysAddr(at.rawValue + 8)) },
+        { image.store(UInt8(3), at: PhysAddr(at.rawValue + 8)) }) == .inconsistent)
     let v16 = try? KHOXArrayV2View(memory: imageFromDump(pageDump(image, alloc), .arm64_16K), at: at)
     #expect(v16 == nil)
   }
 
-  @Test("golden vectors decode and re-encode byte for byte", arguments: ["sample-4k.bin", "pfn-set-4k.bin", "memfd-folios-4k.bin", "sparse-4k.bin"])
+  @Test(
+    "golden vectors decode and re-encode byte for byte",
+    arguments: ["sample-4k.bin", "pfn-set-4k.bin", "memfd-folios-4k.bin", "sparse-4k.bin"])
   func golden(name: String) throws {
     let x =
       name.hasPrefix("sample")

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import Testing
 
@@ -11,10 +12,12 @@ struct LUOCrossCheckTests {
     let state = LUOState(
       liveUpdateNumber: 1,
       sessions: [
-        LUOSession(name: "a", files: [
-          LUOFile(compatible: "x", token: 5, data: 0), LUOFile(compatible: "y", token: 6, data: 0),
-          LUOFile(compatible: "z", token: 5, data: 0),
-        ]),
+        LUOSession(
+          name: "a",
+          files: [
+            LUOFile(compatible: "x", token: 5, data: 0), LUOFile(compatible: "y", token: 6, data: 0),
+            LUOFile(compatible: "z", token: 5, data: 0),
+          ]),
         LUOSession(name: "b"),
         LUOSession(name: "a"),
       ])
@@ -36,9 +39,15 @@ struct LUOCrossCheckTests {
   }
 
   @Test func everyMetadataPageMustBePreserved() throws {
-    let state = LUOState(liveUpdateNumber: 1, sessions: [LUOSession(name: "s", files: [
-      LUOFile(compatible: "iommufd-v1", token: 1, data: 0x1_0000_0000)
-    ])])
+    let state = LUOState(
+      liveUpdateNumber: 1,
+      sessions: [
+        LUOSession(
+          name: "s",
+          files: [
+            LUOFile(compatible: "iommufd-v1", token: 1, data: 0x1_0000_0000)
+          ])
+      ])
     for v in LUOVersion.allCases {
       let (image, enc) = try S.encode(state, v)
       let d = try LUO.decode(from: image, blob: enc.blob, size: enc.size)
@@ -68,9 +77,15 @@ struct LUOCrossCheckTests {
     var alloc = S.allocator()
     let (memfd, _) = try Memfd.encodeFile(
       contents: MemfdTests.contents, as: .v1, into: image, allocator: &alloc)
-    let state = LUOState(liveUpdateNumber: 2, sessions: [LUOSession(name: "vm", files: [
-      LUOFile(compatible: "memfd-v1", token: 1, data: memfd)
-    ])])
+    let state = LUOState(
+      liveUpdateNumber: 2,
+      sessions: [
+        LUOSession(
+          name: "vm",
+          files: [
+            LUOFile(compatible: "memfd-v1", token: 1, data: memfd)
+          ])
+      ])
     let enc = try LUO.encode(state, as: .v4, into: image, allocator: &alloc)
     let d = try LUO.decode(from: image, blob: enc.blob, size: enc.size)
     #expect(d.crossCheck(isPreserved: preserved(image), memory: image).isEmpty)
@@ -79,7 +94,10 @@ struct LUOCrossCheckTests {
     let chunk = try #require(m.folioArray.chunks.first)
     let problems = d.crossCheck(
       isPreserved: preserved(image, except: [folio.pfn(.x86_64), chunk.pfn(.x86_64)]), memory: image)
-    #expect(problems.map(\.path) == ["/LUO/sessions[0]/files[0]/memfd/folios/chunk[0]", "/LUO/sessions[0]/files[0]/memfd/folios[0]"])
+    #expect(
+      problems.map(\.path) == [
+        "/LUO/sessions[0]/files[0]/memfd/folios/chunk[0]", "/LUO/sessions[0]/files[0]/memfd/folios[0]",
+      ])
     // A broken memfd is reported at its file.
     image.store(UInt64(300), at: PhysAddr(memfd.rawValue + 16))
     let broken = d.crossCheck(isPreserved: preserved(image), memory: image)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import KHOCore
 import Testing
@@ -76,49 +77,61 @@ struct LUOGoldenVectorTests {
       let (image, w) = try Self.buildBlocks(entrySize: size, entries: entries)
       try LUOTestVector.save(
         image,
-        meta: ["format": "block-v1", "entry_size": size, "count": count, "head": w.head.description,
+        meta: [
+          "format": "block-v1", "entry_size": size, "count": count, "head": w.head.description,
           "entries": "entry i byte k = (i*31 + k*7 + 1) mod 256",
-          "alloc_start": Self.allocStart.description],
+          "alloc_start": Self.allocStart.description,
+        ],
         format: "block-v1", name: "e\(size)-n\(count)")
     }
     let data = (0..<10_000).map { UInt8(truncatingIfNeeded: $0 &* 13) }
     var (image, holder) = try Self.buildVMalloc(data: data, runs: [], order: 0, flags: 1)
     try LUOTestVector.save(
       image,
-      meta: ["format": "vmalloc-v1", "descriptor": holder.description, "data_length": data.count,
-        "data": "byte i = (i*13) mod 256", "alloc_start": Self.allocStart.description],
+      meta: [
+        "format": "vmalloc-v1", "descriptor": holder.description, "data_length": data.count,
+        "data": "byte i = (i*13) mod 256", "alloc_start": Self.allocStart.description,
+      ],
       format: "vmalloc-v1", name: "data-3pages")
     (image, holder) = try Self.buildVMalloc(data: nil, runs: VMallocTests.runs(511), order: 0, flags: 1)
     try LUOTestVector.save(
       image,
-      meta: ["format": "vmalloc-v1", "descriptor": holder.description, "run_count": 511,
-        "runs": "0x300000000 + i*0x1000 (not captured)", "alloc_start": Self.allocStart.description],
+      meta: [
+        "format": "vmalloc-v1", "descriptor": holder.description, "run_count": 511,
+        "runs": "0x300000000 + i*0x1000 (not captured)", "alloc_start": Self.allocStart.description,
+      ],
       format: "vmalloc-v1", name: "runs-511")
     for v in MemfdVersion.allCases {
       let seals: UInt32 = v.hasSeals ? 0x5 : 0
       let (image, a) = try Self.buildMemfd(MemfdTests.contents, pos: 42, seals: seals, v)
       try LUOTestVector.save(
         image,
-        meta: ["format": v.rawValue, "address": a.description, "pos": 42, "seals": Int(seals),
+        meta: [
+          "format": v.rawValue, "address": a.description, "pos": 42, "seals": Int(seals),
           "size": MemfdTests.contents.count,
           "contents": "page 0: byte i = (i*7+3) mod 256; page 1: zero (hole); bytes 8192..<10240: (i*5+1) mod 256",
-          "alloc_start": Self.allocStart.description],
+          "alloc_start": Self.allocStart.description,
+        ],
         format: "memfd", name: Self.fileName(v.rawValue))
     }
     for v in LUOVersion.allCases {
       let (image, enc) = try Self.buildLUO(S.sampleState(), v)
       try LUOTestVector.save(
         image,
-        meta: ["format": v.rawValue, "blob": enc.blob.description, "blob_size": Int(enc.size),
-          "state": Self.json(S.sampleState()), "alloc_start": Self.allocStart.description],
+        meta: [
+          "format": v.rawValue, "blob": enc.blob.description, "blob_size": Int(enc.size),
+          "state": Self.json(S.sampleState()), "alloc_start": Self.allocStart.description,
+        ],
         format: "luo", name: Self.fileName(v.rawValue))
     }
     let (names, enc) = try Self.buildLUO(Self.namesOnly(), .v1, sessions: .v1)
     try LUOTestVector.save(
       names,
-      meta: ["format": "luo-v1", "sessions": "luo-session-v1", "blob": enc.blob.description,
+      meta: [
+        "format": "luo-v1", "sessions": "luo-session-v1", "blob": enc.blob.description,
         "blob_size": Int(enc.size), "state": Self.json(Self.namesOnly()),
-        "alloc_start": Self.allocStart.description],
+        "alloc_start": Self.allocStart.description,
+      ],
       format: "luo", name: "luo-v1_luo-session-v1")
   }
 
@@ -126,8 +139,12 @@ struct LUOGoldenVectorTests {
     [
       "liveupdate_number": Int(s.liveUpdateNumber),
       "sessions": s.sessions.map { session in
-        ["name": session.name,
-         "files": session.files.map { ["compatible": $0.compatible, "token": Int($0.token), "data": $0.data.description] }]
+        [
+          "name": session.name,
+          "files": session.files.map {
+            ["compatible": $0.compatible, "token": Int($0.token), "data": $0.data.description]
+          },
+        ]
       },
       "flbs": s.flbs.map { ["name": $0.name, "data": "0x" + String($0.data, radix: 16), "count": Int($0.count)] },
     ]

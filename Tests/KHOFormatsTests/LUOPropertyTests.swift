@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import PropertyBased
 import Testing
@@ -43,7 +44,8 @@ struct LUOPropertyTests {
   /// Random bytes in place of each structure never trap the decoders.
   @Test func randomBytesNeverTrap() async {
     await propertyCheck(count: 200, input: Gen.uint8().array(of: 0...256), Gen.int(in: 0...5)) { bytes, which in
-      let (image, enc) = (try? LUOTestSupport.encode(LUOTestSupport.sampleState(), LUOVersion.allCases[which]))
+      let (image, enc) =
+        (try? LUOTestSupport.encode(LUOTestSupport.sampleState(), LUOVersion.allCases[which]))
         ?? (PhysicalImage(), LUOEncoded(version: .v1, blob: .zero, size: 0))
       guard let d = try? LUO.decode(from: image, blob: enc.blob, size: enc.size) else { return }
       let target = [d.layout.ser ?? enc.blob, d.layout.sessions, d.layout.flbs][Int(bytes.first ?? 0) % 3]

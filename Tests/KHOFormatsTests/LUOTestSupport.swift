@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import KHOCore
 import KHOFormats
@@ -82,14 +83,16 @@ enum LUOTestSupport {
       while files.count < fileCount {
         let token = rng.next() % 100_000
         guard used.insert(token).inserted else { continue }
-        let compatible = shape == 3 ? rng.name(length: 47) : ["memfd-v1", "memfd-v2;vmalloc-v1", "iommufd-v1"][rng.int(0...2)]
+        let compatible =
+          shape == 3 ? rng.name(length: 47) : ["memfd-v1", "memfd-v2;vmalloc-v1", "iommufd-v1"][rng.int(0...2)]
         files.append(LUOFile(compatible: compatible, token: token, data: PhysAddr((rng.next() >> 16) << 12)))
       }
       sessions.append(LUOSession(name: String(name.prefix(63)), files: files))
     }
     var flbs: [LUOFLB] = []
     for i in 0..<rng.int(0...(shape == 3 ? 63 : 3)) {
-      let name = shape == 3 ? String("flb\(i)-" + rng.name(length: 47)).prefix(47) : Substring("liveupdate-test-flb-v\(i)")
+      let name =
+        shape == 3 ? String("flb\(i)-" + rng.name(length: 47)).prefix(47) : Substring("liveupdate-test-flb-v\(i)")
       flbs.append(LUOFLB(name: String(name), data: rng.next(), count: rng.next() % 100))
     }
     return LUOState(liveUpdateNumber: rng.next(), sessions: sessions, flbs: flbs)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import Testing
 
@@ -118,7 +119,9 @@ struct LUOTests {
     }
     #expect(refusal(state, .v4) == nil)
     #expect(
-      LUO.versions(thatCanExpress: state, geometry: .x86_64) == [.v4, .v5, .v5Block, .v3KhoBlock, .v4KhoBlock, .features])
+      LUO.versions(thatCanExpress: state, geometry: .x86_64) == [
+        .v4, .v5, .v5Block, .v3KhoBlock, .v4KhoBlock, .features,
+      ])
     // The encoder refuses before allocating anything.
     let image = PhysicalImage()
     var alloc = LUOTestSupport.allocator()
@@ -139,9 +142,13 @@ struct LUOTests {
   @Test func stringLimits() {
     let ok = LUOState(
       liveUpdateNumber: 1,
-      sessions: [LUOSession(name: String(repeating: "n", count: 63), files: [
-        LUOFile(compatible: String(repeating: "c", count: 47), token: 1, data: 0)
-      ])],
+      sessions: [
+        LUOSession(
+          name: String(repeating: "n", count: 63),
+          files: [
+            LUOFile(compatible: String(repeating: "c", count: 47), token: 1, data: 0)
+          ])
+      ],
       flbs: [LUOFLB(name: String(repeating: "f", count: 47), data: 0, count: 0)])
     for v in LUOVersion.allCases { #expect(refusal(ok, v) == nil) }
     var long = ok
@@ -170,9 +177,11 @@ struct LUOTests {
     let state = LUOState(
       liveUpdateNumber: 1,
       sessions: [
-        LUOSession(name: "a", files: [
-          LUOFile(compatible: "x", token: 5, data: 0), LUOFile(compatible: "y", token: 5, data: 0),
-        ]),
+        LUOSession(
+          name: "a",
+          files: [
+            LUOFile(compatible: "x", token: 5, data: 0), LUOFile(compatible: "y", token: 5, data: 0),
+          ]),
         LUOSession(name: "a"),
       ])
     #expect(refusal(state, .v5)?.kind == .duplicate)

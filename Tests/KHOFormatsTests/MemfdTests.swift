@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import Testing
 
@@ -96,13 +97,17 @@ struct MemfdTests {
     }
     (image, a) = try encoded()
     image.store(UInt32(0x80), at: PhysAddr(a.rawValue + 16))
-    #expect { try Memfd.decode(from: image, at: a, version: .v2) } throws: { ($0 as? DecodeError)?.kind == .unsupported }
+    #expect { try Memfd.decode(from: image, at: a, version: .v2) } throws: {
+      ($0 as? DecodeError)?.kind == .unsupported
+    }
     (image, a) = try encoded()
     image.store(UInt64(300), at: PhysAddr(a.rawValue + 24))  // nr_folios beyond the 1-page array
     #expect { try Memfd.decode(from: image, at: a, version: .v2) } throws: { ($0 as? DecodeError)?.kind == .truncated }
     (image, a) = try encoded()
     image.store(UInt64(0), at: PhysAddr(a.rawValue + 24))  // nr_folios 0 with a descriptor
-    #expect { try Memfd.decode(from: image, at: a, version: .v2) } throws: { ($0 as? DecodeError)?.kind == .inconsistent }
+    #expect { try Memfd.decode(from: image, at: a, version: .v2) } throws: {
+      ($0 as? DecodeError)?.kind == .inconsistent
+    }
     let (partial, problems) = Memfd.read(from: image, at: a, version: .v2)
     #expect(partial?.state.folios.isEmpty == true)
     #expect(problems.map(\.kind) == [.inconsistent])
@@ -141,7 +146,9 @@ struct MemfdTests {
     #expect(lenient.problems.map(\.path) == ["/m/folios[0]"])
     #expect(lenient.data[0..<4096].allSatisfy { $0 == 0 })
     #expect(Array(lenient.data[8192...]) == Array(Self.contents[8192...]))
-    #expect { try Memfd.readContents(d, from: image, limit: 100) } throws: { ($0 as? DecodeError)?.kind == .limitExceeded }
+    #expect { try Memfd.readContents(d, from: image, limit: 100) } throws: {
+      ($0 as? DecodeError)?.kind == .limitExceeded
+    }
   }
 
   @Test func versionsByCompatible() {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import KHOCore
 @testable import KHOFormats
@@ -49,7 +50,9 @@ func randomSet(
   case .clusteredMixed:
     let base = UInt64.random(in: 0..<(1 << 28), using: &rng) << 12
     for _ in 0..<Int.random(in: 10...800, using: &rng) {
-      add(base + UInt64.random(in: 0..<(1 << 22), using: &rng), [0, 0, 0, 1, 2, 9, 10, 18].randomElement(using: &rng) ?? 0)
+      add(
+        base + UInt64.random(in: 0..<(1 << 22), using: &rng),
+        [0, 0, 0, 1, 2, 9, 10, 18].randomElement(using: &rng) ?? 0)
     }
   case .hugeOrders:
     for _ in 0..<Int.random(in: 1...40, using: &rng) {

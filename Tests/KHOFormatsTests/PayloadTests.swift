@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import PropertyBased
 import Testing
@@ -12,10 +13,14 @@ struct PayloadTests {
     (PhysicalImage(), PageAllocator(start: 0x1_0000_0000, pages: 1 << 12))
   }
 
-  func ctx(_ m: any PhysicalMemory, _ a: PhysAddr, _ compatible: String, host: PayloadHost = .file, orders: [PhysAddr: Int] = [:])
+  func ctx(
+    _ m: any PhysicalMemory, _ a: PhysAddr, _ compatible: String, host: PayloadHost = .file,
+    orders: [PhysAddr: Int] = [:]
+  )
     -> PayloadContext
   {
-    PayloadContext(memory: m, address: a, host: host, compatible: compatible, path: "/f", preservedOrder: { orders[$0] })
+    PayloadContext(
+      memory: m, address: a, host: host, compatible: compatible, path: "/f", preservedOrder: { orders[$0] })
   }
 
   /// Little-endian bytes of u64 words.
@@ -31,7 +36,8 @@ struct PayloadTests {
     let d = try #require(try Payloads.decode(ctx(img, 0x1_0000_2000, "guest_memfd_luo_v1")))
     let s = try #require(d.state as? GuestMemfdPayload)
     #expect(s.size == 0x6000 && s.flags == 3 && s.vmToken == 0x77)
-    #expect(s.folios == [MemfdFolio(pfn: 0x20_0000, flags: 1, index: 0), MemfdFolio(pfn: 0x20_0001, flags: 1, index: 5)])
+    #expect(
+      s.folios == [MemfdFolio(pfn: 0x20_0000, flags: 1, index: 0), MemfdFolio(pfn: 0x20_0001, flags: 1, index: 5)])
     #expect(d.fields["nr_folios"] == .int(2))
     #expect(d.fields["folios"]?["first"] == .hex(0x1_0000_1000))
     // Index 5 is past the 6-page file? No: 0x6000 is 6 pages, index 5 is the last.
@@ -67,7 +73,8 @@ struct PayloadTests {
       var w = PayloadWriter(image: img, allocator: alloc)
       var s = KVMVMPayload(layout: layout, type: 3)
       s.memoryAttributes = layout == .memoryAttributes ? [.init(gfn: 1, attributes: 8)] : []
-      s.cpuid = layout == .archState ? [KVMCPUIDEntry(function: 0, eax: 0x16), KVMCPUIDEntry(function: 1, eax: 0x906ea)] : []
+      s.cpuid =
+        layout == .archState ? [KVMCPUIDEntry(function: 0, eax: 0x16), KVMCPUIDEntry(function: 1, eax: 0x906ea)] : []
       s.pageTables = layout == .pageTableFolios ? [0x5_0000_0000, 0x5_0000_3000] : []
       let a = try KVMVM.encode(s, into: &w)
       let d = try #require(try Payloads.decode(ctx(img, a, "kvm_vm_luo_v1")))
@@ -189,7 +196,8 @@ struct PayloadTests {
   func mshvBad() throws {
     let (img, _) = image()
     let dtb = try FDTBuilder.build(
-      DeviceTreeNode("", properties: [.string("compatible", "mshv_kho-v1"), DeviceTreeProperty("root_table", [1, 2, 3, 4])]))
+      DeviceTreeNode(
+        "", properties: [.string("compatible", "mshv_kho-v1"), DeviceTreeProperty("root_table", [1, 2, 3, 4])]))
     img.write(dtb, at: 0x1_0000_0000)
     let o = Payloads.decodeReporting(ctx(img, 0x1_0000_0000, "mshv_prsv_pt", host: .subnode))
     #expect(o.problems.map(\.kind) == [.badCount])
@@ -246,7 +254,9 @@ struct PayloadTests {
       var fs: [MemfdFolio] = []
       while fs.count < count {
         let idx = rng.next() % 4096
-        if used.insert(idx).inserted { fs.append(MemfdFolio(pfn: 1 + rng.next() % 0xf_ffff_ffff, flags: UInt16(rng.next() % 4), index: idx)) }
+        if used.insert(idx).inserted {
+          fs.append(MemfdFolio(pfn: 1 + rng.next() % 0xf_ffff_ffff, flags: UInt16(rng.next() % 4), index: idx))
+        }
       }
       let (img, alloc) = image()
       var w = PayloadWriter(image: img, allocator: alloc)
@@ -263,4 +273,3 @@ struct PayloadTests {
     }
   }
 }
-

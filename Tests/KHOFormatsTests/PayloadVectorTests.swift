@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import KHOCore
 import Testing
@@ -75,7 +76,9 @@ struct PayloadSeedTests {
   @Test("every payload seed selects its vector's string and decodes clean")
   func seeds() throws {
     let dir = repoRoot.appendingPathComponent("Fuzz/Corpus/FuzzPayloads")
-    let files = try FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil).filter { $0.pathExtension == "bin" }
+    let files = try FileManager.default.contentsOfDirectory(at: dir, includingPropertiesForKeys: nil).filter {
+      $0.pathExtension == "bin"
+    }
     #expect(files.count >= PayloadVectors.cases.count - 2)
     for url in files {
       let name = url.deletingPathExtension().lastPathComponent

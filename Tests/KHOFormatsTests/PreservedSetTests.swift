@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import PropertyBased
 import Testing
@@ -57,10 +58,11 @@ struct PreservedSetTests {
 
   @Test func kernelRangeSplit() {
     let pieces = PreservedEntry.split(pages: 3..<12, g)
-    #expect(pieces == [
-      PreservedEntry(0x3000, order: 0), PreservedEntry(0x4000, order: 2),
-      PreservedEntry(0x8000, order: 2),
-    ])
+    #expect(
+      pieces == [
+        PreservedEntry(0x3000, order: 0), PreservedEntry(0x4000, order: 2),
+        PreservedEntry(0x8000, order: 2),
+      ])
     #expect(PreservedEntry.split(pages: 0..<1024, g) == [PreservedEntry(0, order: 10)])
     #expect(PreservedEntry.split(pages: 5..<5, g).isEmpty)
     // Pieces tile the range exactly, each maximal.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import KHOCore
 import KHOFormats
@@ -12,10 +13,14 @@ struct DebugfsLinkTests {
   /// A `kho/` copy with a kho-v4 root naming one 32-byte raw sub-blob `LUO`.
   func makeCopy() throws -> URL {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kho-debugfs-\(UUID().uuidString)")
-    try FileManager.default.createDirectory(at: dir.appendingPathComponent("sub_fdts"), withIntermediateDirectories: true)
+    try FileManager.default.createDirectory(
+      at: dir.appendingPathComponent("sub_fdts"), withIntermediateDirectories: true)
     let root = DeviceTreeNode(
       "", properties: [.string("compatible", "kho-v4"), .u64("preserved-memory-map", 0x1_0000_0000, .little)],
-      children: [DeviceTreeNode("LUO", properties: [.u64("preserved-data", 0x1_0001_0000, .little), .u64("blob-size", 32, .little)])])
+      children: [
+        DeviceTreeNode(
+          "LUO", properties: [.u64("preserved-data", 0x1_0001_0000, .little), .u64("blob-size", 32, .little)])
+      ])
     try Data(try FDTBuilder.build(root)).write(to: dir.appendingPathComponent("fdt"))
     return dir
   }
@@ -24,7 +29,8 @@ struct DebugfsLinkTests {
   func linkOutside() throws {
     let dir = try makeCopy()
     defer { try? FileManager.default.removeItem(at: dir) }
-    try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("sub_fdts/LUO").path, withDestinationPath: "/etc/passwd")
+    try FileManager.default.createSymbolicLink(
+      atPath: dir.appendingPathComponent("sub_fdts/LUO").path, withDestinationPath: "/etc/passwd")
     do {
       _ = try HandoverSource.open(dir.path)
       Issue.record("a link out of the copy was followed")
@@ -39,7 +45,8 @@ struct DebugfsLinkTests {
     let dir = try makeCopy()
     defer { try? FileManager.default.removeItem(at: dir) }
     try Data(repeating: 7, count: 32).write(to: dir.appendingPathComponent("luo.bin"))
-    try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("sub_fdts/LUO").path, withDestinationPath: "../luo.bin")
+    try FileManager.default.createSymbolicLink(
+      atPath: dir.appendingPathComponent("sub_fdts/LUO").path, withDestinationPath: "../luo.bin")
     let s = try HandoverSource.open(dir.path)
     #expect(try s.memory.bytes(at: 0x1_0001_0000, count: 32).array == [UInt8](repeating: 7, count: 32))
   }
@@ -49,7 +56,8 @@ struct DebugfsLinkTests {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("kho-loop-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: dir) }
-    try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent("out").path, withDestinationPath: "out")
+    try FileManager.default.createSymbolicLink(
+      atPath: dir.appendingPathComponent("out").path, withDestinationPath: "out")
     do {
       _ = try HandoverSource.open(dir.path)
       Issue.record("a loop was accepted")

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import KHOCore
 import KHOFormats
@@ -82,11 +83,13 @@ struct ELFCoreTests {
     }
   }
 
-  @Test("malformed headers are refused with located errors", arguments: [
-    ([UInt8](repeating: 0, count: 10), DecodeError.Kind.truncated),
-    ([UInt8](repeating: 0, count: 64), .badMagic),
-    ([0x7f, 0x45, 0x4c, 0x46, 1, 1] + [UInt8](repeating: 0, count: 58), .unsupported),
-  ])
+  @Test(
+    "malformed headers are refused with located errors",
+    arguments: [
+      ([UInt8](repeating: 0, count: 10), DecodeError.Kind.truncated),
+      ([UInt8](repeating: 0, count: 64), .badMagic),
+      ([0x7f, 0x45, 0x4c, 0x46, 1, 1] + [UInt8](repeating: 0, count: 58), .unsupported),
+    ])
   func malformed(input: [UInt8], kind: DecodeError.Kind) {
     do {
       _ = try ELFCore(bytes: Bytes(input))
@@ -136,7 +139,9 @@ struct ELFCoreTests {
 /// Hostile input (issue 20, class 7): a VMCOREINFO PAGESIZE the toolkit cannot read is refused, not replaced by 4096.
 @Suite("VMCOREINFO PAGESIZE")
 struct PageSizeNoteTests {
-  @Test("an invalid PAGESIZE is refused naming the value", arguments: ["0", "3", "8192", "1099511627776", "-4096", "", "99999999999999999999999"])
+  @Test(
+    "an invalid PAGESIZE is refused naming the value",
+    arguments: ["0", "3", "8192", "1099511627776", "-4096", "", "99999999999999999999999"])
   func invalid(value: String) throws {
     let image = PhysicalImage()
     image.store(UInt64(1), at: 0x1000)

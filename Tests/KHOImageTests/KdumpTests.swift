@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import KHOCore
 import Testing
@@ -75,10 +76,13 @@ struct KdumpTests {
       ("block size 3", .unsupported, { $0.replaceSubrange(428..<432, with: le32(3)) }),
       ("sub-header 2^20 blocks", .outOfRange, { $0.replaceSubrange(432..<436, with: le32(1 << 20)) }),
       ("bitmaps past the file", .truncated, { $0.replaceSubrange(436..<440, with: le32(1 << 30)) }),
-      ("max_mapnr over the bitmap", .inconsistent, {
-        $0.replaceSubrange(440..<444, with: le32(UInt32.max))
-        $0.replaceSubrange(4096 + 96..<4096 + 104, with: [UInt8](repeating: 0xff, count: 8))
-      }),
+      (
+        "max_mapnr over the bitmap", .inconsistent,
+        {
+          $0.replaceSubrange(440..<444, with: le32(UInt32.max))
+          $0.replaceSubrange(4096 + 96..<4096 + 104, with: [UInt8](repeating: 0xff, count: 8))
+        }
+      ),
       ("cut in the header block", .truncated, { $0.removeSubrange(2000...) }),
     ]
     for (what, kind, edit) in cases {
@@ -124,7 +128,9 @@ struct KdumpTests {
     let size: UInt64 = 1 << 30
     var h = [UInt8](repeating: 0, count: 4096)
     h.replaceSubrange(0..<8, with: [0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0])
-    func put(_ v: UInt64, _ at: Int, _ n: Int) { for i in 0..<n { h[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) } }
+    func put(_ v: UInt64, _ at: Int, _ n: Int) {
+      for i in 0..<n { h[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) }
+    }
     put(4, 16, 2); put(62, 18, 2); put(1, 20, 4); put(64, 32, 8); put(64, 52, 2); put(56, 54, 2); put(1, 56, 2)
     put(1, 64, 4); put(4096, 72, 8); put(size, 96, 8); put(size, 104, 8)
     FileManager.default.createFile(atPath: path, contents: Data(h))

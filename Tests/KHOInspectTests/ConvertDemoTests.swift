@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCompat
 import KHOCore
 import KHOFormats
@@ -86,7 +87,10 @@ struct ConvertDemoTests {
     let seals = try #require(ConvertSupport.refusal(source, ["memfd-v1"]))
     #expect(seals.kind == .lossy && seals.component == .memfd)
     #expect(seals.violations.count == 5)
-    #expect(seals.violations.first?.description == "/LUO/sessions[0]/files[0].seals: memfd token 0x1000 of session 'vm-00' has seals 0x1 (SEAL) (no memfd has seals set (memfd-v1 cannot store them))")
+    #expect(
+      seals.violations.first?.description
+        == "/LUO/sessions[0]/files[0].seals: memfd token 0x1000 of session 'vm-00' has seals 0x1 (SEAL) (no memfd has seals set (memfd-v1 cannot store them))"
+    )
     #expect(seals.violations.map(\.path).contains("/LUO/sessions[4]/files[0]"))
 
     let root = try #require(ConvertSupport.refusal(source, ["kho-v2"]))
@@ -124,7 +128,8 @@ struct ConvertDemoTests {
     let root = try KHORoot(decoding: try demo.readRoot())
     let luo = try #require(root.subBlob(named: "LUO"))
     demo.image.write(Array("luo-v9\0".utf8), at: luo.address)
-    let source = HandoverSource(capturing: demo.image, root: demo.rootAddress, rootBytes: nil, scratch: nil, path: "broken")
+    let source = HandoverSource(
+      capturing: demo.image, root: demo.rootAddress, rootBytes: nil, scratch: nil, path: "broken")
     let e = try #require(ConvertSupport.refusal(source, ["luo-v4"]))
     #expect(e.kind == .unreadableSource)
     #expect(e.message.contains("/LUO"))

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import KHOCompat
 import KHOCore
@@ -53,7 +54,8 @@ enum ConvertSupport {
     var expected = r.decoded.model.preservedData
     for p in r.encoded.metadataPages { _ = try expected.insert(pfn: p, order: 0) }
     #expect(r.encoded.preserved == expected)
-    #expect(r.decoded.preserved.subtracting(r.decoded.model.preservedData).pageCount <= UInt64(r.decoded.metadataPages.count))
+    #expect(
+      r.decoded.preserved.subtracting(r.decoded.model.preservedData).pageCount <= UInt64(r.decoded.metadataPages.count))
     // New metadata and map lie above everything the source held or used.
     let lowest = (r.encoded.metadataPages + r.encoded.mapPages).min() ?? 0
     #expect(lowest << UInt64(g.pageShift) >= r.decoded.highestAddress)

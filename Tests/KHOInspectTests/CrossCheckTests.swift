@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
 import KHOImage
@@ -28,9 +29,11 @@ struct CrossCheckTests {
 
   @Test("a clean map with several orders has no overlap")
   func clean() throws {
-    let r = HandoverWalker(source: try Self.handover([
-      PreservedEntry(0x20_0000, order: 9), PreservedEntry(0x40_0000, order: 0), PreservedEntry(0x40_2000, order: 1),
-    ])).walk()
+    let r = HandoverWalker(
+      source: try Self.handover([
+        PreservedEntry(0x20_0000, order: 9), PreservedEntry(0x40_0000, order: 0), PreservedEntry(0x40_2000, order: 1),
+      ])
+    ).walk()
     #expect(r.problems.isEmpty, "\(r.problems)")
     #expect(r.components.first?.compatible == "opaque-v1")
     #expect(r.components.first?.status == .opaque)
@@ -38,9 +41,11 @@ struct CrossCheckTests {
 
   @Test("an order-0 page inside an order-9 folio is an overlap, located")
   func overlap() throws {
-    let r = HandoverWalker(source: try Self.handover([
-      PreservedEntry(0x20_0000, order: 9), PreservedEntry(0x20_3000, order: 0),
-    ])).walk()
+    let r = HandoverWalker(
+      source: try Self.handover([
+        PreservedEntry(0x20_0000, order: 9), PreservedEntry(0x20_3000, order: 0),
+      ])
+    ).walk()
     let p = try #require(r.problems.first { $0.kind == "overlap" })
     #expect(p.address == 0x20_0000)
     #expect(p.path == "/preserved-memory-map")
@@ -49,9 +54,11 @@ struct CrossCheckTests {
 
   @Test("scratch holding preserved memory is reported")
   func scratchOverlap() throws {
-    let r = HandoverWalker(source: try Self.handover(
-      [PreservedEntry(0x20_0000, order: 9)],
-      scratch: [PhysRange(start: 0x1000, size: 0x1000), PhysRange(start: 0x2f_f000, size: 0x10_0000)])).walk()
+    let r = HandoverWalker(
+      source: try Self.handover(
+        [PreservedEntry(0x20_0000, order: 9)],
+        scratch: [PhysRange(start: 0x1000, size: 0x1000), PhysRange(start: 0x2f_f000, size: 0x10_0000)])
+    ).walk()
     let hits = r.problems.filter { $0.kind == "scratchOverlap" }
     #expect(hits.count == 1)
     #expect(hits.first?.path == "/scratch[1]")

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import KHOCore
 import KHOFormats
@@ -50,7 +51,8 @@ enum GoldenImages {
   /// Builds the bundle of one case.
   static func build(_ c: Case) throws -> [UInt8] {
     let demo = try DemoHandover.build()
-    let source = HandoverSource(capturing: demo.image, root: demo.rootAddress, rootBytes: nil, scratch: nil, path: "demo")
+    let source = HandoverSource(
+      capturing: demo.image, root: demo.rootAddress, rootBytes: nil, scratch: nil, path: "demo")
     // Pack the clean handover first so the bundle holds every page the
     // clean walk reaches, then corrupt the image those pages come from.
     let walker = HandoverWalker(source: source)

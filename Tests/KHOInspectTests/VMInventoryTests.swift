@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
 import KHOImage
@@ -9,7 +10,8 @@ import Testing
 @Suite("VM inventory")
 struct VMInventoryTests {
   func walk(_ demo: DemoHandover) -> (HandoverWalker, HandoverReport) {
-    let source = HandoverSource(capturing: demo.image, root: demo.rootAddress, rootBytes: nil, scratch: nil, path: "demo")
+    let source = HandoverSource(
+      capturing: demo.image, root: demo.rootAddress, rootBytes: nil, scratch: nil, path: "demo")
     let w = HandoverWalker(source: source)
     return (w, w.walk())
   }
@@ -36,25 +38,32 @@ struct VMInventoryTests {
     #expect(vm.vcpus.map(\.vcpuId) == [0, 1])
     #expect(vm.vcpus[0].rip == "0xffffffff81000000")
     #expect(vm.vcpus[1].caretaker && vm.vcpus[1].controlBlock == "CB-1 ATTACHED")
-    #expect(vm.otherFiles.map(\.compatible) == ["huge-memfd-v1", "vfio-pci-v2", "vfio-pci-v2", "vfio-pci-v2", "iommufd-v1"])
+    #expect(
+      vm.otherFiles.map(\.compatible) == ["huge-memfd-v1", "vfio-pci-v2", "vfio-pci-v2", "vfio-pci-v2", "iommufd-v1"])
     #expect(vm.devices == ["0000:01:00.0", "0000:01:00.1", "0000:02:00.0"])
     // The hugetlb FLB and the VM's fields as the upstream structs name them.
     let flb = try #require(w.payloads.flbs.first { $0.name == "hugetlb-v1" }?.payload)
-    #expect(flb.fields["hstates"] == .array([
-      .object([("nr_pages", .int(2)), ("order", .int(9))]), .object([("nr_pages", .int(0)), ("order", .int(18))]),
-    ]))
+    #expect(
+      flb.fields["hstates"]
+        == .array([
+          .object([("nr_pages", .int(2)), ("order", .int(9))]), .object([("nr_pages", .int(0)), ("order", .int(18))]),
+        ]))
     let vmPayload = try #require(w.payloads.files.first { $0.token == 0x10 }?.payload)
     #expect(vmPayload.fields["nr_mem_attrs"] == .int(2))
-    #expect(vmPayload.fields["mem_attrs"]?["entries"] == .array([
-      .object([("gfn", .hex(0x100)), ("attributes", .hex(8))]), .object([("gfn", .hex(0x101)), ("attributes", .hex(8))]),
-    ]))
+    #expect(
+      vmPayload.fields["mem_attrs"]?["entries"]
+        == .array([
+          .object([("gfn", .hex(0x100)), ("attributes", .hex(8))]),
+          .object([("gfn", .hex(0x101)), ("attributes", .hex(8))]),
+        ]))
     // The report carries the payloads for JSON.
     let luoFiles = try #require(report.luo?.sessions.last?.files)
-    #expect(luoFiles.compactMap { $0.payload?["format"] } == [
-      .string("kvm_vm_luo_v1 K-A"), .string("guest_memfd_luo_v1"), .string("guest_memfd_luo_v1"),
-      .string("kvm_vcpu_luo_v1 V-1"), .string("kvm_vcpu_luo_v1 V-1"), .string("huge-memfd-v1"),
-      .string("vfio-pci-v2 V7"), .string("vfio-pci-v2 V7"), .string("vfio-pci-v2 V7"), .string("iommufd-v1"),
-    ])
+    #expect(
+      luoFiles.compactMap { $0.payload?["format"] } == [
+        .string("kvm_vm_luo_v1 K-A"), .string("guest_memfd_luo_v1"), .string("guest_memfd_luo_v1"),
+        .string("kvm_vcpu_luo_v1 V-1"), .string("kvm_vcpu_luo_v1 V-1"), .string("huge-memfd-v1"),
+        .string("vfio-pci-v2 V7"), .string("vfio-pci-v2 V7"), .string("vfio-pci-v2 V7"), .string("iommufd-v1"),
+      ])
   }
 
   @Test("an unpreserved guest_memfd folio and a vCPU whose VM token names nothing make the VM incomplete")
@@ -64,7 +73,8 @@ struct VMInventoryTests {
     // Point the first folio of guest_memfd 0x11 at a page that is not preserved.
     let gmAddr = try file(demo, 0x11).data
     let gm = try #require(
-      try Payloads.decode(PayloadContext(memory: demo.image, address: gmAddr, host: .file, compatible: GuestMemfd.compatible, path: "/")))
+      try Payloads.decode(
+        PayloadContext(memory: demo.image, address: gmAddr, host: .file, compatible: GuestMemfd.compatible, path: "/")))
     let arrayPage = try #require(gm.references.first { $0.what.hasSuffix("array page") }).address
     let stray: UInt64 = 0x66_6000
     demo.image.store(stray | (UInt64(GuestMemfdPayload.folioUptodate) << 52), at: arrayPage)
@@ -78,7 +88,8 @@ struct VMInventoryTests {
     #expect(notPreserved.severity == .error)
     #expect(notPreserved.path.hasSuffix("/payload/folios[0]"))
     #expect(notPreserved.message.contains("session '\(DemoVM.session)'") && notPreserved.message.contains("token 0x11"))
-    let dangling = try #require(report.problems.first { $0.kind == "missing" && $0.path.hasSuffix("/payload/vm_token") })
+    let dangling = try #require(
+      report.problems.first { $0.kind == "missing" && $0.path.hasSuffix("/payload/vm_token") })
     #expect(dangling.address == cpuAddr)
     #expect(dangling.message.contains("0x99") && dangling.message.contains("token 0x21"))
 
@@ -140,7 +151,8 @@ struct HostileInputTests {
   @Test("a session name with control characters is escaped in text and reported")
   func controlCharacters() throws {
     let demo = try DemoHandover.build()
-    let source = HandoverSource(capturing: demo.image, root: demo.rootAddress, rootBytes: nil, scratch: nil, path: "demo")
+    let source = HandoverSource(
+      capturing: demo.image, root: demo.rootAddress, rootBytes: nil, scratch: nil, path: "demo")
     let w = HandoverWalker(source: source)
     w.walk()
     let luo = try #require(w.luo)
@@ -149,7 +161,9 @@ struct HostileInputTests {
     var bytes = Array(evil.utf8)
     bytes += [UInt8](repeating: 0, count: 64 - bytes.count)
     demo.image.write(bytes, at: entry)
-    let report = HandoverWalker(source: HandoverSource(capturing: demo.image, root: demo.rootAddress, rootBytes: nil, scratch: nil, path: "demo")).walk()
+    let report = HandoverWalker(
+      source: HandoverSource(capturing: demo.image, root: demo.rootAddress, rootBytes: nil, scratch: nil, path: "demo")
+    ).walk()
     let text = ReportText(depth: 3).render(report)
     #expect(!text.unicodeScalars.contains { $0 == "\u{1b}" || $0 == "\u{07}" || $0 == "\r" })
     #expect(text.contains("session \\e[31mEVIL\\e[0m\\nfake: line\\r\\a"))

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import KHOCore
 import KHOFormats
@@ -56,7 +57,9 @@ struct WalkerTests {
   func kernelImages() throws {
     let dir = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
       .deletingLastPathComponent().deletingLastPathComponent().appendingPathComponent("shared/kernel-images")
-    for (file, entries, sessions) in [("kho-v2-radix.elf", 13, nil), ("kho-v4-luo-v4.elf.zst", 3454, 55)] as [(String, Int, Int?)] {
+    for (file, entries, sessions) in [("kho-v2-radix.elf", 13, nil), ("kho-v4-luo-v4.elf.zst", 3454, 55)]
+      as [(String, Int, Int?)]
+    {
       let w = HandoverWalker(source: try HandoverSource.open(dir.appendingPathComponent(file).path))
       let r = w.walk()
       #expect(r.problems.isEmpty, "\(file): \(r.problems)")
@@ -85,7 +88,8 @@ struct WalkerTests {
     #expect(source.kind == .debugfs)
     let r = HandoverWalker(source: source).walk()
     #expect(r.kexecMetadata?.kexecCount == 3)
-    #expect(r.scratch == [PhysRange(start: 0x100_0000, size: 0x40_0000), PhysRange(start: 0x4000_0000, size: 0x800_0000)])
+    #expect(
+      r.scratch == [PhysRange(start: 0x100_0000, size: 0x40_0000), PhysRange(start: 0x4000_0000, size: 0x800_0000)])
     #expect(!r.problems.isEmpty)
     #expect(r.problems.allSatisfy { $0.severity == .note && $0.kind == "notCaptured" }, "\(r.problems)")
     #expect(!r.hasProblems)
@@ -134,7 +138,8 @@ struct WalkerTests {
       let url = GoldenImages.directory.appendingPathComponent(c.file)
       if update { try Data(built).write(to: url) }
       let committed = try Data(contentsOf: url)
-      #expect(Array(committed) == built, "\(c.file) is stale: run UPDATE_GOLDEN=1 swift test --filter goldenImagesCurrent")
+      #expect(
+        Array(committed) == built, "\(c.file) is stale: run UPDATE_GOLDEN=1 swift test --filter goldenImagesCurrent")
     }
   }
 

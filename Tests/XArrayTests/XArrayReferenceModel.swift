@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import XArray
 
 /// The reference model: a dictionary of entries keyed by first index, every

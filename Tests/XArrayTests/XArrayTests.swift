@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Testing
 import XArray
 
@@ -68,9 +69,10 @@ struct XArrayTests {
     #expect(keys.allSatisfy { x[$0] == $0 &* 3 })
     let sorted = d.sorted { $0.key < $1.key }
     #expect(Array(x).elementsEqual(sorted) { $0.index == $1.key && $0.element == $1.value })
-    #expect(Array(x.entries(from: keys[7])).elementsEqual(sorted.drop { $0.key < keys[7] }) {
-      $0.index == $1.key && $0.element == $1.value
-    })
+    #expect(
+      Array(x.entries(from: keys[7])).elementsEqual(sorted.drop { $0.key < keys[7] }) {
+        $0.index == $1.key && $0.element == $1.value
+      })
     let perEntry = Double(x.memoryUsed) / Double(x.count)
     #expect(perEntry < [9.4, 20, 26, 17][kind])
     // Marks on every third key: marked iteration and the summaries agree.
@@ -313,8 +315,9 @@ struct XArrayTests {
     let sorted = d.keys.sorted()
     #expect(Array(x.map(\.index)) == sorted)
     for probe in keys.prefix(50) {
-      #expect(x.entries(reversedFrom: probe).prefix(3).map(\.index)
-        == Array(sorted.filter { $0 <= probe }.suffix(3).reversed()))
+      #expect(
+        x.entries(reversedFrom: probe).prefix(3).map(\.index)
+          == Array(sorted.filter { $0 <= probe }.suffix(3).reversed()))
       #expect(x.nextIndex(after: probe) == sorted.first { $0 > probe })
     }
     let marked = sorted.filter { $0 % 5 == 0 }

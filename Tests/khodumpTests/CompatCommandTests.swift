@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import Testing
 
@@ -23,11 +24,14 @@ struct CompatCommandTests {
     while b.count % 8 != 0 { b.append(0) }
     let shoff = b.count
     b += [UInt8](repeating: 0, count: 64)  // null section
-    b += le(1, 4) + le(1, 4) + le(2, 8) + le(0xffff_ffff_8200_0000, 8) + le(UInt64(secOff), 8)
+    b +=
+      le(1, 4) + le(1, 4) + le(2, 8) + le(0xffff_ffff_8200_0000, 8) + le(UInt64(secOff), 8)
       + le(UInt64(section.count), 8) + le(0, 8) + le(8, 8) + le(0, 8)
-    b += le(22, 4) + le(3, 4) + le(0, 8) + le(0, 8) + le(UInt64(namesOff), 8) + le(UInt64(names.count), 8)
+    b +=
+      le(22, 4) + le(3, 4) + le(0, 8) + le(0, 8) + le(UInt64(namesOff), 8) + le(UInt64(names.count), 8)
       + le(0, 8) + le(1, 8) + le(0, 8)
-    let header = [0x7f, 0x45, 0x4c, 0x46, 2, 1, 1] + [UInt8](repeating: 0, count: 9) + le(2, 2) + le(62, 2)
+    let header =
+      [0x7f, 0x45, 0x4c, 0x46, 2, 1, 1] + [UInt8](repeating: 0, count: 9) + le(2, 2) + le(62, 2)
       + le(1, 4) + le(0, 8) + le(0, 8) + le(UInt64(shoff), 8) + le(0, 4) + le(64, 2) + le(0, 2) + le(0, 2)
       + le(64, 2) + le(3, 2) + le(2, 2)
     b.replaceSubrange(0..<64, with: header)
@@ -45,7 +49,10 @@ struct CompatCommandTests {
     let json = try KhodumpCLI.run(["compat", "versions", "--format", "json", path])
     let obj = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any]
     #expect(obj?["scope"] as? String == "liveupdate-versions")
-    #expect(((obj?["components"] as? [String: Any])?["memfd"] as? [String: Any])?["read"] as? [String] == ["memfd-v2;vmalloc-v1"])
+    #expect(
+      ((obj?["components"] as? [String: Any])?["memfd"] as? [String: Any])?["read"] as? [String] == [
+        "memfd-v2;vmalloc-v1"
+      ])
   }
 
   @Test("versions IMAGE lists every version the inspector's walker finds")
@@ -60,13 +67,22 @@ struct CompatCommandTests {
     #expect(core.stdout.contains("  memory-map      write radix-v1"))
     let dtb = try KhodumpCLI.run(["compat", "versions", KhodumpCLI.kernelImage("kho-v2-radix.dtb")])
     #expect(dtb.stdout.contains("write kho-v2"))
-    #expect(dtb.stdout.contains("note: sub-node 'memblock' (memblock) present; its version needs physical memory to read"))
+    #expect(
+      dtb.stdout.contains("note: sub-node 'memblock' (memblock) present; its version needs physical memory to read"))
   }
 
   @Test("negotiate: text and JSON plans; exit 1 when a mandatory component is blocked")
   func negotiate() throws {
-    let a = try Self.temp("a.json", Array(#"{"schema":"kho-compat-manifest/1","subject":{"kind":"kernel","name":"a"},"components":{"memfd":{"write":["memfd-v2","memfd-v1"]},"pci":{"write":["pci-v2"]}}}"#.utf8))
-    let b = try Self.temp("b.json", Array(#"{"schema":"kho-compat-manifest/1","subject":{"kind":"kernel","name":"b"},"components":{"memfd":{"read":["memfd-v1"]}}}"#.utf8))
+    let a = try Self.temp(
+      "a.json",
+      Array(
+        #"{"schema":"kho-compat-manifest/1","subject":{"kind":"kernel","name":"a"},"components":{"memfd":{"write":["memfd-v2","memfd-v1"]},"pci":{"write":["pci-v2"]}}}"#
+          .utf8))
+    let b = try Self.temp(
+      "b.json",
+      Array(
+        #"{"schema":"kho-compat-manifest/1","subject":{"kind":"kernel","name":"b"},"components":{"memfd":{"read":["memfd-v1"]}}}"#
+          .utf8))
     let p = try Self.temp("p.json", Array(#"{"schema":"kho-compat-policy/1","optional":["pci"]}"#.utf8))
     defer { for f in [a, b, p] { try? FileManager.default.removeItem(atPath: f) } }
     let ok = try KhodumpCLI.run(["compat", "negotiate", "--from", a, "--to", b, "--policy", p])
@@ -92,6 +108,8 @@ struct CompatCommandTests {
     #expect(r.status == 0)
     #expect(r.stdout == committed)
     let j = try KhodumpCLI.run(["compat", "matrix", "--format", "json"])
-    #expect((try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any])?["schema"] as? String == "kho-compat-matrix/1")
+    #expect(
+      (try JSONSerialization.jsonObject(with: Data(j.stdout.utf8)) as? [String: Any])?["schema"] as? String
+        == "kho-compat-matrix/1")
   }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import Testing
 
@@ -73,7 +74,8 @@ struct ConvertCommandTests {
     let r = try KhodumpCLI.run(["convert", demo, "--to", "memfd-v1", "--out", out])
     #expect(r.status == 1)
     #expect(r.stdout.contains("refused"))
-    #expect(r.stdout.contains("/LUO/sessions[0]/files[0].seals: memfd token 0x1000 of session 'vm-00' has seals 0x1 (SEAL)"))
+    #expect(
+      r.stdout.contains("/LUO/sessions[0]/files[0].seals: memfd token 0x1000 of session 'vm-00' has seals 0x1 (SEAL)"))
     #expect(!FileManager.default.fileExists(atPath: out))
 
     let j = try KhodumpCLI.run(["convert", demo, "--to", "kho-v2", "--out", out, "--format", "json"])

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import Testing
 
@@ -8,7 +9,9 @@ struct FDTCommandTests {
     let r = try KhodumpCLI.run(["fdt", KhodumpCLI.kernelImage("kho-v2-radix.dtb")])
     #expect(r.status == 0)
     #expect(r.stdout.hasPrefix("/dts-v1/;\n\n/ {\n\tcompatible = \"kho-v2\";\n"))
-    #expect(r.stdout.contains("\tpreserved-memory-map = <0xf000 0x1000000>; /* 0x10006f000 */\n") || r.stdout.contains("preserved-memory-map = <"))
+    #expect(
+      r.stdout.contains("\tpreserved-memory-map = <0xf000 0x1000000>; /* 0x10006f000 */\n")
+        || r.stdout.contains("preserved-memory-map = <"))
     #expect(r.stdout.contains("\tmemblock {\n"))
   }
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 
 /// Runs the built `khodump` binary (it sits next to the test bundle).
@@ -12,7 +13,9 @@ enum KhodumpCLI {
     let exe = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath()
     var dir = exe.deletingLastPathComponent()
     // Inside a .xctest bundle directory on some layouts.
-    while dir.pathExtension == "xctest" || !FileManager.default.fileExists(atPath: dir.appendingPathComponent("khodump").path) {
+    while dir.pathExtension == "xctest"
+      || !FileManager.default.fileExists(atPath: dir.appendingPathComponent("khodump").path)
+    {
       let up = dir.deletingLastPathComponent()
       if up == dir { break }
       dir = up

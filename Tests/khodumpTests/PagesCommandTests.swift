@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import Testing
 
@@ -11,9 +12,11 @@ struct PagesCommandTests {
     return pairs.map { "0x\(String($0[0].uint64Value, radix: 16)) \($0[1].intValue)" }
   }
 
-  @Test("lists the kernel images' preserved sets line for line", arguments: [
-    ("kho-v2-radix", "kho-v2-radix.elf"), ("kho-v4-luo-v4", "kho-v4-luo-v4.elf.zst"),
-  ])
+  @Test(
+    "lists the kernel images' preserved sets line for line",
+    arguments: [
+      ("kho-v2-radix", "kho-v2-radix.elf"), ("kho-v4-luo-v4", "kho-v4-luo-v4.elf.zst"),
+    ])
   func listing(name: String, file: String) throws {
     let r = try KhodumpCLI.run(["pages", KhodumpCLI.kernelImage(file)])
     #expect(r.status == 0)
@@ -25,15 +28,16 @@ struct PagesCommandTests {
   func summary() throws {
     let r = try KhodumpCLI.run(["pages", "--summary", KhodumpCLI.kernelImage("kho-v4-luo-v4.elf.zst")])
     #expect(r.status == 0)
-    #expect(r.stdout == """
-      order     entries           pages                 bytes
-          0        3443            3443              14102528
-          1           4               8                 32768
-          9           7            3584              14680064
-      total        3454            7035              28815360
-      total 27.5 MiB
+    #expect(
+      r.stdout == """
+        order     entries           pages                 bytes
+            0        3443            3443              14102528
+            1           4               8                 32768
+            9           7            3584              14680064
+        total        3454            7035              28815360
+        total 27.5 MiB
 
-      """)
+        """)
   }
 
   @Test("JSON entries and JSON summary")

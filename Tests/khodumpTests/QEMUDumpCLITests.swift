@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import Testing
 
@@ -40,7 +41,9 @@ struct QEMUDumpCLITests {
   static func run(_ args: [String], name: String) throws -> (Int32, String) {
     let r = try KhodumpCLI.run(args)
     let lines = r.stdout.replacingOccurrences(of: name, with: "IMAGE")
-      .replacingOccurrences(of: "\"kind\" : \"kdump-compressed\"", with: "\"kind\" : \"elf-core\"").split(separator: "\n", omittingEmptySubsequences: false)
+      .replacingOccurrences(of: "\"kind\" : \"kdump-compressed\"", with: "\"kind\" : \"elf-core\"").split(
+        separator: "\n", omittingEmptySubsequences: false
+      )
       .filter { !$0.contains("\"captured_bytes\"") && !$0.contains("\"segments\" :") }
     return (r.status, lines.joined(separator: "\n"))
   }

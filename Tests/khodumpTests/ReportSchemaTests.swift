@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import Testing
 
@@ -11,7 +12,8 @@ struct ReportSchemaTests {
   /// Documented key paths: (path without `?`, required).
   static func documented() throws -> [(String, Bool)] {
     let text = try String(contentsOf: spec, encoding: .utf8)
-    guard let start = text.range(of: "```keys\n"), let end = text.range(of: "```", range: start.upperBound..<text.endIndex)
+    guard let start = text.range(of: "```keys\n"),
+      let end = text.range(of: "```", range: start.upperBound..<text.endIndex)
     else { return [] }
     return text[start.upperBound..<end.lowerBound].split(separator: "\n").map { line in
       (line.replacingOccurrences(of: "?", with: ""), !line.contains("?"))
@@ -72,7 +74,10 @@ struct VMsSchemaTests {
     #expect(vms.count == 1)
     let vm = vms[0]
     #expect(
-      Set(vm.keys) == ["session", "token", "type", "layout", "data", "memory", "vcpus", "other_files", "devices", "complete", "problems"])
+      Set(vm.keys) == [
+        "session", "token", "type", "layout", "data", "memory", "vcpus", "other_files", "devices", "complete",
+        "problems",
+      ])
     #expect(vm["devices"] as? [String] == ["0000:01:00.0", "0000:01:00.1", "0000:02:00.0"])
     #expect(vm["complete"] as? Bool == true)
     #expect(vm["layout"] as? String == "K-A")
@@ -129,7 +134,9 @@ struct DevicesSchemaTests {
     let d = devices[1]
     #expect(Set(d.keys) == ["bdf", "domain", "refcount", "pci_layout", "vfio", "iommu", "complete", "problems"])
     let vfio = try #require(d["vfio"] as? [String: Any])
-    #expect(vfio["layout"] as? String == "V7" && vfio["session"] as? String == "kvm-guest-07" && vfio["reset_works"] as? Int == 1)
+    #expect(
+      vfio["layout"] as? String == "V7" && vfio["session"] as? String == "kvm-guest-07"
+        && vfio["reset_works"] as? Int == 1)
     let iommu = try #require(d["iommu"] as? [String: Any])
     #expect(iommu["layout"] as? String == "I3" && iommu["levels"] as? Int == 4 && iommu["vasz"] as? Int == 48)
     #expect(iommu["mapped_bytes"] as? Int == 0x4000 && iommu["table_pages"] as? Int == 4)
@@ -162,7 +169,9 @@ struct MemfdOutTests {
   @Test("a file that cannot be written is named with the system's reason, not NSCocoaErrorDomain")
   func unwritable() throws {
     let images = ReportSchemaTests.spec.deletingLastPathComponent().appendingPathComponent("vectors/images")
-    let r = try KhodumpCLI.run(["pack", images.appendingPathComponent("demo.kho").path, "--out", "/nonexistent-dir/x.kho"])
+    let r = try KhodumpCLI.run([
+      "pack", images.appendingPathComponent("demo.kho").path, "--out", "/nonexistent-dir/x.kho",
+    ])
     #expect(r.status == 2)
     #expect(!r.stderr.contains("NSCocoaErrorDomain"), "\(r.stderr)")
     #expect(r.stderr.contains("/nonexistent-dir/x.kho"))

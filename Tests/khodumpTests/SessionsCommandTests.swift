@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import Testing
 
@@ -27,7 +28,8 @@ struct SessionsCommandTests {
   func text() throws {
     let r = try KhodumpCLI.run(["sessions", Self.image])
     #expect(r.status == 0)
-    #expect(r.stdout.hasPrefix("LUO luo-v4 at 0x103d80000 (32 bytes), live update number 1\nsessions: 55, files: 103\n"))
+    #expect(
+      r.stdout.hasPrefix("LUO luo-v4 at 0x103d80000 (32 bytes), live update number 1\nsessions: 55, files: 103\n"))
     #expect(r.stdout.contains("├─ vm-00  (100 files)\n│  ├─ token 4096 (0x1000)  memfd-v1  data 0x100dc9000\n"))
     #expect(r.stdout.contains("└─ vm-54  (1 file)\n"))
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Benchmark
 import CJudy
 import Foundation
@@ -44,7 +45,9 @@ let (randomPFNs, sortedPFNs): ([UInt64], [UInt64]) = {
 /// Probe pfns for lookups: half preserved, half random.
 let probes: [UInt64] = {
   var rng = SplitMix(s: 7)
-  return (0..<1_000_000).map { i in i & 1 == 0 ? randomPFNs[Int(rng.next() % UInt64(setPages))] : rng.next() & UInt64(hostPages - 1) }
+  return (0..<1_000_000).map { i in
+    i & 1 == 0 ? randomPFNs[Int(rng.next() % UInt64(setPages))] : rng.next() & UInt64(hostPages - 1)
+  }
 }()
 
 let base = PhysAddr(UInt64(hostPages) << 12)
@@ -198,8 +201,10 @@ let benchmarks: @Sendable () -> Void = {
   }
 
   // --- memory: printed once, as bytes per entry.
-  Benchmark("memory: PreservedSet / radix image / bitmap / Judy1 bytes per entry",
-            configuration: .init(maxIterations: 1)) { b in
+  Benchmark(
+    "memory: PreservedSet / radix image / bitmap / Judy1 bytes per entry",
+    configuration: .init(maxIterations: 1)
+  ) { b in
     b.stopMeasurement()
     var j: UnsafeMutableRawPointer? = nil
     for p in randomPFNs { _ = Judy1Set(&j, Word_t(p), nil) }
@@ -208,6 +213,9 @@ let benchmarks: @Sendable () -> Void = {
     let set = Double(randomSet.memoryBytes) / Double(setPages)
     let image = Double(encoded.0.pageCount * 4096) / Double(setPages)
     let bitmap = Double(hostPages / 8) / Double(setPages)
-    print(String(format: "bytes/entry: PreservedSet %.3f, radix tree %.3f, Swift bitmap %.3f, Judy1 %.3f", set, image, bitmap, judy))
+    print(
+      String(
+        format: "bytes/entry: PreservedSet %.3f, radix tree %.3f, Swift bitmap %.3f, Judy1 %.3f", set, image, bitmap,
+        judy))
   }
 }

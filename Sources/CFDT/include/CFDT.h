@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // C boundary for libfdt. The function-like macros of libfdt.h (header
 // accessors, string property helpers) do not import into Swift; these thin
 // wrappers make them callable. Everything else in libfdt.h imports as is.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // C boundary for libkdumpfile (Debian libkdumpfile-dev), the library that
 // reads kdump-compressed ("diskdump") vmcores: zlib, lzo, snappy and zstd
 // pages. Attribute access goes through tagged unions, and the library's

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Cache hints for hot loops: the one thing Swift cannot say by itself.
 //
 // Header-only: the functions are `static inline`, so Swift inlines them into

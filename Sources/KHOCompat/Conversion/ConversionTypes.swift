@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// A place in a decoded handover where a lossy conversion would lose something.
 public struct ConversionViolation: Hashable, Sendable, Codable, CustomStringConvertible {
   /// The condition that does not hold.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Converts a decoded handover to target versions where that is lossless, refusing with exact reasons otherwise.
 ///
 ///     let c = Converter(transcoders: HandoverTranscoders.standard)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
 
@@ -64,7 +65,8 @@ public struct HandoverTranscoder: ComponentTranscoder, Sendable {
   }
 
   func bad() -> ConversionError {
-    ConversionError(.encodeFailed, "\(rule.from) → \(rule.to) does not apply to this handover", component: rule.component)
+    ConversionError(
+      .encodeFailed, "\(rule.from) → \(rule.to) does not apply to this handover", component: rule.component)
   }
 
   /// One transcoder for every standard rule the model implements.
@@ -105,10 +107,12 @@ public struct ModelConverter {
         throw ConversionError(.badTarget, "'\(name)' is not a version the registry knows")
       }
       guard v.scope == .decoded else {
-        throw ConversionError(.badTarget, "'\(name)' is recognised but its format is opaque to the toolkit", component: v.component)
+        throw ConversionError(
+          .badTarget, "'\(name)' is recognised but its format is opaque to the toolkit", component: v.component)
       }
       if let other = out[v.component], other != v.name {
-        throw ConversionError(.badTarget, "two versions of \(v.component): \(other) and \(v.name)", component: v.component)
+        throw ConversionError(
+          .badTarget, "two versions of \(v.component): \(other) and \(v.name)", component: v.component)
       }
       out[v.component] = v.name
     }
@@ -134,12 +138,14 @@ public struct ModelConverter {
     }
     if t[.memfd] != nil, model.memfdVersions.count > 1 {
       throw ConversionError(
-        .badTarget, "the memfd files are in several versions (\(model.memfdVersions.map(\.rawValue).joined(separator: ", ")))",
+        .badTarget,
+        "the memfd files are in several versions (\(model.memfdVersions.map(\.rawValue).joined(separator: ", ")))",
         component: .memfd)
     }
     if t[.khoXArray] != nil, model.xarrayVersions.count > 1 {
       throw ConversionError(
-        .badTarget, "the xarrays are in several versions (\(model.xarrayVersions.map(\.rawValue).joined(separator: ", ")))",
+        .badTarget,
+        "the xarrays are in several versions (\(model.xarrayVersions.map(\.rawValue).joined(separator: ", ")))",
         component: .khoXArray)
     }
     // The luo-session node exists only in luo-v1: when this run makes LUO

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The section header table of an ELF64 file (a vmlinux), read lazily and checked.
@@ -56,7 +57,8 @@ public struct ELFSectionTable: Sendable {
     self.bytes = bytes
     let hdrPath: DecodePath = "/elf/header"
     guard bytes.count >= Self.headerSize else {
-      throw DecodeError(.truncated, "an ELF64 header needs 64 bytes, the file has \(bytes.count)", path: hdrPath, offset: 0)
+      throw DecodeError(
+        .truncated, "an ELF64 header needs 64 bytes, the file has \(bytes.count)", path: hdrPath, offset: 0)
     }
     let ident = (0..<16).map { bytes.byte(at: $0) ?? 0 }
     guard ident[0..<4] == [0x7f, 0x45, 0x4c, 0x46] else {
@@ -68,7 +70,8 @@ public struct ELFSectionTable: Sendable {
     switch ident[5] {
     case 1: order = .little
     case 2: order = .big
-    default: throw DecodeError(.badMagic, "EI_DATA \(ident[5]) is neither LSB (1) nor MSB (2)", path: hdrPath, offset: 5)
+    default:
+      throw DecodeError(.badMagic, "EI_DATA \(ident[5]) is neither LSB (1) nor MSB (2)", path: hdrPath, offset: 5)
     }
     guard ident[6] == 1 else {
       throw DecodeError(.unknownVersion, "EI_VERSION \(ident[6]) is not 1", path: hdrPath, offset: 6)
@@ -111,14 +114,16 @@ public struct ELFSectionTable: Sendable {
     let (tableEnd, o2) = shoff.addingReportingOverflow(tableBytes)
     guard !o1, !o2, tableEnd <= UInt64(bytes.count) else {
       throw DecodeError(
-        .truncated, "section header table (\(shnum) × 64 bytes at 0x\(String(shoff, radix: 16))) runs past the end of the file (\(bytes.count) bytes)",
+        .truncated,
+        "section header table (\(shnum) × 64 bytes at 0x\(String(shoff, radix: 16))) runs past the end of the file (\(bytes.count) bytes)",
         path: tablePath, offset: Int(clamping: shoff))
     }
     guard shstrndx != 0 else {
       throw DecodeError(.missing, "e_shstrndx is SHN_UNDEF: sections have no names", path: hdrPath, offset: 62)
     }
     guard shstrndx < shnum else {
-      throw DecodeError(.outOfRange, "e_shstrndx \(shstrndx) is not below the section count \(shnum)", path: hdrPath, offset: 62)
+      throw DecodeError(
+        .outOfRange, "e_shstrndx \(shstrndx) is not below the section count \(shnum)", path: hdrPath, offset: 62)
     }
     let n = Int(shnum)
     var raws: [RawHeader] = []
@@ -131,9 +136,10 @@ public struct ELFSectionTable: Sendable {
     sections.reserveCapacity(n)
     for (i, h) in raws.enumerated() {
       let name = try Self.name(names, at: h.name, path: tablePath.index(i), tableOffset: strtab.offset)
-      sections.append(Section(
-        index: i, name: name, type: h.type, flags: h.flags, address: h.address, offset: h.offset,
-        size: h.size, addressAlignment: h.align))
+      sections.append(
+        Section(
+          index: i, name: name, type: h.type, flags: h.flags, address: h.address, offset: h.offset,
+          size: h.size, addressAlignment: h.align))
     }
     self.sections = sections
   }
@@ -169,7 +175,8 @@ public struct ELFSectionTable: Sendable {
     guard !o1, !o2, start <= UInt64(bytes.count), UInt64(bytes.count) - start >= UInt64(sectionHeaderSize),
       let b = bytes.extracting(Int(start), count: sectionHeaderSize)
     else {
-      throw DecodeError(.truncated, "section header \(index) is outside the file", path: at, offset: Int(clamping: start))
+      throw DecodeError(
+        .truncated, "section header \(index) is outside the file", path: at, offset: Int(clamping: start))
     }
     let r = ByteReader(b, order: order, path: at)
     return RawHeader(
@@ -185,7 +192,8 @@ public struct ELFSectionTable: Sendable {
     let (end, o) = h.offset.addingReportingOverflow(h.size)
     guard !o, end <= UInt64(bytes.count), let b = bytes.extracting(Int(h.offset), count: Int(h.size)) else {
       throw DecodeError(
-        .truncated, "section data (\(h.size) bytes at 0x\(String(h.offset, radix: 16))) runs past the end of the file (\(bytes.count) bytes)",
+        .truncated,
+        "section data (\(h.size) bytes at 0x\(String(h.offset, radix: 16))) runs past the end of the file (\(bytes.count) bytes)",
         path: path, offset: Int(clamping: h.offset))
     }
     return b

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The `.liveupdate_versions` section of a vmlinux (RFC, kho-abi.md §9.4).

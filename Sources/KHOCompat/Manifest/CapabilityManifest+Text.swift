@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 extension CapabilityManifest {
   /// The manifest as text: the subject, one line per component, then observations.
   ///
@@ -19,12 +20,14 @@ extension CapabilityManifest {
       if !c.read.isEmpty { line += "  read " + c.read.joined(separator: ", ") }
       if !c.write.isEmpty { line += "  write " + c.write.joined(separator: ", ") }
       if c.multiWrite == true { line += " (several at once)" }
-      let tags = Set((c.read + c.write).map { v -> String in
-        let id = registry.identify(v)
-        guard id.isKnown else { return "not in the registry" }
-        if let ver = id.version { return "\(ver.status.rawValue), \(ver.scope.rawValue)" }
-        return "recognised pattern \(id.pattern ?? ""), opaque"
-      }).sorted()
+      let tags = Set(
+        (c.read + c.write).map { v -> String in
+          let id = registry.identify(v)
+          guard id.isKnown else { return "not in the registry" }
+          if let ver = id.version { return "\(ver.status.rawValue), \(ver.scope.rawValue)" }
+          return "recognised pattern \(id.pattern ?? ""), opaque"
+        }
+      ).sorted()
       if !tags.isEmpty { line += "   [" + tags.joined(separator: "; ") + "]" }
       s += line + "\n"
     }

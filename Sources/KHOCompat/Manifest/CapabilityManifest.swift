@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 
 /// What a kernel, an agent or a handover can write and read, per component.
@@ -149,7 +150,8 @@ public struct CapabilityManifest: Hashable, Sendable, Codable {
         .unknownSchema, "schema '\(CompatibleString.shown(schema))' is not \(Self.schemaID)", location: "schema")
     }
     guard components.count <= Self.maxComponents else {
-      throw CompatError(.limitExceeded, "\(components.count) components (at most \(Self.maxComponents))", location: "components")
+      throw CompatError(
+        .limitExceeded, "\(components.count) components (at most \(Self.maxComponents))", location: "components")
     }
     var listed: Set<String> = []
     for key in components.keys.sorted() {
@@ -158,7 +160,9 @@ public struct CapabilityManifest: Hashable, Sendable, Codable {
       let cap = components[key] ?? Capability()
       for (listName, list) in [("read", cap.read), ("write", cap.write)] {
         guard list.count <= Self.maxVersionsPerList else {
-          throw CompatError(.limitExceeded, "\(list.count) versions (at most \(Self.maxVersionsPerList))", location: "\(at).\(listName)")
+          throw CompatError(
+            .limitExceeded, "\(list.count) versions (at most \(Self.maxVersionsPerList))", location: "\(at).\(listName)"
+          )
         }
         var seen: Set<String> = []
         for (i, s) in list.enumerated() {
@@ -179,7 +183,8 @@ public struct CapabilityManifest: Hashable, Sendable, Codable {
     }
     if let profiles {
       guard profiles.count <= Self.maxProfiles else {
-        throw CompatError(.limitExceeded, "\(profiles.count) profiles (at most \(Self.maxProfiles))", location: "profiles")
+        throw CompatError(
+          .limitExceeded, "\(profiles.count) profiles (at most \(Self.maxProfiles))", location: "profiles")
       }
       for name in profiles.keys.sorted() {
         let at = "profiles.\(CompatibleString.shown(name))"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// What a decoded handover was found to contain, as input for a manifest.
 ///
 /// The inspector's walker fills this in (every compatible string it met,

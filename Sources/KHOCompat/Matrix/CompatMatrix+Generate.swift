@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 extension CompatMatrix {
   /// Builds the matrix from the registry's rules, proving cells with `probes`.
   ///
@@ -32,7 +33,9 @@ extension CompatMatrix {
       var table = ComponentTable(component: c, versions: versions, cells: cells)
       if let probe, cells.contains(where: { $0.basis == .probe }) { table.probe = probe.corpusDescription }
       if cells.contains(where: { $0.basis == .rule }) {
-        table.ruleBasis = ruleBasis[c] ?? (probe == nil ? "no codec probe covers this component" : "the probe does not cover every version")
+        table.ruleBasis =
+          ruleBasis[c]
+          ?? (probe == nil ? "no codec probe covers this component" : "the probe does not cover every version")
       }
       tables.append(table)
     }
@@ -108,7 +111,9 @@ extension CompatMatrix {
       var line = "\(c): \(wv) ≠ \(rv): " + (registry.version(named: rv)?.onMismatch ?? "refused")
       if let route = ConversionRule.route(c, from: wv, to: rv, rules: rules) {
         line += "; a captured handover converts \(route.path)"
-        line += route.conditions.isEmpty ? " (lossless)" : " (when " + route.conditions.map(\.rawValue).joined(separator: ", ") + ")"
+        line +=
+          route.conditions.isEmpty
+          ? " (lossless)" : " (when " + route.conditions.map(\.rawValue).joined(separator: ", ") + ")"
       }
       details.append(line)
     }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 extension CompatMatrix {
   /// The matrix as the Markdown committed in `Specs/compat-matrix.md`.
   public func markdown() -> String {
@@ -41,9 +42,13 @@ extension CompatMatrix {
           case .native: mark = "="
           case .refused: mark = "✗"
           case .converted:
-            if c.conditions.isEmpty { mark = "→" } else {
+            if c.conditions.isEmpty {
+              mark = "→"
+            } else {
               let k: Int
-              if let i = conditionIndex[c.conditions] { k = i } else {
+              if let i = conditionIndex[c.conditions] {
+                k = i
+              } else {
                 conditionList.append(c.conditions)
                 k = conditionList.count
                 conditionIndex[c.conditions] = k
@@ -61,7 +66,9 @@ extension CompatMatrix {
       s += "\n"
       for (_, k) in local.sorted(by: { $0.1 < $1.1 }) {
         let conds = conditionList[k - 1]
-        s += "- \(Self.subscriptDigits(k)): " + conds.map { "`\($0.rawValue)`: \($0.explanation)" }.joined(separator: "; ") + "\n"
+        s +=
+          "- \(Self.subscriptDigits(k)): " + conds.map { "`\($0.rawValue)`: \($0.explanation)" }.joined(separator: "; ")
+          + "\n"
       }
       let disagreements = t.cells.filter { $0.disagreement != nil }
       for d in disagreements { s += "- **probe disagrees** `\(d.writer)` → `\(d.reader)`: \(d.disagreement ?? "")\n" }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// The version-compat matrix: per component, every (writer, reader) version pair;
 /// and per pair of kernel releases, whether a handover survives.
 ///

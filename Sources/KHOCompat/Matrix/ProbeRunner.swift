@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Runs one probe over the cells of its component, caching each encoding.
 final class ProbeRunner {
   let probe: any ComponentCodecProbe
@@ -42,13 +43,15 @@ final class ProbeRunner {
           proven = .native
           evidence.append("read natively, content equal (\(canonical.lines.count) facts)")
         } else {
-          evidence.append(got == nil ? "the reader refused it: \(refusal)" : "the reader accepted it but the content differs")
+          evidence.append(
+            got == nil ? "the reader refused it: \(refusal)" : "the reader accepted it but the content differs")
         }
       } else if let got, got == canonical {
         proven = .native
         evidence.append("the \(r) reader accepted \(w) bytes with equal content")
       } else {
-        evidence.append(got == nil ? "\(r) reader refuses: \(refusal)" : "\(r) reader misreads the \(w) bytes (content differs)")
+        evidence.append(
+          got == nil ? "\(r) reader refuses: \(refusal)" : "\(r) reader misreads the \(w) bytes (content differs)")
         do {
           if let converted = try probe.convert(sample, to: r) {
             let back = try probe.decode(converted, as: r)
@@ -85,7 +88,9 @@ final class ProbeRunner {
             guard let c = try probe.convert(s, to: r) else { continue }
             let back = try probe.decode(c, as: r)
             if concerned {
-              problems.append("variant '\(v.name)' converted although it violates \(v.violates.map(\.rawValue).joined(separator: ", "))")
+              problems.append(
+                "variant '\(v.name)' converted although it violates \(v.violates.map(\.rawValue).joined(separator: ", "))"
+              )
             } else if back == v.content {
               evidence.append("variant '\(v.name)': converted, content equal")
             } else {

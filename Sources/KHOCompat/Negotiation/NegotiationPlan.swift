@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// The outcome of a negotiation: per component, what to write or why not.
 public struct NegotiationPlan: Hashable, Sendable, Codable {
   public static let schemaID = "kho-compat-plan/1"
@@ -106,7 +107,9 @@ public struct NegotiationPlan: Hashable, Sendable, Codable {
     if blocked > 0 {
       s += "result: blocked: \(blocked) mandatory component\(blocked == 1 ? "" : "s") cannot be handed over\n"
     } else {
-      s += "result: can proceed" + (dropped > 0 ? " without \(dropped) optional component\(dropped == 1 ? "" : "s")" : "") + "\n"
+      s +=
+        "result: can proceed" + (dropped > 0 ? " without \(dropped) optional component\(dropped == 1 ? "" : "s")" : "")
+        + "\n"
     }
     return s
   }

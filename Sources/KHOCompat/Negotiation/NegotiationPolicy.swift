@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 
 /// How much a component matters to a live update.
@@ -94,7 +95,8 @@ public struct NegotiationPolicy: Hashable, Sendable, Codable {
   /// Checks the rules ``decode(_:)`` documents.
   public func validate() throws(CompatError) {
     guard schema == Self.schemaID else {
-      throw CompatError(.unknownSchema, "schema '\(CompatibleString.shown(schema))' is not \(Self.schemaID)", location: "schema")
+      throw CompatError(
+        .unknownSchema, "schema '\(CompatibleString.shown(schema))' is not \(Self.schemaID)", location: "schema")
     }
     for (key, list) in [("mandatory", mandatory), ("optional", optional), ("dual_write", dualWrite)] {
       guard list.count <= Self.maxEntries else {

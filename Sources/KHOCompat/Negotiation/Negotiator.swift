@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Chooses, per component, the version an outgoing side should write so its incoming side(s) can read it.
 ///
 /// The rules (Specs/compat-manifest.md, "Negotiation"):
@@ -88,7 +89,8 @@ public struct Negotiator: Sendable {
     let all = Set(components)
     var deps: [ComponentID: Set<ComponentID>] = [:]
     for c in all {
-      deps[c] = Set(registry.versions(of: c).flatMap { $0.requires.map(\.component) }).intersection(all).subtracting([c])
+      deps[c] = Set(registry.versions(of: c).flatMap { $0.requires.map(\.component) }).intersection(all).subtracting([c]
+      )
     }
     var done: [ComponentID] = []
     var left = all
@@ -150,8 +152,11 @@ public struct Negotiator: Sendable {
       var reason = why
       if cls == .optional {
         reason = "dropped: " + why
-        if let cost = policy.dropCost[c.rawValue] { reason += "; cost of dropping it: \(cost)" }
-        else { reason += "; the update proceeds without it (its state is not handed over)" }
+        if let cost = policy.dropCost[c.rawValue] {
+          reason += "; cost of dropping it: \(cost)"
+        } else {
+          reason += "; the update proceeds without it (its state is not handed over)"
+        }
       } else {
         reason = "blocked: " + why
       }
@@ -162,7 +167,8 @@ public struct Negotiator: Sendable {
     guard !writable.isEmpty else { return refuse("the outgoing side cannot write \(c)") }
     guard !cands.isEmpty else {
       return refuse(
-        "profile '\(profile ?? "")' of the outgoing side names no version of \(c) (it writes \(writable.joined(separator: ", ")))")
+        "profile '\(profile ?? "")' of the outgoing side names no version of \(c) (it writes \(writable.joined(separator: ", ")))"
+      )
     }
 
     // Per incoming side: which candidates it can use, and why the others not.
@@ -171,7 +177,8 @@ public struct Negotiator: Sendable {
     for (t, m) in incoming.enumerated() {
       guard m.covers(c, registry: registry) else {
         usable.append(nil)
-        notes.append("\(labels[t]) does not cover \(c) (manifest scope \(m.scope.rawValue)); the choice is unverified for it")
+        notes.append(
+          "\(labels[t]) does not cover \(c) (manifest scope \(m.scope.rawValue)); the choice is unverified for it")
         continue
       }
       var reads = m.capability(c).read
@@ -187,11 +194,15 @@ public struct Negotiator: Sendable {
       }
       usable.append(ok)
       if ok.isEmpty {
-        var w = reads.isEmpty
+        var w =
+          reads.isEmpty
           ? "\(labels[t]) reads no version of \(c)"
           : "\(labels[t]) reads \(registry.newestFirst(reads).joined(separator: ", "))"
-        if !rejected.isEmpty { w += "; " + rejected.joined(separator: "; ") }
-        else if !reads.isEmpty { w += ", none of which the outgoing side writes" + (profile.map { " in profile '\($0)'" } ?? "") }
+        if !rejected.isEmpty {
+          w += "; " + rejected.joined(separator: "; ")
+        } else if !reads.isEmpty {
+          w += ", none of which the outgoing side writes" + (profile.map { " in profile '\($0)'" } ?? "")
+        }
         if let hint = conversionHint(c, from: cands, to: reads) { notes.append(hint) }
         why.append(w)
       }
@@ -202,8 +213,11 @@ public struct Negotiator: Sendable {
     func picks(for written: [String]) -> [String: String] {
       var p: [String: String] = [:]
       for (t, u) in usable.enumerated() {
-        if let u { if let best = written.first(where: { u.contains($0) }) { p[labels[t]] = best } }
-        else if let first = written.first { p[labels[t]] = first }
+        if let u {
+          if let best = written.first(where: { u.contains($0) }) { p[labels[t]] = best }
+        } else if let first = written.first {
+          p[labels[t]] = first
+        }
       }
       return p
     }
@@ -213,7 +227,8 @@ public struct Negotiator: Sendable {
     }
     let common = cands.filter { s in known.allSatisfy { $0.contains(s) } }
     if let best = common.first {
-      var reason = known.isEmpty
+      var reason =
+        known.isEmpty
         ? "no incoming manifest covers \(c); writing the newest the outgoing side has"
         : "newest version every incoming side reads (\(outText))"
       if known.count < usable.count, !known.isEmpty { reason += "; unverified for sides that do not cover it" }
@@ -230,14 +245,17 @@ public struct Negotiator: Sendable {
       let detail = p.keys.sorted().map { "\($0) reads \(p[$0] ?? "")" }.joined(separator: ", ")
       return .init(
         component: c, classification: cls, decision: .write, write: union, readerPicks: p, verified: verified,
-        reason: "dual-write: no single version suits every incoming side; each picks the newest it understands (\(detail))",
+        reason:
+          "dual-write: no single version suits every incoming side; each picks the newest it understands (\(detail))",
         notes: notes)
     }
     var w = "no single version is read by every incoming side (\(outText); "
-    w += zip(labels, usable).compactMap { l, u in u.map { "\(l) can use \($0.joined(separator: ", "))" } }
+    w +=
+      zip(labels, usable).compactMap { l, u in u.map { "\(l) can use \($0.joined(separator: ", "))" } }
       .joined(separator: "; ") + ")"
     if !policy.allowsDualWrite(c) {
-      w += "; writing \(union.joined(separator: " and ")) together would work, but the policy does not allow dual-write for \(c)"
+      w +=
+        "; writing \(union.joined(separator: " and ")) together would work, but the policy does not allow dual-write for \(c)"
     } else {
       w += "; dual-write is allowed but the outgoing side cannot write several versions of \(c) at once"
     }
@@ -249,7 +267,8 @@ public struct Negotiator: Sendable {
     for a in from {
       for b in registry.newestFirst(to) where a != b {
         guard let r = ConversionRule.route(c, from: a, to: b, rules: rules) else { continue }
-        let cond = r.conditions.isEmpty
+        let cond =
+          r.conditions.isEmpty
           ? "lossless" : "when " + r.conditions.map(\.explanation).joined(separator: "; ")
         return "a captured handover could be converted \(r.path) (\(cond)); a live kernel cannot"
       }

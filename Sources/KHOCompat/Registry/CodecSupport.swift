@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Whether the toolkit can read or write a version today.
 public enum CodecState: String, Hashable, Sendable, Codable, CaseIterable {
   /// A codec is merged and tested.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// A component: one piece of handover data whose version a reader checks on its own.
 ///
 /// The KHO root, LUO, each file handler (memfd, guest_memfd, …), each FLB,

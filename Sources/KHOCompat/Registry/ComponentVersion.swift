@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// One version of one component, as the registry knows it.
 ///
 /// `name` is the registry key. It is the kernel's exact compatible string

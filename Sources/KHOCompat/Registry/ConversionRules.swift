@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// A property of a decoded handover that a lossy direction of conversion needs.
 ///
 /// Each case names what must hold for the target version to say everything

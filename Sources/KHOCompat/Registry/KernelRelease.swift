@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// A kernel release (or tree snapshot) and the versions it writes.
 ///
 /// The release mapping in kho-abi.md §11 is itself **[inferred]** (v6.16 for

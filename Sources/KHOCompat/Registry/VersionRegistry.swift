@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Every component version the toolkit knows, with lookups by name and by string.
 ///
 ///     let r = VersionRegistry.standard

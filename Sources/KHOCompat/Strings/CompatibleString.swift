@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// A kernel compatible string, split into its `;`-joined parts.
 ///
 /// Mainline kernels write one plain string per component (`kho-v4`,

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The one place in KHOCore that owns raw memory. Every `Bytes` value points
 // into a `_ByteStorage` (or into an owner supplied by a loader, such as a
 // memory-mapped file) and keeps it alive.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// A decoded `block-v1` chain: where its blocks are and the entries they hold.

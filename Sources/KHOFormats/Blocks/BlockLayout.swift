@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The shape of a `block-v1` chain: page-sized blocks of fixed-size entries.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The `block-v1` codec: chains of page-sized blocks of fixed-size entries.

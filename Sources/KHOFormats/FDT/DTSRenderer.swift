@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// Prints an FDT as device-tree source, the way `dtc -I dtb -O dts` does.
@@ -80,7 +81,8 @@ public struct DTSRenderer {
       }
       return "<" + cells.joined(separator: " ") + ">"
     case .bytes:
-      return "[" + v.map { b in b < 16 ? "0" + String(b, radix: 16) : String(b, radix: 16) }
+      return "["
+        + v.map { b in b < 16 ? "0" + String(b, radix: 16) : String(b, radix: 16) }
         .joined(separator: " ") + "]"
     }
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// An editable device-tree node: the model that ``FDTBuilder`` writes and

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import CFDT
 import KHOCore
 
@@ -27,7 +28,8 @@ public enum FDTBuilder {
   }
 
   private static func estimate(_ n: DeviceTreeNode) -> Int {
-    let own = n.name.utf8.count + 12
+    let own =
+      n.name.utf8.count + 12
       + n.properties.reduce(0) { $0 + 16 + $1.value.count + $1.name.utf8.count }
     return own + n.children.reduce(0) { $0 + estimate($1) }
   }

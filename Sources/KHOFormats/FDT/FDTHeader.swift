@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The 40-byte header of a flattened device tree blob (always big-endian).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The JSON form of an FDT that `khodump fdt --format json` prints.
@@ -37,7 +38,10 @@ public struct FDTJSONProperty: Codable, Hashable, Sendable {
     if DTSRenderer.guessType(raw) == .string, let list = p.strings {
       if list.count == 1 { string = list[0] } else { strings = list }
     }
-    if p.length == 8, let v = p.u64(order) { u64 = PhysAddr(v).description }
-    else if p.length % 4 == 0, p.length > 0, p.length <= 64 { cells = p.cells }
+    if p.length == 8, let v = p.u64(order) {
+      u64 = PhysAddr(v).description
+    } else if p.length % 4 == 0, p.length > 0, p.length <= 64 {
+      cells = p.cells
+    }
   }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The one-pass validator and indexer behind ``FDT``.
@@ -50,8 +51,9 @@ struct _FDTParser {
     }
     try readReservations(total: total)
     try bytes.withUnsafeBytes { (raw) throws(DecodeError) in
-      try walk(raw, structStart: structStart, structSize: structSize,
-               stringsStart: stringsStart, stringsSize: stringsSize)
+      try walk(
+        raw, structStart: structStart, structSize: structSize,
+        stringsStart: stringsStart, stringsSize: stringsSize)
     }
   }
 

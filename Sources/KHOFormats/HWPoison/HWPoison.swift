@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The `hwpoison` sub-blob: PFNs of memory the old kernel found poisoned.
@@ -90,7 +91,9 @@ public enum HWPoison: PayloadCodec {
   }
 
   /// Writes the PFN array and the metadata in `form`; returns the blob and its size.
-  public static func encode(_ state: HWPoisonPayload, into w: inout PayloadWriter) throws(EncodeError) -> (address: PhysAddr, size: UInt64) {
+  public static func encode(_ state: HWPoisonPayload, into w: inout PayloadWriter) throws(EncodeError) -> (
+    address: PhysAddr, size: UInt64
+  ) {
     var array = _PayloadWriter(w.order)
     for p in state.pfns { array.u64(p) }
     let d = try w.array(array.bytes, path: "/hwpoison/pfns")

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// A preserved HugeTLB-backed memfd (`huge-memfd-v1`): `struct hugemfd_ser` (41 bytes).

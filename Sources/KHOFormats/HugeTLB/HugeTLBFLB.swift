@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The `hugetlb-v1` FLB: `struct hugetlb_ser` (37 bytes, packed).
@@ -26,7 +27,9 @@ public struct HugeTLBPayload: PayloadState, Hashable {
 
   public var fields: PayloadValue {
     .object([
-      ("hstates", .array(hstates.map { .object([("nr_pages", .int($0.nrPages)), ("order", .int(UInt64($0.order)))]) })),
+      (
+        "hstates", .array(hstates.map { .object([("nr_pages", .int($0.nrPages)), ("order", .int(UInt64($0.order)))]) })
+      ),
       ("nr_hstates", .int(UInt64(hstates.count))),
     ])
   }
@@ -45,7 +48,8 @@ public enum HugeTLBFLB: PayloadCodec {
     let declared = Int(try r.integer(at: 36, as: UInt8.self))
     var n = declared
     if declared > HugeTLBPayload.maxHstates {
-      try problems.report(r.error(.outOfRange, "nr_hstates \(declared) is above \(HugeTLBPayload.maxHstates) slots", at: 36))
+      try problems.report(
+        r.error(.outOfRange, "nr_hstates \(declared) is above \(HugeTLBPayload.maxHstates) slots", at: 36))
       n = HugeTLBPayload.maxHstates
     }
     var hs: [HugeTLBPayload.Hstate] = []
@@ -55,7 +59,8 @@ public enum HugeTLBFLB: PayloadCodec {
       if h.order == 0 || h.order > HugeMemfdPayload.maxOrder {
         try problems.report(r.error(.outOfRange, "hstates[\(i)] order \(h.order) is no huge page order", at: 9 * i + 8))
       } else if let first = seen.updateValue(i, forKey: h.order) {
-        try problems.report(r.error(.duplicate, "hstates[\(i)] repeats order \(h.order) of hstates[\(first)]", at: 9 * i + 8))
+        try problems.report(
+          r.error(.duplicate, "hstates[\(i)] repeats order \(h.order) of hstates[\(first)]", at: 9 * i + 8))
       }
       hs.append(h)
     }
@@ -68,7 +73,8 @@ public enum HugeTLBFLB: PayloadCodec {
     throws(EncodeError) -> PhysAddr
   {
     guard state.hstates.count <= HugeTLBPayload.maxHstates else {
-      throw EncodeError(.outOfRange, "\(state.hstates.count) hstates; the FLB holds \(HugeTLBPayload.maxHstates)", path: path)
+      throw EncodeError(
+        .outOfRange, "\(state.hstates.count) hstates; the FLB holds \(HugeTLBPayload.maxHstates)", path: path)
     }
     var s = _PayloadWriter(w.order)
     for i in 0..<HugeTLBPayload.maxHstates {
@@ -83,6 +89,7 @@ public enum HugeTLBFLB: PayloadCodec {
 
 extension HugeTLBPayload {
   public func summary(_ g: PageGeometry) -> String {
-    hstates.map { "\($0.nrPages) × \(formatBytes(g.pageSize64 << UInt64(Swift.min($0.order, 40))))" }.joined(separator: ", ")
+    hstates.map { "\($0.nrPages) × \(formatBytes(g.pageSize64 << UInt64(Swift.min($0.order, 40))))" }.joined(
+      separator: ", ")
   }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// A preserved iommufd (`iommufd-v1`): `struct iommufd_ser` — `u64
@@ -21,7 +22,16 @@ public struct IOMMUFDPayload: PayloadState, Hashable {
   public var fields: PayloadValue {
     .object([
       ("nr_hwpts", .int(UInt64(hwpts.count))),
-      ("hwpt_array", .array(hwpts.map { .object([("domain_data", .hex($0.domainData.rawValue)), ("token", .int($0.token)), ("reclaimed", .int(UInt64($0.reclaimed)))]) })),
+      (
+        "hwpt_array",
+        .array(
+          hwpts.map {
+            .object([
+              ("domain_data", .hex($0.domainData.rawValue)), ("token", .int($0.token)),
+              ("reclaimed", .int(UInt64($0.reclaimed))),
+            ])
+          })
+      ),
     ])
   }
   public func summary(_ g: PageGeometry) -> String { "\(hwpts.count) HWPT\(hwpts.count == 1 ? "" : "s")" }
@@ -37,7 +47,8 @@ public enum IOMMUFD: PayloadCodec {
     var n: UInt64 = try h.integer(at: 0)
     let cap = UInt64((limit - 8) / 24)
     if n > cap {
-      try problems.report(h.error(.truncated, "nr_hwpts \(n) is more than the \(cap) HWPTs its \(limit)-byte allocation holds", at: 0))
+      try problems.report(
+        h.error(.truncated, "nr_hwpts \(n) is more than the \(cap) HWPTs its \(limit)-byte allocation holds", at: 0))
       n = cap
     }
     let r = try c.memory.reader(at: c.address, count: 8 + 24 * Int(n), path: c.path)
@@ -45,7 +56,9 @@ public enum IOMMUFD: PayloadCodec {
     var tokens: [UInt64: Int] = [:]
     for i in 0..<Int(n) {
       let o = 8 + 24 * i
-      let hw = IOMMUFDPayload.HWPT(domainData: PhysAddr(try r.integer(at: o)), token: try r.integer(at: o + 8), reclaimed: try r.integer(at: o + 16))
+      let hw = IOMMUFDPayload.HWPT(
+        domainData: PhysAddr(try r.integer(at: o)), token: try r.integer(at: o + 8),
+        reclaimed: try r.integer(at: o + 16))
       if let first = tokens.updateValue(i, forKey: hw.token) {
         try problems.report(r.error(.duplicate, "HWPT token \(hw.token) is also hwpt_array[\(first)]", at: o + 8))
       }
@@ -88,7 +101,16 @@ public struct IOMMUFDv0Payload: PayloadState, Hashable {
   public var fields: PayloadValue {
     .object([
       ("compatible", .string("iommufd-v0")),
-      ("areas", .array(areas.map { .object([("node", .string($0.path)), ("iova-start", .hex($0.iovaStart)), ("iova-len", .hex($0.iovaLength)), ("iommu-prot", .hex(UInt64($0.prot)))]) })),
+      (
+        "areas",
+        .array(
+          areas.map {
+            .object([
+              ("node", .string($0.path)), ("iova-start", .hex($0.iovaStart)), ("iova-len", .hex($0.iovaLength)),
+              ("iommu-prot", .hex(UInt64($0.prot))),
+            ])
+          })
+      ),
     ])
   }
   public func summary(_ g: PageGeometry) -> String {
@@ -111,9 +133,13 @@ public enum IOMMUFDv0: PayloadCodec {
       let p = node.path
       guard p.hasPrefix("/iommufds/"), p.contains("/ioases/") else { continue }
       guard let s = node.property("iova-start")?.u64(order), let l = node.property("iova-len")?.u64(order),
-        let prot = node.property("iommu-prot"), prot.length == 4, let pv: UInt32 = try? ByteReader(prot.value, order: order).integer(at: 0)
+        let prot = node.property("iommu-prot"), prot.length == 4,
+        let pv: UInt32 = try? ByteReader(prot.value, order: order).integer(at: 0)
       else {
-        try problems.report(DecodeError(.missing, "area \(p) lacks an 8-byte iova-start, iova-len or 4-byte iommu-prot", path: c.path, address: c.address))
+        try problems.report(
+          DecodeError(
+            .missing, "area \(p) lacks an 8-byte iova-start, iova-len or 4-byte iommu-prot", path: c.path,
+            address: c.address))
         continue
       }
       if s.addingReportingOverflow(l).overflow {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 extension IOMMUFLB {
@@ -6,14 +7,19 @@ extension IOMMUFLB {
   /// (``IOMMUPageTable/build(_:levels:into:)``). Objects' `address` fields are ignored;
   /// devices name their domain and IOMMU by index through `domainIndex`/`iommuIndex`.
   public static func encode(
-    _ state: IOMMUPayload, domainIndex: [Int?], iommuIndex: [Int?], into w: inout PayloadWriter, path: DecodePath = .root
+    _ state: IOMMUPayload, domainIndex: [Int?], iommuIndex: [Int?], into w: inout PayloadWriter,
+    path: DecodePath = .root
   ) throws(EncodeError) -> PhysAddr {
     guard let L = IOMMULayout.all[state.layout] else { throw EncodeError(.outOfRange, "no layout", path: path) }
     let order = w.order
     let g = w.image.geometry
     func header(_ b: inout [UInt8], _ o: Int, _ h: IOMMUObjectHeader) {
       put(&b, o + L.refCount, h.refCount)
-      if L.flagsWidth == 1 { b[o + L.flags] = UInt8(truncatingIfNeeded: h.flags) } else { put(&b, o + L.flags, h.flags) }
+      if L.flagsWidth == 1 {
+        b[o + L.flags] = UInt8(truncatingIfNeeded: h.flags)
+      } else {
+        put(&b, o + L.flags, h.flags)
+      }
     }
     func put<T: FixedWidthInteger>(_ b: inout [UInt8], _ o: Int, _ v: T) {
       let x = order == .little ? v.littleEndian : v.bigEndian
@@ -24,7 +30,9 @@ extension IOMMUFLB {
       let capacity = (g.pageSize - 16) / size
       var pages: [PhysAddr] = []
       var addrs: [PhysAddr] = []
-      let chunks = stride(from: 0, to: objects.count, by: capacity).map { Array(objects[$0..<Swift.min($0 + capacity, objects.count)]) }
+      let chunks = stride(from: 0, to: objects.count, by: capacity).map {
+        Array(objects[$0..<Swift.min($0 + capacity, objects.count)])
+      }
       for _ in chunks { pages.append(try w.place(_PayloadWriter(order))) }
       for (k, chunk) in chunks.enumerated() {
         var b = [UInt8](repeating: 0, count: 16 + chunk.count * size)
@@ -66,8 +74,10 @@ extension IOMMUFLB {
         put(&b, L.devid, d.devid)
         put(&b, L.pciDomain, d.pciDomain)
         if let x = L.attachmentID { put(&b, x, d.attachmentID) }
-        let dom = i < domainIndex.count ? domainIndex[i].flatMap { $0 < doms.addresses.count ? doms.addresses[$0] : nil } : nil
-        let mmu = i < iommuIndex.count ? iommuIndex[i].flatMap { $0 < hw.addresses.count ? hw.addresses[$0] : nil } : nil
+        let dom =
+          i < domainIndex.count ? domainIndex[i].flatMap { $0 < doms.addresses.count ? doms.addresses[$0] : nil } : nil
+        let mmu =
+          i < iommuIndex.count ? iommuIndex[i].flatMap { $0 < hw.addresses.count ? hw.addresses[$0] : nil } : nil
         put(&b, L.domainPhys, (dom ?? d.domainPhys).rawValue)
         put(&b, L.iommuPhys, (mmu ?? d.iommuPhys).rawValue)
         if let x = L.pasidTable { put(&b, x, d.pasidTable) }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The IOMMU FLB codec.
@@ -15,22 +16,32 @@ public enum IOMMUFLB: PayloadCodec {
     var results: [(IOMMULayout.ID, DecodeOutcome<(IOMMUPayload, [PayloadReference])>)] = []
     for id in candidates {
       guard let layout = IOMMULayout.all[id] else { continue }
-      results.append((id, DecodeOutcome.collect { (p: inout DecodeProblems) throws(DecodeError) in try read(c, layout, &p) }))
+      results.append(
+        (id, DecodeOutcome.collect { (p: inout DecodeProblems) throws(DecodeError) in try read(c, layout, &p) }))
     }
     let clean = results.filter { $0.1.isClean }
     let chosen: (IOMMULayout.ID, DecodeOutcome<(IOMMUPayload, [PayloadReference])>)
     var reason: String?
     if clean.count == 1 || (clean.count > 1 && clean.allSatisfy({ sameContent($0.1.value?.0, clean[0].1.value?.0) })) {
       chosen = clean[0]
-      if candidates.count > 1 { reason = clean.count == 1 ? "the only layout whose arrays, flags and links are consistent" : "the arrays are empty: the layouts agree" }
+      if candidates.count > 1 {
+        reason =
+          clean.count == 1
+          ? "the only layout whose arrays, flags and links are consistent" : "the arrays are empty: the layouts agree"
+      }
     } else if clean.count > 1 {
       throw DecodeError(
-        .inconsistent, "\(c.compatible) reads consistently as \(clean.map(\.0.rawValue)); not guessing", path: c.path, address: c.address)
+        .inconsistent, "\(c.compatible) reads consistently as \(clean.map(\.0.rawValue)); not guessing", path: c.path,
+        address: c.address)
     } else if results.count == 1 {
       chosen = results[0]
     } else {
       // No layout reads clean: keep the one with the fewest problems, say so.
-      guard let best = results.min(by: { $0.1.problems.count + ($0.1.value == nil ? 1000 : 0) < $1.1.problems.count + ($1.1.value == nil ? 1000 : 0) }) else {
+      guard
+        let best = results.min(by: {
+          $0.1.problems.count + ($0.1.value == nil ? 1000 : 0) < $1.1.problems.count + ($1.1.value == nil ? 1000 : 0)
+        })
+      else {
         throw DecodeError(.inconsistent, "no IOMMU layout for \(c.compatible)", path: c.path, address: c.address)
       }
       chosen = best
@@ -38,10 +49,12 @@ public enum IOMMUFLB: PayloadCodec {
     }
     try problems.report(contentsOf: chosen.1.problems)
     guard let (state, refs) = chosen.1.value else {
-      throw DecodeError(.inconsistent, "the IOMMU FLB could not be read as \(chosen.0.rawValue)", path: c.path, address: c.address)
+      throw DecodeError(
+        .inconsistent, "the IOMMU FLB could not be read as \(chosen.0.rawValue)", path: c.path, address: c.address)
     }
     return DecodedPayload(
-      compatible: c.compatible, format: "\(c.compatible) \(chosen.0.rawValue)", layoutReason: reason, address: c.address,
+      compatible: c.compatible, format: "\(c.compatible) \(chosen.0.rawValue)", layoutReason: reason,
+      address: c.address,
       state: state, references: refs)
   }
 
@@ -70,12 +83,17 @@ public enum IOMMUFLB: PayloadCodec {
           throw top.error(.unknownVersion, "iommu-liveupdate version \(v); this toolkit knows \(versions)", at: 0)
         }
       }
-      heads = [PhysAddr(try top.integer(at: base)), PhysAddr(try top.integer(at: base + 8)), PhysAddr(try top.integer(at: base + 16))]
+      heads = [
+        PhysAddr(try top.integer(at: base)), PhysAddr(try top.integer(at: base + 8)),
+        PhysAddr(try top.integer(at: base + 16)),
+      ]
     }
     func header(_ r: ByteReader, _ o: Int) throws(DecodeError) -> IOMMUObjectHeader {
-      let flags: UInt32 = L.flagsWidth == 1 ? UInt32(try r.integer(at: o + L.flags, as: UInt8.self)) : try r.integer(at: o + L.flags)
+      let flags: UInt32 =
+        L.flagsWidth == 1 ? UInt32(try r.integer(at: o + L.flags, as: UInt8.self)) : try r.integer(at: o + L.flags)
       if flags & ~(IOMMUObjectHeader.deletedFlag | IOMMUObjectHeader.incomingFlag) != 0 {
-        try problems.report(r.error(.unsupported, "object flags 0x\(String(flags, radix: 16)) has unknown bits", at: o + L.flags))
+        try problems.report(
+          r.error(.unsupported, "object flags 0x\(String(flags, radix: 16)) has unknown bits", at: o + L.flags))
       }
       return IOMMUObjectHeader(refCount: try r.integer(at: o + L.refCount), flags: flags)
     }
@@ -86,24 +104,30 @@ public enum IOMMUFLB: PayloadCodec {
       objects[k] = try array(c, heads[k], size: sizes[k], path: c.path.appending(names[k]), &problems, &refs)
     }
     for (a, r, o) in objects[0] {
-      var h = IOMMUHardware(header: try header(r, o), token: try r.integer(at: o + L.token), type: L.id == .i1 ? UInt64(try r.integer(at: o + L.type, as: UInt32.self)) : try r.integer(at: o + L.type))
+      var h = IOMMUHardware(
+        header: try header(r, o), token: try r.integer(at: o + L.token),
+        type: L.id == .i1 ? UInt64(try r.integer(at: o + L.type, as: UInt32.self)) : try r.integer(at: o + L.type))
       h.address = a
       if h.type > 2 {
-        try problems.report(r.error(.outOfRange, "IOMMU type \(h.type) is not INVALID, INTEL or ARM_SMMUV3", at: o + L.type))
+        try problems.report(
+          r.error(.outOfRange, "IOMMU type \(h.type) is not INVALID, INTEL or ARM_SMMUV3", at: o + L.type))
       }
       if h.type == 1, let p = L.intelPhys, let rt = L.intelRootTable {
         h.registerBase = try r.integer(at: o + p)
         h.rootTable = try r.integer(at: o + rt)
         if h.rootTable != 0 && !h.header.isDeleted {
           refs.append(
-            PayloadReference(.metadata, PhysAddr(h.rootTable), path: c.path.appending("iommus").index(s.hardware.count), what: "Intel IOMMU root table"))
+            PayloadReference(
+              .metadata, PhysAddr(h.rootTable), path: c.path.appending("iommus").index(s.hardware.count),
+              what: "Intel IOMMU root table"))
         }
       }
       s.hardware.append(h)
     }
     for (i, (a, r, o)) in objects[1].enumerated() {
       var d = IOMMUDomain(
-        header: try header(r, o), topTable: PhysAddr(try r.integer(at: o + L.topTable)), topLevel: try r.integer(at: o + L.topLevel),
+        header: try header(r, o), topTable: PhysAddr(try r.integer(at: o + L.topTable)),
+        topLevel: try r.integer(at: o + L.topLevel),
         vasz: try L.vasz.map { (v: Int) throws(DecodeError) -> UInt32 in try r.integer(at: o + v) })
       d.address = a
       let p = c.path.appending("domains").index(i)
@@ -112,16 +136,22 @@ public enum IOMMUFLB: PayloadCodec {
       }
       if !d.header.isDeleted && !d.topTable.isZero {
         if !(1...5).contains(d.levels) {
-          try problems.report(DecodeError(.outOfRange, "top_level \(d.topLevel) gives \(d.levels) levels; page tables have 1 to 5", path: p, address: a))
+          try problems.report(
+            DecodeError(
+              .outOfRange, "top_level \(d.topLevel) gives \(d.levels) levels; page tables have 1 to 5", path: p,
+              address: a))
         } else {
-          let t = try IOMMUPageTable.walk(c.memory, top: d.topTable, levels: d.levels, path: p.appending("page_table"), problems: &problems)
+          let t = try IOMMUPageTable.walk(
+            c.memory, top: d.topTable, levels: d.levels, path: p.appending("page_table"), problems: &problems)
           for (j, tp) in t.tables.enumerated() {
-            refs.append(PayloadReference(.metadata, tp, path: p.appending("page_table", index: j), what: "IOMMU page-table page"))
+            refs.append(
+              PayloadReference(.metadata, tp, path: p.appending("page_table", index: j), what: "IOMMU page-table page"))
           }
           for m in t.mappings {
             refs.append(
               PayloadReference(
-                .metadata, m.phys, pages: m.size >> UInt64(g.pageShift), path: p.appending("iova 0x\(String(m.iova, radix: 16))"),
+                .metadata, m.phys, pages: m.size >> UInt64(g.pageShift),
+                path: p.appending("iova 0x\(String(m.iova, radix: 16))"),
                 what: "DMA target of IOVA 0x\(String(m.iova, radix: 16))"))
           }
           d.pageTable = t
@@ -134,7 +164,8 @@ public enum IOMMUFLB: PayloadCodec {
     for (i, (a, r, o)) in objects[2].enumerated() {
       var d = IOMMUDevice(
         header: try header(r, o), devid: try r.integer(at: o + L.devid), pciDomain: try r.integer(at: o + L.pciDomain),
-        domainPhys: PhysAddr(try r.integer(at: o + L.domainPhys)), iommuPhys: PhysAddr(try r.integer(at: o + L.iommuPhys)))
+        domainPhys: PhysAddr(try r.integer(at: o + L.domainPhys)),
+        iommuPhys: PhysAddr(try r.integer(at: o + L.iommuPhys)))
       d.address = a
       if let x = L.attachmentID { d.attachmentID = try r.integer(at: o + x) }
       if let x = L.pasidTable { d.pasidTable = try r.integer(at: o + x) }
@@ -145,19 +176,26 @@ public enum IOMMUFLB: PayloadCodec {
         if !d.domainPhys.isZero {
           if let dom = domainAt[d.domainPhys] {
             if dom.header.isDeleted {
-              try problems.report(DecodeError(.inconsistent, "\(d.pci.name) is attached to a DELETED domain \(d.domainPhys)", path: p, address: a))
+              try problems.report(
+                DecodeError(
+                  .inconsistent, "\(d.pci.name) is attached to a DELETED domain \(d.domainPhys)", path: p, address: a))
             }
           } else {
-            try problems.report(DecodeError(.inconsistent, "domain_phys \(d.domainPhys) is no domain object of the FLB", path: p, address: a))
+            try problems.report(
+              DecodeError(
+                .inconsistent, "domain_phys \(d.domainPhys) is no domain object of the FLB", path: p, address: a))
           }
         }
         if !d.iommuPhys.isZero {
           if let hw = hwAt[d.iommuPhys] {
             if hw.header.isDeleted {
-              try problems.report(DecodeError(.inconsistent, "\(d.pci.name) names a DELETED IOMMU \(d.iommuPhys)", path: p, address: a))
+              try problems.report(
+                DecodeError(.inconsistent, "\(d.pci.name) names a DELETED IOMMU \(d.iommuPhys)", path: p, address: a))
             }
           } else {
-            try problems.report(DecodeError(.inconsistent, "iommu_phys \(d.iommuPhys) is no IOMMU object of the FLB", path: p, address: a))
+            try problems.report(
+              DecodeError(.inconsistent, "iommu_phys \(d.iommuPhys) is no IOMMU object of the FLB", path: p, address: a)
+            )
           }
         }
       }
@@ -188,7 +226,8 @@ public enum IOMMUFLB: PayloadCodec {
         break
       }
       guard n < maxArrayPages else {
-        try problems.report(DecodeError(.limitExceeded, "more than \(maxArrayPages) array pages", path: pp, address: page))
+        try problems.report(
+          DecodeError(.limitExceeded, "more than \(maxArrayPages) array pages", path: pp, address: page))
         break
       }
       refs.append(PayloadReference(.metadata, page, path: pp, what: "IOMMU object array page"))
@@ -197,7 +236,9 @@ public enum IOMMUFLB: PayloadCodec {
       var count: UInt64 = try r.integer(at: 8)
       if count > UInt64(capacity) {
         try problems.report(
-          DecodeError(.badCount, "nr_objects \(count) is more than the \(capacity) \(size)-byte objects a page holds", path: pp, address: page.advanced(by: 8)))
+          DecodeError(
+            .badCount, "nr_objects \(count) is more than the \(capacity) \(size)-byte objects a page holds", path: pp,
+            address: page.advanced(by: 8)))
         count = UInt64(capacity)
       }
       for i in 0..<Int(count) {

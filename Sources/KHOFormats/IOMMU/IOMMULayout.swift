@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// Where the fields of the IOMMU FLB's objects sit in each layout

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The object header every IOMMU FLB object starts with.
@@ -13,7 +14,10 @@ public struct IOMMUObjectHeader: Hashable, Sendable {
     self.flags = flags
   }
   var fields: [(String, PayloadValue)] {
-    [("ref_count", .int(UInt64(refCount))), ("flags", .hex(UInt64(flags))), ("deleted", .bool(isDeleted)), ("incoming", .bool(isIncoming))]
+    [
+      ("ref_count", .int(UInt64(refCount))), ("flags", .hex(UInt64(flags))), ("deleted", .bool(isDeleted)),
+      ("incoming", .bool(isIncoming)),
+    ]
   }
 }
 

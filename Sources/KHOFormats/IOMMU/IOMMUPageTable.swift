@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// A walk of an IOMMU domain's page table in the x86-64 / VT-d
@@ -59,7 +60,8 @@ public struct IOMMUPageTable: Hashable, Sendable {
         break
       }
       guard table.rawValue & 0xfff == 0 else {
-        try problems.report(DecodeError(.misaligned, "page table \(table) is not 4 KiB aligned", path: path, address: table))
+        try problems.report(
+          DecodeError(.misaligned, "page table \(table) is not 4 KiB aligned", path: path, address: table))
         continue
       }
       t.tables.append(table)
@@ -81,13 +83,18 @@ public struct IOMMUPageTable: Hashable, Sendable {
         if level == 0 || (pte & 0x80 != 0 && level <= 2) {
           if next & (span - 1) != 0 {
             try problems.report(
-              DecodeError(.misaligned, "a level-\(level) leaf maps 0x\(String(next, radix: 16)), not aligned to its \(span)-byte size", path: path, address: table.advanced(by: UInt64(8 * i))))
+              DecodeError(
+                .misaligned,
+                "a level-\(level) leaf maps 0x\(String(next, radix: 16)), not aligned to its \(span)-byte size",
+                path: path, address: table.advanced(by: UInt64(8 * i))))
             continue
           }
           add(iova, next, span)
         } else if pte & 0x80 != 0 {
           try problems.report(
-            DecodeError(.outOfRange, "a large-page bit at level \(level) (only 2 MiB and 1 GiB pages exist)", path: path, address: table.advanced(by: UInt64(8 * i))))
+            DecodeError(
+              .outOfRange, "a large-page bit at level \(level) (only 2 MiB and 1 GiB pages exist)", path: path,
+              address: table.advanced(by: UInt64(8 * i))))
         } else {
           children.append((PhysAddr(next), level - 1, iova))
         }

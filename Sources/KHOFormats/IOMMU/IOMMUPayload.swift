@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The IOMMU core's FLB (`iommu-v1`, `iommu-liveupdate-v1`, `iommu-liveupdate`).
@@ -16,7 +17,10 @@ public struct IOMMUPayload: PayloadState, Hashable {
   public var domains: [IOMMUDomain]
   public var devices: [IOMMUDevice]
 
-  public init(layout: IOMMULayout.ID, version: UInt64? = nil, hardware: [IOMMUHardware] = [], domains: [IOMMUDomain] = [], devices: [IOMMUDevice] = []) {
+  public init(
+    layout: IOMMULayout.ID, version: UInt64? = nil, hardware: [IOMMUHardware] = [], domains: [IOMMUDomain] = [],
+    devices: [IOMMUDevice] = []
+  ) {
     self.layout = layout
     self.version = version
     self.hardware = hardware
@@ -30,45 +34,59 @@ public struct IOMMUPayload: PayloadState, Hashable {
   public var fields: PayloadValue {
     var out: [(String, PayloadValue)] = []
     if let version { out.append(("version", .int(version))) }
-    out.append((
-      "iommus",
-      .array(hardware.map { h in
-        .object(
-          [("phys", .hex(h.address.rawValue))] + h.header.fields + [
-            ("token", .hex(h.token)), ("type", .int(h.type)), ("phys_addr", .hex(h.registerBase)), ("root_table", .hex(h.rootTable)),
-          ])
-      })))
-    out.append((
-      "domains",
-      .array(domains.map { d in
-        var f: [(String, PayloadValue)] = [("phys", .hex(d.address.rawValue))] + d.header.fields + [
-          ("top_table_phys", .hex(d.topTable.rawValue)), ("top_level", .int(d.topLevel)),
-        ]
-        if let v = d.vasz { f.append(("vasz", .int(UInt64(v)))) }
-        if let t = d.pageTable {
-          f.append(("table_pages", .int(UInt64(t.tables.count))))
-          f.append(("mapped_ranges", .int(UInt64(t.mappings.count + t.omittedMappings))))
-          f.append(("mapped_bytes", .int(t.mappedBytes)))
-        }
-        return .object(f)
-      })))
-    out.append((
-      "devices",
-      .array(devices.map { d in
-        .object(
-          [("phys", .hex(d.address.rawValue))] + d.header.fields + [
-            ("devid", .hex(UInt64(d.devid))), ("pci_domain_nr", .int(UInt64(d.pciDomain))), ("name", .string(d.pci.name)),
-            ("attachment_id", .int(d.attachmentID)), ("domain_phys", .hex(d.domainPhys.rawValue)),
-            ("iommu_phys", .hex(d.iommuPhys.rawValue)), ("pasid_table", .hex(d.pasidTable)), ("max_pasid", .int(d.maxPasid)),
-            ("dma_owner_token", .hex(d.dmaOwnerToken)),
-          ])
-      })))
+    out.append(
+      (
+        "iommus",
+        .array(
+          hardware.map { h in
+            .object(
+              [("phys", .hex(h.address.rawValue))] + h.header.fields + [
+                ("token", .hex(h.token)), ("type", .int(h.type)), ("phys_addr", .hex(h.registerBase)),
+                ("root_table", .hex(h.rootTable)),
+              ])
+          })
+      ))
+    out.append(
+      (
+        "domains",
+        .array(
+          domains.map { d in
+            var f: [(String, PayloadValue)] =
+              [("phys", .hex(d.address.rawValue))] + d.header.fields + [
+                ("top_table_phys", .hex(d.topTable.rawValue)), ("top_level", .int(d.topLevel)),
+              ]
+            if let v = d.vasz { f.append(("vasz", .int(UInt64(v)))) }
+            if let t = d.pageTable {
+              f.append(("table_pages", .int(UInt64(t.tables.count))))
+              f.append(("mapped_ranges", .int(UInt64(t.mappings.count + t.omittedMappings))))
+              f.append(("mapped_bytes", .int(t.mappedBytes)))
+            }
+            return .object(f)
+          })
+      ))
+    out.append(
+      (
+        "devices",
+        .array(
+          devices.map { d in
+            .object(
+              [("phys", .hex(d.address.rawValue))] + d.header.fields + [
+                ("devid", .hex(UInt64(d.devid))), ("pci_domain_nr", .int(UInt64(d.pciDomain))),
+                ("name", .string(d.pci.name)),
+                ("attachment_id", .int(d.attachmentID)), ("domain_phys", .hex(d.domainPhys.rawValue)),
+                ("iommu_phys", .hex(d.iommuPhys.rawValue)), ("pasid_table", .hex(d.pasidTable)),
+                ("max_pasid", .int(d.maxPasid)),
+                ("dma_owner_token", .hex(d.dmaOwnerToken)),
+              ])
+          })
+      ))
     return .object(out)
   }
 
   public func summary(_ g: PageGeometry) -> String {
     let live = devices.filter { !$0.header.isDeleted }
     let mapped = domains.compactMap { $0.pageTable?.mappedBytes }.reduce(0, +)
-    return "\(hardware.count) IOMMU\(hardware.count == 1 ? "" : "s"), \(domains.count) domain\(domains.count == 1 ? "" : "s") (\(formatBytes(mapped)) mapped), \(live.count) device\(live.count == 1 ? "" : "s")"
+    return
+      "\(hardware.count) IOMMU\(hardware.count == 1 ? "" : "s"), \(domains.count) domain\(domains.count == 1 ? "" : "s") (\(formatBytes(mapped)) mapped), \(live.count) device\(live.count == 1 ? "" : "s")"
   }
 }

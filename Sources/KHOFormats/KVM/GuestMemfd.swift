@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// A preserved guest_memfd (`guest_memfd_luo_v1`): `struct guest_memfd_luo_ser`.
@@ -63,10 +64,12 @@ public enum GuestMemfd: PayloadCodec {
     let vmToken = try r.u64()
     let descriptor = try VMallocDescriptor(reading: &r)
     if flags & ~(GuestMemfdPayload.flagMmap | GuestMemfdPayload.flagInitShared) != 0 {
-      try problems.report(r.error(.unsupported, "flags 0x\(String(flags, radix: 16)) has bits guest_memfd_luo_v1 does not define", at: 8))
+      try problems.report(
+        r.error(.unsupported, "flags 0x\(String(flags, radix: 16)) has bits guest_memfd_luo_v1 does not define", at: 8))
     }
     if size == 0 || size & g.pageMask != 0 {
-      try problems.report(r.error(.outOfRange, "size \(size) is zero or not page aligned; the next kernel refuses it", at: 0))
+      try problems.report(
+        r.error(.outOfRange, "size \(size) is zero or not page aligned; the next kernel refuses it", at: 0))
     }
     var refs = [PayloadReference(.metadata, c.address, path: c.path, what: "guest_memfd_luo_ser")]
     let folioPath = c.path.appending("folios")
@@ -80,7 +83,8 @@ public enum GuestMemfd: PayloadCodec {
       what: "guest memory folio")
     var state = GuestMemfdPayload(size: size, flags: flags, vmToken: vmToken, folios: folios)
     state.folioArray = descriptor
-    return DecodedPayload(compatible: c.compatible, format: compatible, address: c.address, state: state, references: refs)
+    return DecodedPayload(
+      compatible: c.compatible, format: compatible, address: c.address, state: state, references: refs)
   }
 
   /// Writes `state` as the handler does; returns the address for the file's `data`.

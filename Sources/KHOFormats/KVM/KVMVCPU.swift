@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The parts of x86 `struct kvm_vcpu_arch_luo_state` an operator reads first.
@@ -78,7 +79,10 @@ public struct CaretakerControlBlock: Hashable, Sendable {
       if form == .cb1 { out += [("vm_token", .hex(vmToken)), ("vcpu_token", .hex(vcpuToken))] }
       out += [("runtime_pa", .hex(runtimePA)), ("runtime_size", .int(runtimeSize))]
     case .cb3:
-      out += [("state", .int(state)), ("pcpu_id", .int(UInt64(pcpuId))), ("vcpu_id", .int(UInt64(vcpuId))), ("telemetry", .hex(telemetry.rawValue))]
+      out += [
+        ("state", .int(state)), ("pcpu_id", .int(UInt64(pcpuId))), ("vcpu_id", .int(UInt64(vcpuId))),
+        ("telemetry", .hex(telemetry.rawValue)),
+      ]
       if !telemetryValues.isEmpty {
         out.append(("telemetry_values", .object(zip(Self.telemetryNames, telemetryValues).map { ($0, .int($1)) })))
       }
@@ -137,13 +141,14 @@ public struct KVMVCPUPayload: PayloadState, Hashable {
       ("arch_state", .hex(archState.rawValue)), ("cb", .hex(cb.rawValue)),
     ]
     if let x86 {
-      out.append((
-        "x86",
-        .object([
-          ("rip", .hex(x86.rip)), ("rflags", .hex(x86.rflags)), ("mp_state", .int(UInt64(x86.mpState))),
-          ("num_msrs", .int(UInt64(x86.numMsrs))),
-        ])
-      ))
+      out.append(
+        (
+          "x86",
+          .object([
+            ("rip", .hex(x86.rip)), ("rflags", .hex(x86.rflags)), ("mp_state", .int(UInt64(x86.mpState))),
+            ("num_msrs", .int(UInt64(x86.numMsrs))),
+          ])
+        ))
     }
     if let controlBlock { out.append(("control_block", controlBlock.fields)) }
     return .object(out)
@@ -176,24 +181,36 @@ public enum KVMVCPU: PayloadCodec {
       swap(&s.archState, &s.cb)
     }
     if s.flags & ~KVMVCPUPayload.flagCaretaker != 0 {
-      try problems.report(r.error(.unsupported, "flags 0x\(String(s.flags, radix: 16)) has bits kvm_vcpu_luo_v1 does not define", at: 4))
+      try problems.report(
+        r.error(.unsupported, "flags 0x\(String(s.flags, radix: 16)) has bits kvm_vcpu_luo_v1 does not define", at: 4))
     }
     if s.layout == .v1, s.isCaretaker != !s.cb.isZero {
       try problems.report(
-        r.error(.inconsistent, s.isCaretaker ? "CARETAKER is set but cb is 0" : "cb is set (\(s.cb)) without the CARETAKER flag", at: 24))
+        r.error(
+          .inconsistent,
+          s.isCaretaker ? "CARETAKER is set but cb is 0" : "cb is set (\(s.cb)) without the CARETAKER flag", at: 24))
     }
     if !s.archState.isZero {
       let p = c.path.appending("arch_state")
       if !s.archState.isPageAligned(g) {
-        try problems.report(DecodeError(.misaligned, "arch_state \(s.archState) is not page aligned", path: p, address: s.archState))
+        try problems.report(
+          DecodeError(.misaligned, "arch_state \(s.archState) is not page aligned", path: p, address: s.archState))
       } else {
         let limit = c.allocationBytes(at: s.archState, fallbackPages: 4)
-        refs.append(PayloadReference(.metadata, s.archState, pages: UInt64((limit + g.pageSize - 1) / g.pageSize), path: p, what: "vCPU arch state"))
-        if limit >= KVMVCPUX86State.fixedSize, let a = try? c.memory.reader(at: s.archState, count: KVMVCPUX86State.fixedSize, path: p) {
+        refs.append(
+          PayloadReference(
+            .metadata, s.archState, pages: UInt64((limit + g.pageSize - 1) / g.pageSize), path: p,
+            what: "vCPU arch state"))
+        if limit >= KVMVCPUX86State.fixedSize,
+          let a = try? c.memory.reader(at: s.archState, count: KVMVCPUX86State.fixedSize, path: p)
+        {
           let n = try a.integer(at: 6708, as: UInt32.self)
           if KVMVCPUX86State.fixedSize + 16 * Int(n) > limit {
             try problems.report(
-              DecodeError(.truncated, "num_msrs \(n) needs \(KVMVCPUX86State.fixedSize + 16 * Int(n)) bytes; the allocation holds \(limit)", path: p, address: s.archState.advanced(by: 6708)))
+              DecodeError(
+                .truncated,
+                "num_msrs \(n) needs \(KVMVCPUX86State.fixedSize + 16 * Int(n)) bytes; the allocation holds \(limit)",
+                path: p, address: s.archState.advanced(by: 6708)))
           }
           s.x86 = KVMVCPUX86State(
             rip: try a.integer(at: 128), rflags: try a.integer(at: 136), mpState: try a.integer(at: 456), numMsrs: n)
@@ -223,7 +240,8 @@ public enum KVMVCPU: PayloadCodec {
     if !s.cb.isPageAligned(c.geometry) {
       try problems.report(DecodeError(.misaligned, "cb \(s.cb) is not page aligned", path: p, address: s.cb))
     }
-    let b = try c.memory.reader(at: s.cb, count: Swift.min(48, c.geometry.pageSize - s.cb.pageOffset(c.geometry)), path: p)
+    let b = try c.memory.reader(
+      at: s.cb, count: Swift.min(48, c.geometry.pageSize - s.cb.pageOffset(c.geometry)), path: p)
     let w0 = try b.integer(at: 0, as: UInt64.self)
     let u4 = try b.integer(at: 4, as: UInt32.self)
     let u8 = try b.integer(at: 8, as: UInt32.self)
@@ -237,12 +255,15 @@ public enum KVMVCPU: PayloadCodec {
       try problems.report(
         DecodeError(
           .inconsistent,
-          is3 ? "the control block reads as CB-3 and as CB-1/CB-2; not guessing" : "the control block matches no known form (vcpu_id \(s.vcpuId) at neither offset 8 nor 12)",
+          is3
+            ? "the control block reads as CB-3 and as CB-1/CB-2; not guessing"
+            : "the control block matches no known form (vcpu_id \(s.vcpuId) at neither offset 8 nor 12)",
           path: p, address: s.cb))
       return nil
     }
     if is3 {
-      var cb = CaretakerControlBlock(form: .cb3, state: UInt64(try b.integer(at: 0, as: UInt32.self)), pcpuId: u4, vcpuId: u8)
+      var cb = CaretakerControlBlock(
+        form: .cb3, state: UInt64(try b.integer(at: 0, as: UInt32.self)), pcpuId: u4, vcpuId: u8)
       cb.telemetry = PhysAddr(w16)
       if !cb.telemetry.isZero {
         let tp = p.appending("telemetry")
@@ -256,7 +277,8 @@ public enum KVMVCPU: PayloadCodec {
     if cb1, w16 != s.vmToken {
       try problems.report(
         DecodeError(
-          .inconsistent, "the control block's vm_token 0x\(String(w16, radix: 16)) differs from the vCPU's 0x\(String(s.vmToken, radix: 16))",
+          .inconsistent,
+          "the control block's vm_token 0x\(String(w16, radix: 16)) differs from the vCPU's 0x\(String(s.vmToken, radix: 16))",
           path: p, address: s.cb.advanced(by: 16)))
     }
     var cb = CaretakerControlBlock(form: cb1 ? .cb1 : .cb2, state: w0, pcpuId: u8, vcpuId: u12)
@@ -342,7 +364,10 @@ extension KVMVCPUPayload {
   public func summary(_ g: PageGeometry) -> String {
     var s = "vCPU \(vcpuId), VM token 0x\(String(vmToken, radix: 16))"
     if let x86 { s += ", rip 0x\(String(x86.rip, radix: 16)), \(x86.numMsrs) MSRs" }
-    if let cb = controlBlock { s += ", caretaker \(cb.form.rawValue) \(cb.stateName) on pCPU \(cb.pcpuId == UInt32.max ? "none" : String(cb.pcpuId))" }
+    if let cb = controlBlock {
+      s +=
+        ", caretaker \(cb.form.rawValue) \(cb.stateName) on pCPU \(cb.pcpuId == UInt32.max ? "none" : String(cb.pcpuId))"
+    }
     return s
   }
 }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// One `struct kvm_luo_mem_attr` (16 bytes): a guest frame's memory attributes.
@@ -21,7 +22,10 @@ public struct KVMCPUIDEntry: Hashable, Sendable {
   public var ebx: UInt32
   public var ecx: UInt32
   public var edx: UInt32
-  public init(function: UInt32, index: UInt32 = 0, flags: UInt32 = 0, eax: UInt32 = 0, ebx: UInt32 = 0, ecx: UInt32 = 0, edx: UInt32 = 0) {
+  public init(
+    function: UInt32, index: UInt32 = 0, flags: UInt32 = 0, eax: UInt32 = 0, ebx: UInt32 = 0, ecx: UInt32 = 0,
+    edx: UInt32 = 0
+  ) {
     self.function = function
     self.index = index
     self.flags = flags
@@ -77,26 +81,29 @@ public struct KVMVMPayload: PayloadState, Hashable {
     switch layout {
     case .memoryAttributes, .typeOnly:
       out.append(("nr_mem_attrs", .int(UInt64(memoryAttributes.count))))
-      out.append((
-        "mem_attrs",
-        .vmalloc(
-          memoryAttributeArray,
-          entries: memoryAttributes.map { .object([("gfn", .hex($0.gfn)), ("attributes", .hex($0.attributes))]) })
-      ))
+      out.append(
+        (
+          "mem_attrs",
+          .vmalloc(
+            memoryAttributeArray,
+            entries: memoryAttributes.map { .object([("gfn", .hex($0.gfn)), ("attributes", .hex($0.attributes))]) })
+        ))
     case .archState:
       out.append(("arch_state", .hex(pointer.rawValue)))
       out.append(("cpuid_nent", .int(UInt64(cpuid.count))))
-      out.append((
-        "cpuid_entries",
-        .array(
-          cpuid.map {
-            .object([
-              ("function", .hex(UInt64($0.function))), ("index", .int(UInt64($0.index))), ("flags", .int(UInt64($0.flags))),
-              ("eax", .hex(UInt64($0.eax))), ("ebx", .hex(UInt64($0.ebx))), ("ecx", .hex(UInt64($0.ecx))),
-              ("edx", .hex(UInt64($0.edx))),
-            ])
-          })
-      ))
+      out.append(
+        (
+          "cpuid_entries",
+          .array(
+            cpuid.map {
+              .object([
+                ("function", .hex(UInt64($0.function))), ("index", .int(UInt64($0.index))),
+                ("flags", .int(UInt64($0.flags))),
+                ("eax", .hex(UInt64($0.eax))), ("ebx", .hex(UInt64($0.ebx))), ("ecx", .hex(UInt64($0.ecx))),
+                ("edx", .hex(UInt64($0.edx))),
+              ])
+            })
+        ))
     case .pageTableFolios:
       out.append(("kho_folios", .hex(pointer.rawValue)))
       out.append(("nr_folios", .int(UInt64(pageTables.count))))
@@ -188,11 +195,17 @@ public enum KVMVM: PayloadCodec {
         try problems.report(error)
         return done(s, "the pointer's target is a count and page-aligned page-table addresses")
       }
-      refs.append(PayloadReference(.metadata, pointer, pages: UInt64((need + g.pageSize - 1) / g.pageSize), path: p, what: "page-table folio list"))
+      refs.append(
+        PayloadReference(
+          .metadata, pointer, pages: UInt64((need + g.pageSize - 1) / g.pageSize), path: p,
+          what: "page-table folio list"))
       for i in 0..<Int(n) {
         let a = PhysAddr(try list.integer(at: 8 + 8 * i, as: UInt64.self))
         if a.isZero || !a.isPageAligned(g) {
-          try problems.report(DecodeError(.misaligned, "folios_pa[\(i)] \(a) is zero or not page aligned", path: p.index(i), address: pointer.advanced(by: UInt64(8 + 8 * i))))
+          try problems.report(
+            DecodeError(
+              .misaligned, "folios_pa[\(i)] \(a) is zero or not page aligned", path: p.index(i),
+              address: pointer.advanced(by: UInt64(8 + 8 * i))))
           continue
         }
         s.pageTables.append(a)
@@ -212,12 +225,16 @@ public enum KVMVM: PayloadCodec {
       try problems.report(error)
       return done(s, "the pointer's target is a CPUID entry count and entries")
     }
-    refs.append(PayloadReference(.metadata, pointer, pages: UInt64((need + g.pageSize - 1) / g.pageSize), path: p, what: "VM arch state"))
+    refs.append(
+      PayloadReference(
+        .metadata, pointer, pages: UInt64((need + g.pageSize - 1) / g.pageSize), path: p, what: "VM arch state"))
     for i in 0..<n {
       var e = arch
       try e.seek(to: 4 + 40 * i)
       s.cpuid.append(
-        KVMCPUIDEntry(function: try e.u32(), index: try e.u32(), flags: try e.u32(), eax: try e.u32(), ebx: try e.u32(), ecx: try e.u32(), edx: try e.u32()))
+        KVMCPUIDEntry(
+          function: try e.u32(), index: try e.u32(), flags: try e.u32(), eax: try e.u32(), ebx: try e.u32(),
+          ecx: try e.u32(), edx: try e.u32()))
     }
     return done(s, "the pointer's target is a CPUID entry count and entries")
   }
@@ -235,7 +252,9 @@ public enum KVMVM: PayloadCodec {
   /// K-B's x86 state: a CPUID count KVM allows, entries that fit, and the
   /// first entry's `index` and `flags` as leaf 0 has them (0).
   static func plausibleCPUID(_ r: ByteReader, limit: Int) -> Bool {
-    guard let n = try? r.integer(at: 0, as: UInt32.self), n <= UInt32(maxCPUIDEntries), 4 + 40 * Int(n) <= limit else { return false }
+    guard let n = try? r.integer(at: 0, as: UInt32.self), n <= UInt32(maxCPUIDEntries), 4 + 40 * Int(n) <= limit else {
+      return false
+    }
     if n == 0 { return (try? r.integer(at: 4, as: UInt32.self)) == 0 }
     return (try? r.integer(at: 8, as: UInt32.self)) == 0 && (try? r.integer(at: 12, as: UInt32.self)) == 0
   }
@@ -258,7 +277,8 @@ public enum KVMVM: PayloadCodec {
       s.descriptor(d)
     case .archState:
       guard state.cpuid.count <= maxCPUIDEntries else {
-        throw EncodeError(.outOfRange, "\(state.cpuid.count) CPUID entries; KVM takes at most \(maxCPUIDEntries)", path: path)
+        throw EncodeError(
+          .outOfRange, "\(state.cpuid.count) CPUID entries; KVM takes at most \(maxCPUIDEntries)", path: path)
       }
       var a = _PayloadWriter(w.order)
       a.u32(UInt32(state.cpuid.count))
@@ -282,7 +302,8 @@ public enum KVMVM: PayloadCodec {
 extension KVMVMPayload {
   public func summary(_ g: PageGeometry) -> String {
     switch layout {
-    case .memoryAttributes: "type \(type), \(memoryAttributes.count) memory attribute\(memoryAttributes.count == 1 ? "" : "s")"
+    case .memoryAttributes:
+      "type \(type), \(memoryAttributes.count) memory attribute\(memoryAttributes.count == 1 ? "" : "s")"
     case .archState: "type \(type), \(cpuid.count) CPUID entr\(cpuid.count == 1 ? "y" : "ies")"
     case .pageTableFolios: "type \(type), \(pageTables.count) page-table page\(pageTables.count == 1 ? "" : "s")"
     case .typeOnly: "type \(type)"

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The 128-byte feature header of the feature-flag LUO and its memfd
@@ -31,15 +32,20 @@ public struct FeatureHeader: Hashable, Sendable {
     let h = FeatureHeader(supported: try r.u64(), required: try r.u64(), active: try r.u64())
     if h.required & ~known != 0 {
       try problems.report(
-        r.error(.unsupported, "\(what) requires feature bits 0x\(String(h.required & ~known, radix: 16)) this reader does not know", at: start + 8))
+        r.error(
+          .unsupported,
+          "\(what) requires feature bits 0x\(String(h.required & ~known, radix: 16)) this reader does not know",
+          at: start + 8))
     }
     if h.active & ~h.supported != 0 {
-      try problems.report(r.error(.inconsistent, "\(what) has active feature bits that are not supported", at: start + 16))
+      try problems.report(
+        r.error(.inconsistent, "\(what) has active feature bits that are not supported", at: start + 16))
     }
     var firstSet: Int?
     for i in 0..<13 where try r.u64() != 0 && firstSet == nil { firstSet = i }
     if let i = firstSet {
-      try problems.report(r.error(.unsupported, "\(what) feature header reserved[\(i)] is not zero", at: start + 24 + 8 * i))
+      try problems.report(
+        r.error(.unsupported, "\(what) feature header reserved[\(i)] is not zero", at: start + 24 + 8 * i))
     }
     return h
   }

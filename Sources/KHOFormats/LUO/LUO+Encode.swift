@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// Where an encoded LUO handover was written: what the KHO root's `LUO`
@@ -223,7 +224,9 @@ extension LUO {
     let namesOnly = options.sessionForm(version) == .v1
     let maxSessions = namesOnly ? LUOLimits.sessionArrayCapacity(g, form: .v1) : version.maxSessions(g)
     guard state.sessions.count <= maxSessions else {
-      let why = version.sessionLayout == .array ? "its \(LUOLimits.sessionRegionPages)-page session region" : "\(BlockLayout.maxBlocks) blocks"
+      let why =
+        version.sessionLayout == .array
+        ? "its \(LUOLimits.sessionRegionPages)-page session region" : "\(BlockLayout.maxBlocks) blocks"
       throw EncodeError(
         .notRepresentable,
         "\(version) holds at most \(maxSessions) sessions (\(why)); the state has \(state.sessions.count)",
@@ -244,7 +247,9 @@ extension LUO {
           path: spath.appending("files"))
       }
       guard s.files.count <= maxFiles else {
-        let why = version.fileLayout == .array ? "its \(LUOLimits.fileArrayPages)-page file array" : "\(BlockLayout.maxBlocks) blocks"
+        let why =
+          version.fileLayout == .array
+          ? "its \(LUOLimits.fileArrayPages)-page file array" : "\(BlockLayout.maxBlocks) blocks"
         throw EncodeError(
           .notRepresentable,
           "session '\(s.name)' has \(s.files.count) files; \(version) holds at most \(maxFiles) per session (\(why))",

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The Live Update Orchestrator's handover formats, luo-v1 … luo-v5.

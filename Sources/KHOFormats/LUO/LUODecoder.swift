@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The LUO decoder shared by ``LUO/decode(from:blob:size:path:)`` (strict)
@@ -92,7 +93,8 @@ struct _LUODecoder {
     func u64(_ node: FDT.Node, _ name: String, _ nodePath: DecodePath) throws(DecodeError) -> UInt64? {
       guard let p = node.property(name) else {
         try problems.report(
-          DecodeError(.missing, "property \(name) is missing", path: nodePath, address: blob.advanced(by: UInt64(node.offset))))
+          DecodeError(
+            .missing, "property \(name) is missing", path: nodePath, address: blob.advanced(by: UInt64(node.offset))))
         return nil
       }
       guard let v = p.u64(order) else {
@@ -125,7 +127,8 @@ struct _LUODecoder {
         if let form, let header = try u64(node, LUOv1FDT.sessionHeader, spath) {
           if header == 0 {
             try problems.report(
-              DecodeError(.missing, "luo-session-header is 0", path: spath, address: blob.advanced(by: UInt64(node.offset))))
+              DecodeError(
+                .missing, "luo-session-header is 0", path: spath, address: blob.advanced(by: UInt64(node.offset))))
           } else {
             sessions = try readSessionArray(PhysAddr(header), entrySize: form.entrySize, version: version)
           }
@@ -300,7 +303,8 @@ struct _LUODecoder {
     layout.sessionBlocks = chain.blocks
     for (i, b) in chain.blocks.enumerated() {
       layout.regions.append(
-        LUORegion(path: sessionsPath.appending("block", index: i), range: PhysRange(start: b.address, size: g.pageSize64)))
+        LUORegion(
+          path: sessionsPath.appending("block", index: i), range: PhysRange(start: b.address, size: g.pageSize64)))
     }
     var out: [LUOSession] = []
     out.reserveCapacity(chain.count)
@@ -345,13 +349,15 @@ struct _LUODecoder {
       if declared > UInt64(cap) {
         try problems.report(
           DecodeError(
-            .badCount, "file count \(declared) exceeds the \(cap) that fit in the \(LUOLimits.fileArrayPages)-page array",
+            .badCount,
+            "file count \(declared) exceeds the \(cap) that fit in the \(LUOLimits.fileArrayPages)-page array",
             path: fpath, address: countAddress))
         count = cap
       }
       guard !files.isZero else {
         try problems.report(
-          DecodeError(.missing, "file count is \(declared) but the file array address is 0", path: fpath, address: countAddress))
+          DecodeError(
+            .missing, "file count is \(declared) but the file array address is 0", path: fpath, address: countAddress))
         return []
       }
       let bytes = count * LUOLimits.fileEntrySize

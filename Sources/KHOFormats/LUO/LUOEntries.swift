@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// Byte-level helpers for the LUO entry structs (§6.1).

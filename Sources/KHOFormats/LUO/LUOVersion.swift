@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// A version of the LUO handover format, named by its compatible string.

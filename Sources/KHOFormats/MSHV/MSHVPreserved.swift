@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The MSHV (Hyper-V root partition) sub-FDT `mshv_prsv_pt`: pages deposited
@@ -25,7 +26,10 @@ public struct MSHVPayload: PayloadState, Equatable {
   /// The deposited pages.
   public var deposited: PreservedSet
 
-  public init(layout: Layout, rootTable: PhysAddr, partitionIDs: [UInt64] = [], partitionIDPage: PhysAddr = .zero, deposited: PreservedSet) {
+  public init(
+    layout: Layout, rootTable: PhysAddr, partitionIDs: [UInt64] = [], partitionIDPage: PhysAddr = .zero,
+    deposited: PreservedSet
+  ) {
     self.layout = layout
     self.rootTable = rootTable
     self.partitionIDs = partitionIDs
@@ -63,7 +67,8 @@ public enum MSHVPreserved: PayloadCodec {
       throw DecodeError(.missing, "no root_table property (the next kernel panics)", path: c.path, address: c.address)
     }
     guard let rootValue = rt.u64(order) else {
-      throw DecodeError(.badCount, "root_table is \(rt.length) bytes, not 8 (the next kernel panics)", path: c.path, address: c.address)
+      throw DecodeError(
+        .badCount, "root_table is \(rt.length) bytes, not 8 (the next kernel panics)", path: c.path, address: c.address)
     }
     let root = PhysAddr(rootValue)
     let treePath = c.path.appending("root_table")
@@ -73,7 +78,9 @@ public enum MSHVPreserved: PayloadCodec {
     let layout: MSHVPayload.Layout = !high.isEmpty && high.count == tree.set.orders.count ? .rawPFN : .pfnOrder
     if !high.isEmpty && layout == .pfnOrder {
       try problems.report(
-        DecodeError(.inconsistent, "the deposited-page tree mixes page orders with raw-PFN keys (orders \(high))", path: treePath, address: root))
+        DecodeError(
+          .inconsistent, "the deposited-page tree mixes page orders with raw-PFN keys (orders \(high))", path: treePath,
+          address: root))
     }
     var deposited = PreservedSet(geometry: g)
     for e in tree.set {
@@ -95,13 +102,16 @@ public enum MSHVPreserved: PayloadCodec {
       guard let nr = fdt.root.property("nr_partition_ids"), nr.length == 4,
         let n: UInt32 = try? ByteReader(nr.value, order: order).integer(at: 0)
       else {
-        throw DecodeError(.badCount, "partition_ids without a 4-byte nr_partition_ids", path: c.path, address: c.address)
+        throw DecodeError(
+          .badCount, "partition_ids without a 4-byte nr_partition_ids", path: c.path, address: c.address)
       }
       s.partitionIDPage = PhysAddr(page)
       var count = Int(n)
       if count > MSHVPayload.maxPartitionIDs || count * 8 > g.pageSize {
         try problems.report(
-          DecodeError(.outOfRange, "nr_partition_ids \(n) is above \(Swift.min(MSHVPayload.maxPartitionIDs, g.pageSize / 8))", path: c.path, address: c.address))
+          DecodeError(
+            .outOfRange, "nr_partition_ids \(n) is above \(Swift.min(MSHVPayload.maxPartitionIDs, g.pageSize / 8))",
+            path: c.path, address: c.address))
         count = Swift.min(MSHVPayload.maxPartitionIDs, g.pageSize / 8)
       }
       let p = c.path.appending("partition_ids")
@@ -110,12 +120,15 @@ public enum MSHVPreserved: PayloadCodec {
       for _ in 0..<count { s.partitionIDs.append(try r.u64()) }
     }
     return DecodedPayload(
-      compatible: c.compatible, format: "\(compatible) \(layout.rawValue)", layoutReason: layout == .rawPFN ? "tree keys decode to orders above \(maxPageOrder)" : nil,
+      compatible: c.compatible, format: "\(compatible) \(layout.rawValue)",
+      layoutReason: layout == .rawPFN ? "tree keys decode to orders above \(maxPageOrder)" : nil,
       address: c.address, state: s, references: refs)
   }
 
   /// Writes the deposited-page tree (M-B keys), the partition id page and the sub-FDT.
-  public static func encode(_ state: MSHVPayload, into w: inout PayloadWriter) throws(EncodeError) -> (address: PhysAddr, size: UInt64) {
+  public static func encode(_ state: MSHVPayload, into w: inout PayloadWriter) throws(EncodeError) -> (
+    address: PhysAddr, size: UInt64
+  ) {
     let order = w.order
     let before = w.allocator.allocated.count
     let root = try RadixTree.encode(state.deposited, into: w.image, allocator: &w.allocator)

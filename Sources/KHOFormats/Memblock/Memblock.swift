@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The `memblock` sub-FDT: `reserve_mem=` regions carried across kexec.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// A memfd's bytes read back from memory.
@@ -52,7 +53,9 @@ extension Memfd {
         address: decoded.address.advanced(by: 8))
     }
     var data = [UInt8](repeating: 0, count: Int(size))
-    let problems = try forEachContentsChunk(decoded, from: memory, folioOrder: folioOrder, missingPages: missingPages, path: path) {
+    let problems = try forEachContentsChunk(
+      decoded, from: memory, folioOrder: folioOrder, missingPages: missingPages, path: path
+    ) {
       offset, bytes in
       let dst = Int(offset)
       bytes.withUnsafeBytes { src in

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The memfd file handler's format (`memfd-v1`, `memfd-v2`,
@@ -62,13 +63,16 @@ public enum Memfd {
       flags = try r.u32()
       if flags != 0 {
         try problems.report(
-          r.error(.unsupported, "flags is 0x\(String(flags, radix: 16)); \(version) requires 0", at: version.featureHeaderSize + 20))
+          r.error(
+            .unsupported, "flags is 0x\(String(flags, radix: 16)); \(version) requires 0",
+            at: version.featureHeaderSize + 20))
       }
       if seals & ~MemfdState.allSeals != 0 {
         try problems.report(
           r.error(
             .unsupported,
-            "seals 0x\(String(seals, radix: 16)) has bits outside MEMFD_LUO_ALL_SEALS (0x3f)", at: version.featureHeaderSize + 16))
+            "seals 0x\(String(seals, radix: 16)) has bits outside MEMFD_LUO_ALL_SEALS (0x3f)",
+            at: version.featureHeaderSize + 16))
       }
     }
     let nrOffset = r.offset
@@ -130,11 +134,15 @@ public enum Memfd {
       let p = folioPath.index(i)
       if f.index >= pagesInFile {
         try problems.report(
-          DecodeError(.outOfRange, "folio index \(f.index) is at or past the file's end (\(pagesInFile) pages)", path: p, address: f.address(g)))
+          DecodeError(
+            .outOfRange, "folio index \(f.index) is at or past the file's end (\(pagesInFile) pages)", path: p,
+            address: f.address(g)))
       }
       if let first = firstAt.updateValue(i, forKey: f.index) {
         try problems.report(
-          DecodeError(.duplicate, "folio index \(f.index) is also used by \(folioPath.index(first))", path: p, address: f.address(g)))
+          DecodeError(
+            .duplicate, "folio index \(f.index) is also used by \(folioPath.index(first))", path: p,
+            address: f.address(g)))
       }
     }
     return result(folios, area)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// One `struct memfd_luo_folio_ser` (16 bytes): a folio of the file.

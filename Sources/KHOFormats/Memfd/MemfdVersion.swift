@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// A version of the memfd file handler's format, named by the compatible
 /// string in `luo_file_ser.compatible`.
 public enum MemfdVersion: String, CaseIterable, Sendable, Codable, CustomStringConvertible {

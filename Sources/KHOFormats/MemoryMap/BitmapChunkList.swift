@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The kho-v1 preserved-memory map: a singly linked list of one-page chunks

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// One preserved range: `2^order` pages starting at a naturally aligned

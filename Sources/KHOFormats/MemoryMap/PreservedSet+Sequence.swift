@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 extension PreservedSet: Sequence {
@@ -95,7 +96,7 @@ struct _OrderCursor {
   @usableFromInline let order: Int
   @usableFromInline let w: Int
   @usableFromInline let chunkShift: UInt64
-  @usableFromInline var position = 0   // in map.keys
+  @usableFromInline var position = 0  // in map.keys
   @usableFromInline var wordIndex = 0  // in the chunk
   @usableFromInline var bits: UInt64 = 0
   /// The next value, or `nil` at the end.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The set of preserved ranges that a preserved-memory map records: pairs of
@@ -196,7 +197,8 @@ public struct PreservedSet: Sendable {
       return 0
     }
     let (consumed, added) = _orders[order].insert(
-      all: pfns, order: order, invalid: _invalidBits(order: order), chunkShift: chunkShift, wordsPerChunk: wordsPerChunk)
+      all: pfns, order: order, invalid: _invalidBits(order: order), chunkShift: chunkShift, wordsPerChunk: wordsPerChunk
+    )
     if consumed < pfns.count { try _check(pfn: pfns[consumed], order: order) }
     return added
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The preserved-memory radix tree of kho-v2 and later (`radix-v1`):

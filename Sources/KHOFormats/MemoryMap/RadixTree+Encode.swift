@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 extension RadixTree {
@@ -32,7 +33,8 @@ extension RadixTree {
     for o in set.orders where !layout.canStore(order: o) {
       throw EncodeError(
         .notRepresentable,
-        "order \(o) needs key bit \(layout.order0Log2 - o), but a depth-\(layout.depth) tree indexes only \(layout.coveredKeyBits) key bits")
+        "order \(o) needs key bit \(layout.order0Log2 - o), but a depth-\(layout.depth) tree indexes only \(layout.coveredKeyBits) key bits"
+      )
     }
     var enc = _RadixEncoder(layout: layout, image: image)
     try enc.start(&allocator)

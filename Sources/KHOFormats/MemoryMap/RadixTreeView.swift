@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// Answers "is this preserved?" by descending a radix tree where it lies in

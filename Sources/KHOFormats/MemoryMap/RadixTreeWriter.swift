@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// Edits a radix tree in a ``PhysicalImage`` one entry at a time, exactly as

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The `kexec-metadata` sub-blob, version 1: which kernel wrote the

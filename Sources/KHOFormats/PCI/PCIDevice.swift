@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// One preserved PCI device slot: `struct pci_dev_ser` (or an older entry).

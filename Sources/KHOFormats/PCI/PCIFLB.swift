@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The PCI core's FLB: which devices the next kernel must not reset.
@@ -64,7 +65,8 @@ public struct PCIPayload: PayloadState, Hashable {
 
   public func summary(_ g: PageGeometry) -> String {
     let used = devices
-    return "\(used.count) device\(used.count == 1 ? "" : "s")" + (slots.count != used.count ? " in \(slots.count) slots" : "")
+    return "\(used.count) device\(used.count == 1 ? "" : "s")"
+      + (slots.count != used.count ? " in \(slots.count) slots" : "")
       + (used.isEmpty ? "" : ": " + used.prefix(4).map(\.name).joined(separator: ", ") + (used.count > 4 ? ", …" : ""))
   }
 }
@@ -79,7 +81,10 @@ public enum PCIFLB: PayloadCodec {
     let g = c.geometry
     let limit = c.allocationBytes(at: c.address, fallbackPages: 1)
     let r = try c.memory.reader(at: c.address, count: Swift.min(limit, g.pageSize << 4), path: c.path)
-    var refs = [PayloadReference(.metadata, c.address, pages: UInt64((limit + g.pageSize - 1) / g.pageSize), path: c.path, what: "pci_ser")]
+    var refs = [
+      PayloadReference(
+        .metadata, c.address, pages: UInt64((limit + g.pageSize - 1) / g.pageSize), path: c.path, what: "pci_ser")
+    ]
     let layout: PCIPayload.Layout
     var reason: String
     if c.compatible == "pci" {
@@ -99,7 +104,9 @@ public enum PCIFLB: PayloadCodec {
         let names = candidates.map(\.rawValue).joined(separator: ", ")
         throw DecodeError(
           .inconsistent,
-          fits.isEmpty ? "\(c.compatible) data fits none of \(names)" : "\(c.compatible) data fits \(fits.map(\.rawValue)); not guessing",
+          fits.isEmpty
+            ? "\(c.compatible) data fits none of \(names)"
+            : "\(c.compatible) data fits \(fits.map(\.rawValue)); not guessing",
           path: c.path, address: c.address)
       }
     }
@@ -109,7 +116,10 @@ public enum PCIFLB: PayloadCodec {
       let n = Int(try r.integer(at: 0, as: UInt64.self))
       var slots: [PCIDevice] = []
       for i in 0..<n {
-        slots.append(PCIDevice(domain: UInt32(try r.integer(at: 8 + 4 * i, as: UInt16.self)), bdf: try r.integer(at: 10 + 4 * i), refcount: 0))
+        slots.append(
+          PCIDevice(
+            domain: UInt32(try r.integer(at: 8 + 4 * i, as: UInt16.self)), bdf: try r.integer(at: 10 + 4 * i),
+            refcount: 0))
       }
       s = PCIPayload(layout: .p1, nrDevices: UInt64(n), slots: slots)
       if slots != slots.sorted() {
@@ -129,7 +139,8 @@ public enum PCIFLB: PayloadCodec {
       if layout == .p7 {
         let v = try r.integer(at: 0, as: UInt32.self)
         guard PCIFLB.versions.contains(v) else {
-          throw r.error(.unknownVersion, "pci FLB version \(v); the next kernel refuses any but \(PCIFLB.versions)", at: 0)
+          throw r.error(
+            .unknownVersion, "pci FLB version \(v); the next kernel refuses any but \(PCIFLB.versions)", at: 0)
         }
         nr = UInt64(try r.integer(at: 4, as: UInt32.self))
         s = PCIPayload(layout: .p7, nrDevices: nr, slots: [])
@@ -145,7 +156,8 @@ public enum PCIFLB: PayloadCodec {
         var v = _NoVisitor()
         let chain = try BlockList.walk(c.memory, s.devicesPhys, bl, p, &problems, &v)
         for (i, b) in chain.blocks.enumerated() {
-          refs.append(PayloadReference(.metadata, b.address, path: p.appending("block", index: i), what: "PCI device block"))
+          refs.append(
+            PayloadReference(.metadata, b.address, path: p.appending("block", index: i), what: "PCI device block"))
         }
         let er = ByteReader(chain.entries, order: g.byteOrder, path: p)
         for i in 0..<chain.count { s.slots.append(try entry(er, at: 8 * i)) }
@@ -195,7 +207,8 @@ public enum PCIFLB: PayloadCodec {
       }
       return used == nr
     case .p6:
-      guard let pa = u64(4), pa != 0, pa & c.geometry.pageMask == 0, let bl = BlockLayout(entrySize: 8, geometry: c.geometry),
+      guard let pa = u64(4), pa != 0, pa & c.geometry.pageMask == 0,
+        let bl = BlockLayout(entrySize: 8, geometry: c.geometry),
         let h = try? c.memory.reader(at: PhysAddr(pa), count: 16, path: c.path),
         let count = try? h.integer(at: 8, as: UInt64.self)
       else { return false }
@@ -213,7 +226,10 @@ public enum PCIFLB: PayloadCodec {
       let p = c.path.appending("devices").index(i)
       if s.layout.hasRefcount, d.refcount == 0 {
         if d.domain != 0 || d.bdf != 0 {
-          try problems.report(DecodeError(.inconsistent, "free slot (refcount 0) holds \(d.name); freed slots are zeroed", path: p, address: c.address))
+          try problems.report(
+            DecodeError(
+              .inconsistent, "free slot (refcount 0) holds \(d.name); freed slots are zeroed", path: p,
+              address: c.address))
         }
         continue
       }
@@ -221,21 +237,25 @@ public enum PCIFLB: PayloadCodec {
       if let first = seen[key] {
         try problems.report(
           DecodeError(
-            .duplicate, "\(d.name) is also in devices[\(first)]; the next kernel's xa_insert fails and no device counts as preserved",
+            .duplicate,
+            "\(d.name) is also in devices[\(first)]; the next kernel's xa_insert fails and no device counts as preserved",
             path: p, address: c.address))
       } else {
         seen[key] = i
       }
       if s.layout == .p7 && s.version == 1 && d.refcount > 1 {
-        try problems.report(DecodeError(.outOfRange, "version 1 refcount \(d.refcount) is not 0 or 1", path: p, address: c.address))
+        try problems.report(
+          DecodeError(.outOfRange, "version 1 refcount \(d.refcount) is not 0 or 1", path: p, address: c.address))
       }
     }
     let used = UInt64(s.devices.count)
     if used != s.nrDevices {
       try problems.report(
-        DecodeError(.inconsistent, "nr_devices is \(s.nrDevices) but \(used) slots are in use", path: c.path, address: c.address))
+        DecodeError(
+          .inconsistent, "nr_devices is \(s.nrDevices) but \(used) slots are in use", path: c.path, address: c.address))
     }
-    if s.layout == .p7 && s.version == 2, let total = s.devices.map({ Int($0.refcount) }).max(), total > s.devices.count {
+    if s.layout == .p7 && s.version == 2, let total = s.devices.map({ Int($0.refcount) }).max(), total > s.devices.count
+    {
       try problems.report(
         DecodeError(
           .inconsistent, "a refcount of \(total) counts more preserved devices than the \(s.devices.count) listed",
@@ -266,11 +286,16 @@ public enum PCIFLB: PayloadCodec {
     case .p2, .p3, .p4, .p5:
       let wide = state.layout == .p2 || state.layout == .p5
       guard state.maxNrDevices <= 1 << 20 else {
-        throw EncodeError(.outOfRange, "max_nr_devices \(state.maxNrDevices) is more than the encoder writes (2^20)", path: path)
+        throw EncodeError(
+          .outOfRange, "max_nr_devices \(state.maxNrDevices) is more than the encoder writes (2^20)", path: path)
       }
       let maxN = UInt64(Swift.max(state.slots.count, Int(state.maxNrDevices)))
       let nr = UInt64(state.devices.count)
-      if wide { s.u64(maxN); s.u64(nr) } else { s.u32(UInt32(truncatingIfNeeded: maxN)); s.u32(UInt32(truncatingIfNeeded: nr)) }
+      if wide {
+        s.u64(maxN); s.u64(nr)
+      } else {
+        s.u32(UInt32(truncatingIfNeeded: maxN)); s.u32(UInt32(truncatingIfNeeded: nr))
+      }
       for d in state.slots { entry(&s, d) }
       s.zeros(8 * (Int(maxN) - state.slots.count))
     case .p6, .p7:

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// A preserved VFIO PCI device (`vfio-pci-v1`, `vfio-pci-v2`): `struct
@@ -44,7 +45,9 @@ public struct VFIOPCIPayload: PayloadState, Hashable {
   public var device: PCIDevice { PCIDevice(domain: domain, bdf: bdf, refcount: 1) }
 
   public var fields: PayloadValue {
-    var out: [(String, PayloadValue)] = [("domain", .int(UInt64(domain))), ("bdf", .hex(UInt64(bdf))), ("name", .string(device.name))]
+    var out: [(String, PayloadValue)] = [
+      ("domain", .int(UInt64(domain))), ("bdf", .hex(UInt64(bdf))), ("name", .string(device.name)),
+    ]
     if let cfgSize { out.append(("cfg_size", .int(UInt64(cfgSize)))) }
     if !rawBARs.isEmpty { out.append(("rbar", .array(rawBARs.map { .hex(UInt64($0)) }))) }
     if let resetWorks { out.append(("reset_works", .int(UInt64(resetWorks)))) }
@@ -90,7 +93,8 @@ public enum VFIOPCI: PayloadCodec {
     // V2: cfg_size 256 or 4096 right after the bdf.
     if u32at2 == 256 || u32at2 == 4096 {
       let full = try c.memory.reader(at: c.address, count: v2Size + 1, path: c.path)
-      var s = VFIOPCIPayload(layout: .v2, domain: 0, bdf: u16at0, resetWorks: try full.integer(at: v2Size, as: UInt8.self))
+      var s = VFIOPCIPayload(
+        layout: .v2, domain: 0, bdf: u16at0, resetWorks: try full.integer(at: v2Size, as: UInt8.self))
       s.cfgSize = u32at2
       for i in 0..<7 { s.rawBARs.append(try full.integer(at: 6 + 8192 + 4 * i)) }
       return done(s, "cfg_size \(u32at2) at offset 2")
@@ -115,7 +119,9 @@ public enum VFIOPCI: PayloadCodec {
       let first = u16at0 != 0 && bytes[4] <= 1 && bytes[9...].allSatisfy({ $0 == 0 })
       if v6 && !first {
         pick = .v6
-        why = u16at0 == 0 ? "bytes 0-3 are zero (domain 0) and a bdf follows at 4" : "only the domain-first reading is plausible"
+        why =
+          u16at0 == 0
+          ? "bytes 0-3 are zero (domain 0) and a bdf follows at 4" : "only the domain-first reading is plausible"
       } else if first && !v6 {
         pick = .bdfFirst
         why = "a non-zero bdf at offset 0"
@@ -137,7 +143,8 @@ public enum VFIOPCI: PayloadCodec {
     let layout: VFIOPCIPayload.Layout =
       token != 0 ? .v5 : bytes[4] != 0 ? .v4 : u16at2 != 0 ? .v3 : .bdfFirst
     if bytes[9...].contains(where: { $0 != 0 }) {
-      try problems.report(r.error(.inconsistent, "bytes past the largest bdf-first layout (V5, 9 bytes) are not zero", at: 9))
+      try problems.report(
+        r.error(.inconsistent, "bytes past the largest bdf-first layout (V5, 9 bytes) are not zero", at: 9))
     }
     var s = VFIOPCIPayload(layout: layout, domain: UInt32(u16at2), bdf: u16at0)
     if layout == .v4 || layout == .v5 { s.resetWorks = bytes[4] }

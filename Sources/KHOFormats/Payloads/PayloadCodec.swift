@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// What a payload decoder is given: where the payload is and how to bound it.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// A decoded payload's fields as a tree, keyed by the upstream struct's

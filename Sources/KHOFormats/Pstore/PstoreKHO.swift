@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The `pstore-kho` sub-node: one dmesg record handed to the next kernel.
@@ -28,7 +29,10 @@ public struct PstorePayload: PayloadState, Hashable {
   /// The first bytes of the buffer (at most 256), for a preview.
   public var preview: [UInt8] = []
 
-  public init(form: Form, size: Int64, timeSec: Int64, timeNsec: UInt32, count: Int32, reason: UInt32, part: UInt32, compressed: Bool) {
+  public init(
+    form: Form, size: Int64, timeSec: Int64, timeNsec: UInt32, count: Int32, reason: UInt32, part: UInt32,
+    compressed: Bool
+  ) {
     self.form = form
     self.size = size
     self.timeSec = timeSec
@@ -41,7 +45,11 @@ public struct PstorePayload: PayloadState, Hashable {
 
   public var fields: PayloadValue {
     var out: [(String, PayloadValue)] = []
-    if form == .raw { out.append(("version", .int(1))) } else { out.append(("pstore_kho_record", .hex(record.rawValue))) }
+    if form == .raw {
+      out.append(("version", .int(1)))
+    } else {
+      out.append(("pstore_kho_record", .hex(record.rawValue)))
+    }
     out += [
       ("size", .signed(size)), ("time_sec", .signed(timeSec)), ("time_nsec", .int(UInt64(timeNsec))),
       ("count", .signed(Int64(count))), ("reason", .int(UInt64(reason))), ("part", .int(UInt64(part))),
@@ -75,7 +83,8 @@ public enum PstoreKHO: PayloadCodec {
       let rp = c.path.appending("pstore_kho_record")
       let r = try c.memory.reader(at: rec, count: 37, path: rp)
       s = PstorePayload(
-        form: .fdt, size: try r.integer(at: 0), timeSec: try r.integer(at: 8), timeNsec: UInt32(truncatingIfNeeded: try r.integer(at: 16, as: Int64.self)),
+        form: .fdt, size: try r.integer(at: 0), timeSec: try r.integer(at: 8),
+        timeNsec: UInt32(truncatingIfNeeded: try r.integer(at: 16, as: Int64.self)),
         count: try r.integer(at: 24), reason: try r.integer(at: 28), part: try r.integer(at: 32),
         compressed: try r.integer(at: 36, as: UInt8.self) != 0)
       s.record = rec
@@ -97,7 +106,9 @@ public enum PstoreKHO: PayloadCodec {
     }
     if s.size < 0 || s.size > Int64(capacity) {
       try problems.report(
-        DecodeError(.truncated, "record size \(s.size) does not fit the \(capacity) bytes of its allocation", path: c.path, address: c.address))
+        DecodeError(
+          .truncated, "record size \(s.size) does not fit the \(capacity) bytes of its allocation", path: c.path,
+          address: c.address))
     } else if let bufferAt, s.size > 0 {
       s.preview = (try? c.memory.bytes(at: bufferAt, count: Int(Swift.min(s.size, 256))).array) ?? []
     }

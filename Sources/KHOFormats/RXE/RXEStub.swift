@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// `rxe-liveupdate-v1` (soft-RoCE): a handler that registers its string but

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// One sub-node of the KHO root: a named blob some subsystem handed over.
@@ -100,7 +101,9 @@ public struct KHORoot: Hashable, Sendable {
   static func isValidNodeName(_ name: String) -> Bool {
     guard !name.isEmpty, name.utf8.count <= 31 + 1 + 64 else { return false }
     let allowed = { (u: Unicode.Scalar) -> Bool in
-      u.isASCII && (("a"..."z").contains(u) || ("A"..."Z").contains(u) || ("0"..."9").contains(u) || ",._+-".unicodeScalars.contains(u))
+      u.isASCII
+        && (("a"..."z").contains(u) || ("A"..."Z").contains(u) || ("0"..."9").contains(u)
+          || ",._+-".unicodeScalars.contains(u))
     }
     let parts = name.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
     guard let base = parts.first, !base.isEmpty, base.unicodeScalars.allSatisfy(allowed) else { return false }
@@ -121,9 +124,10 @@ public struct KHORoot: Hashable, Sendable {
     func duplicateProperties(_ node: FDT.Node, _ path: DecodePath) throws(DecodeError) {
       var seen = Set<String>()
       for p in node.properties where !seen.insert(p.name).inserted {
-        try fail(DecodeError(
-          .duplicate, "property '\(p.name)' appears twice in one node; dtc refuses this and readers take the first",
-          path: path, offset: p.valueOffset))
+        try fail(
+          DecodeError(
+            .duplicate, "property '\(p.name)' appears twice in one node; dtc refuses this and readers take the first",
+            path: path, offset: p.valueOffset))
       }
     }
     try duplicateProperties(top, .root)
@@ -132,9 +136,10 @@ public struct KHORoot: Hashable, Sendable {
       return nil
     }
     guard let text = compat.string else {
-      try fail(DecodeError(
-        .badString, "root 'compatible' is not one NUL-terminated string", path: .root,
-        offset: compat.valueOffset))
+      try fail(
+        DecodeError(
+          .badString, "root 'compatible' is not one NUL-terminated string", path: .root,
+          offset: compat.valueOffset))
       return nil
     }
     let version: KHORootVersion
@@ -149,15 +154,17 @@ public struct KHORoot: Hashable, Sendable {
       return nil
     }
     guard let map = mapProp.u64(order) else {
-      try fail(DecodeError(
-        .badCount, "'preserved-memory-map' is \(mapProp.length) bytes, expected 8", path: .root,
-        offset: mapProp.valueOffset))
+      try fail(
+        DecodeError(
+          .badCount, "'preserved-memory-map' is \(mapProp.length) bytes, expected 8", path: .root,
+          offset: mapProp.valueOffset))
       return nil
     }
     if map == 0 && version != .v1 {
-      try fail(DecodeError(
-        .missing, "'preserved-memory-map' is 0; a \(version) root always points to its radix root",
-        path: .root, offset: mapProp.valueOffset))
+      try fail(
+        DecodeError(
+          .missing, "'preserved-memory-map' is 0; a \(version) root always points to its radix root",
+          path: .root, offset: mapProp.valueOffset))
       return nil
     }
     var blobs: [KHOSubBlob] = []
@@ -165,10 +172,15 @@ public struct KHORoot: Hashable, Sendable {
     for node in top.children {
       let path = DecodePath.root.appending(node.name)
       if !Self.isValidNodeName(node.name) {
-        try fail(DecodeError(
-          .badString, "sub-node name has characters dtc does not allow in a node name ('/', control or non-ASCII bytes)",
-          path: DecodePath.root.appending(String(node.name.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f || $0 == "/" ? "?" : Character($0) })),
-          offset: node.offset))
+        try fail(
+          DecodeError(
+            .badString,
+            "sub-node name has characters dtc does not allow in a node name ('/', control or non-ASCII bytes)",
+            path: DecodePath.root.appending(
+              String(
+                node.name.unicodeScalars.map { $0.value < 0x20 || $0.value == 0x7f || $0 == "/" ? "?" : Character($0) })
+            ),
+            offset: node.offset))
         continue
       }
       try duplicateProperties(node, path)
@@ -183,14 +195,16 @@ public struct KHORoot: Hashable, Sendable {
         if node.property(other) != nil {
           hint = " (it has '\(other)', which \(version == .v1 ? "kho-v2 and later use" : "kho-v1 uses"))"
         }
-        try fail(DecodeError(
-          .missing, "sub-node has no '\(pointerName)' property\(hint)", path: path, offset: node.offset))
+        try fail(
+          DecodeError(
+            .missing, "sub-node has no '\(pointerName)' property\(hint)", path: path, offset: node.offset))
         continue
       }
       guard let address = pointer.u64(order) else {
-        try fail(DecodeError(
-          .badCount, "'\(pointerName)' is \(pointer.length) bytes, expected 8", path: path,
-          offset: pointer.valueOffset))
+        try fail(
+          DecodeError(
+            .badCount, "'\(pointerName)' is \(pointer.length) bytes, expected 8", path: path,
+            offset: pointer.valueOffset))
         continue
       }
       guard address != 0 else {
@@ -200,15 +214,17 @@ public struct KHORoot: Hashable, Sendable {
       var size: UInt64?
       if version.hasBlobSize {
         guard let sizeProp = node.property("blob-size") else {
-          try fail(DecodeError(
-            .missing, "sub-node has no 'blob-size' property, required since kho-v3", path: path,
-            offset: node.offset))
+          try fail(
+            DecodeError(
+              .missing, "sub-node has no 'blob-size' property, required since kho-v3", path: path,
+              offset: node.offset))
           continue
         }
         guard let v = sizeProp.u64(order) else {
-          try fail(DecodeError(
-            .badCount, "'blob-size' is \(sizeProp.length) bytes, expected 8", path: path,
-            offset: sizeProp.valueOffset))
+          try fail(
+            DecodeError(
+              .badCount, "'blob-size' is \(sizeProp.length) bytes, expected 8", path: path,
+              offset: sizeProp.valueOffset))
           continue
         }
         size = v

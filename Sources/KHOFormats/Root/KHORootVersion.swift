@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// A compatible string split on `;` into its base version and its
@@ -35,8 +36,7 @@ public struct KHOCompatible: Hashable, Sendable, Codable, CustomStringConvertibl
 
 /// The versions of the KHO root FDT, told apart by the root `compatible`
 /// (kho-abi.md §2.1; `Specs/kho-root.md`).
-public enum KHORootVersion: String, CaseIterable, Sendable, Hashable, Codable, CustomStringConvertible
-{
+public enum KHORootVersion: String, CaseIterable, Sendable, Hashable, Codable, CustomStringConvertible {
   /// v6.16 … ≈7.0: bitmap chunk list map, sub-FDTs linked by `fdt`.
   case v1 = "kho-v1"
   /// Radix tree map; sub-blobs linked by `preserved-data`.

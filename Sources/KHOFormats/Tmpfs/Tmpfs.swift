@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// A preserved tmpfs mount (`tmpfs-mnt-v1`): `struct tmpfs_luo_mnt_ser` (16 bytes).
@@ -44,7 +45,9 @@ public struct TmpfsFilePayload: PayloadState, Hashable {
   public var name: String
   public var folioArray: VMallocDescriptor = .empty
 
-  public init(mntToken: UInt64, pos: UInt64 = 0, size: UInt64, mode: UInt32, flags: UInt32 = 0, folios: [MemfdFolio], name: String) {
+  public init(
+    mntToken: UInt64, pos: UInt64 = 0, size: UInt64, mode: UInt32, flags: UInt32 = 0, folios: [MemfdFolio], name: String
+  ) {
     self.mntToken = mntToken
     self.pos = pos
     self.size = size
@@ -74,7 +77,8 @@ public enum TmpfsMount: PayloadCodec {
     var r = try _PayloadArrays.header(c, size: 16)
     let s = TmpfsMountPayload(maxBlocks: try r.u64(), mode: try r.u32(), flags: try r.u32())
     if s.flags != 0 {
-      try problems.report(r.error(.unsupported, "flags 0x\(String(s.flags, radix: 16)) has bits tmpfs-mnt-v1 does not define", at: 12))
+      try problems.report(
+        r.error(.unsupported, "flags 0x\(String(s.flags, radix: 16)) has bits tmpfs-mnt-v1 does not define", at: 12))
     }
     return DecodedPayload(
       compatible: c.compatible, format: compatible, address: c.address, state: s,
@@ -109,12 +113,14 @@ public enum TmpfsFile: PayloadCodec {
     let descriptor = try VMallocDescriptor(reading: &r)
     let raw = try r.bytes(count: TmpfsFilePayload.nameSize).array
     if flags != 0 {
-      try problems.report(r.error(.unsupported, "flags 0x\(String(flags, radix: 16)) has bits tmpfs-file-v1 does not define", at: 28))
+      try problems.report(
+        r.error(.unsupported, "flags 0x\(String(flags, radix: 16)) has bits tmpfs-file-v1 does not define", at: 28))
     }
     let nul = raw.firstIndex(of: 0)
     let nameBytes = Array(raw[..<(nul ?? raw.count)])
     let name = String(decoding: nameBytes, as: UTF8.self)
-    if nul == nil || String(validating: nameBytes, as: UTF8.self) == nil || nameBytes.isEmpty || nameBytes.contains(UInt8(ascii: "/")) || name == "." || name == ".."
+    if nul == nil || String(validating: nameBytes, as: UTF8.self) == nil || nameBytes.isEmpty
+      || nameBytes.contains(UInt8(ascii: "/")) || name == "." || name == ".."
       || raw[(nul ?? raw.count)...].contains(where: { $0 != 0 })
     {
       try problems.report(
@@ -139,7 +145,8 @@ public enum TmpfsFile: PayloadCodec {
     throws(EncodeError) -> PhysAddr
   {
     let name = Array(state.name.utf8)
-    guard !name.isEmpty, name.count < TmpfsFilePayload.nameSize, !name.contains(0), !name.contains(UInt8(ascii: "/")) else {
+    guard !name.isEmpty, name.count < TmpfsFilePayload.nameSize, !name.contains(0), !name.contains(UInt8(ascii: "/"))
+    else {
       throw EncodeError(.badString, "name must be one path component of 1-255 bytes", path: path.appending("name"))
     }
     let d = try w.folioArray(state.folios, path: path.appending("folios"))

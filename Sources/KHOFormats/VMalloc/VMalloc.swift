@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The `vmalloc-v1` codec: `struct kho_vmalloc` and its chunk chain.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// A decoded `vmalloc-v1` area: its chunk pages and the runs of data pages

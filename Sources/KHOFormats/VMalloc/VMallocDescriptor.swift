@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// `struct kho_vmalloc`: the 16-byte descriptor of a preserved vmalloc area

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// CRC-32C (Castagnoli), the checksum of kho-xarray-v2 nodes.
 ///
 /// Reflected polynomial 0x82F63B78, initial value and final XOR 0xFFFFFFFF
@@ -36,10 +37,12 @@ public enum CRC32C {
     tables.withUnsafeBufferPointer { t in
       let t0 = t[0], t1 = t[1], t2 = t[2], t3 = t[3], t4 = t[4], t5 = t[5], t6 = t[6], t7 = t[7]
       while n - i >= 8 {
-        let lo = UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16
+        let lo =
+          UInt32(bytes[i]) | UInt32(bytes[i + 1]) << 8 | UInt32(bytes[i + 2]) << 16
           | UInt32(bytes[i + 3]) << 24
         let x = c ^ lo
-        c = t7[Int(x & 0xff)] ^ t6[Int((x >> 8) & 0xff)] ^ t5[Int((x >> 16) & 0xff)]
+        c =
+          t7[Int(x & 0xff)] ^ t6[Int((x >> 8) & 0xff)] ^ t5[Int((x >> 16) & 0xff)]
           ^ t4[Int(x >> 24)] ^ t3[Int(bytes[i + 4])] ^ t2[Int(bytes[i + 5])]
           ^ t1[Int(bytes[i + 6])] ^ t0[Int(bytes[i + 7])]
         i += 8

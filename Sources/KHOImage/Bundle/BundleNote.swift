@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The ELF note that marks a toolkit bundle and says how to read it.

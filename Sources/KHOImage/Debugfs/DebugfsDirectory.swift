@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import KHOCore
 import KHOFormats
@@ -130,7 +131,6 @@ public struct DebugfsDirectory {
     memory = try SegmentedMemory(geometry: geometry, pieces: pieces)
     scratch = try Self.scratch(files)
   }
-
 
   private static func lines(_ data: Bytes?, _ name: String) throws(DecodeError) -> [UInt64]? {
     guard let data else { return nil }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import Glibc
 import KHOCore
@@ -28,7 +29,8 @@ enum _CopyFile {
     guard let target = realPath(path) else {
       let e = errno
       if e == ELOOP {
-        throw DecodeError(.unreadable, "\(label) in \(root) is a symbolic-link loop", path: DecodePath("/debugfs/" + label))
+        throw DecodeError(
+          .unreadable, "\(label) in \(root) is a symbolic-link loop", path: DecodePath("/debugfs/" + label))
       }
       return  // a dangling link: the file is simply absent
     }
@@ -56,7 +58,8 @@ enum _CopyFile {
         path: DecodePath("/debugfs/" + label))
     }
     guard let h = FileHandle(forReadingAtPath: path) else {
-      throw DecodeError(.unreadable, "cannot read \(label): \(String(cString: strerror(errno)))", path: DecodePath("/debugfs/" + label))
+      throw DecodeError(
+        .unreadable, "cannot read \(label): \(String(cString: strerror(errno)))", path: DecodePath("/debugfs/" + label))
     }
     defer { try? h.close() }
     let data: Data? = try? h.read(upToCount: Swift.max(0, limit)) ?? Data()

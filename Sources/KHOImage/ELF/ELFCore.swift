@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// Physical memory read from an ELF64 core file, lazily and without copying.
@@ -183,7 +184,8 @@ public final class ELFCore: PhysicalMemory {
     var pageSize: Int?
     if let declared, override == nil {
       guard let n = Int(declared), PageGeometry(pageSize: n, byteOrder: order) != nil else {
-        let shown = declared.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7f ? String($0) : "?" }.joined()
+        let shown = declared.unicodeScalars.map { $0.isASCII && $0.value >= 0x20 && $0.value < 0x7f ? String($0) : "?" }
+          .joined()
         throw DecodeError(
           .unsupported,
           "VMCOREINFO PAGESIZE '\(shown.prefix(40))' is not a page size this toolkit reads (4096, 16384, 65536); pass --page-size to override",

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// One ELF note (`Elf64_Nhdr` + name + descriptor).

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Glibc
 import KHOCore
 
@@ -113,7 +114,8 @@ final class _MappedFile: @unchecked Sendable {
     guard failure == 0, done == count else {
       throw DecodeError(
         .unreadable,
-        "read of \(count) bytes at 0x\(String(offset, radix: 16)): \(failure == 0 ? "end of file" : String(cString: strerror(failure)))")
+        "read of \(count) bytes at 0x\(String(offset, radix: 16)): \(failure == 0 ? "end of file" : String(cString: strerror(failure)))"
+      )
     }
     return Bytes(out)
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The header of a kdump-compressed ("diskdump") vmcore, read and checked
@@ -89,7 +90,8 @@ public struct DiskdumpHeader: Sendable, Codable, Equatable {
     if headerVersion >= 3, sub >= 1 {
       let names = ["VMCOREINFO", "notes", "erase info"]
       for (i, at) in [32, 48, 64].enumerated() where headerVersion >= (i == 2 ? 5 : i == 1 ? 4 : 3) {
-        guard let off: UInt64 = try? r.integer(at: blockSize + at), let size: UInt64 = try? r.integer(at: blockSize + at + 8)
+        guard let off: UInt64 = try? r.integer(at: blockSize + at),
+          let size: UInt64 = try? r.integer(at: blockSize + at + 8)
         else { continue }
         if size == 0 { continue }
         guard off <= UInt64(b.count), size <= UInt64(b.count) - off else {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// makedumpfile's flattened format, read by reassembling it.

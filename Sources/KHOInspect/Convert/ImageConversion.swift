@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import KHOCompat
 import KHOCore
@@ -88,7 +89,8 @@ public enum ImageConversion {
     let report = HandoverWalker(source: source).walk()
     let errors = report.problems.filter { $0.severity == .error }
     if !errors.isEmpty {
-      var message = "the source handover has \(errors.count) error\(errors.count == 1 ? "" : "s"), so it cannot be converted faithfully:"
+      var message =
+        "the source handover has \(errors.count) error\(errors.count == 1 ? "" : "s"), so it cannot be converted faithfully:"
       for p in errors.prefix(10) { message += "\n  \(p)" }
       if errors.count > 10 { message += "\n  … and \(errors.count - 10) more" }
       throw ConversionError(.unreadableSource, message)
@@ -105,7 +107,9 @@ public enum ImageConversion {
       root: rebuilt.encoded.root, geometry: converted.geometry,
       source: "\(name) converted" + (stepText.isEmpty ? "" : " (" + stepText.joined(separator: "; ") + ")"))
     let bundle: [UInt8]
-    do { bundle = try BundleWriter.write(rebuilt.image, ranges: rebuilt.image.segments, note: note, compress: compress) } catch {
+    do {
+      bundle = try BundleWriter.write(rebuilt.image, ranges: rebuilt.image.segments, note: note, compress: compress)
+    } catch {
       throw ConversionError(.encodeFailed, "writing the bundle failed: \(error)")
     }
     let problems = try verify(bundle, converted: converted, name: name)

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
 
@@ -53,8 +54,14 @@ public struct DeviceInventory: Codable, Sendable {
       let pci = pciEntry.payload?.state as? PCIPayload, let pciFormat = pciEntry.payload?.format
     else {
       let loose = all.filter { p in
-        p.severity == .error && (inv.flbs.contains { e in PayloadChecks.flbUsers[e.name] != nil && e.name.hasPrefix("pci") && DecodePath(p.path).isWithin(e.path.parent(levels: 1) ?? e.path) }
-          || inv.files.contains { e in e.name.hasPrefix("vfio-pci") && DecodePath(p.path).isWithin(e.path.parent(levels: 1) ?? e.path) })
+        p.severity == .error
+          && (inv.flbs.contains { e in
+            PayloadChecks.flbUsers[e.name] != nil && e.name.hasPrefix("pci")
+              && DecodePath(p.path).isWithin(e.path.parent(levels: 1) ?? e.path)
+          }
+            || inv.files.contains { e in
+              e.name.hasPrefix("vfio-pci") && DecodePath(p.path).isWithin(e.path.parent(levels: 1) ?? e.path)
+            })
       }
       return DeviceInventory(devices: [], problems: loose)
     }
@@ -65,8 +72,11 @@ public struct DeviceInventory: Codable, Sendable {
     for (slot, d) in pci.slots.enumerated() where !pci.layout.hasRefcount || d.refcount != 0 {
       var paths = [flbPath.appending("devices").index(slot)]
       var device = Device(
-        bdf: d.name, domain: d.domain, refcount: d.refcount, pciLayout: pciFormat, vfio: nil, iommu: nil, complete: true, problems: [])
-      if let f = inv.files.first(where: { ($0.payload?.state as? VFIOPCIPayload).map { $0.domain == d.domain && $0.bdf == d.bdf } ?? false }),
+        bdf: d.name, domain: d.domain, refcount: d.refcount, pciLayout: pciFormat, vfio: nil, iommu: nil,
+        complete: true, problems: [])
+      if let f = inv.files.first(where: {
+        ($0.payload?.state as? VFIOPCIPayload).map { $0.domain == d.domain && $0.bdf == d.bdf } ?? false
+      }),
         let v = f.payload?.state as? VFIOPCIPayload
       {
         device.vfio = VFIO(
@@ -75,9 +85,13 @@ public struct DeviceInventory: Codable, Sendable {
         paths.append(f.path.parent(levels: 1) ?? f.path)
       }
       if let (entry, state) = mmu,
-        let (i, m) = state.devices.enumerated().first(where: { !$0.element.header.isDeleted && $0.element.pciDomain == d.domain && UInt16(truncatingIfNeeded: $0.element.devid) == d.bdf })
+        let (i, m) = state.devices.enumerated().first(where: {
+          !$0.element.header.isDeleted && $0.element.pciDomain == d.domain
+            && UInt16(truncatingIfNeeded: $0.element.devid) == d.bdf
+        })
       {
-        var info = IOMMU(layout: state.layout.rawValue, device: m.address, domain: m.domainPhys, incoming: m.header.isIncoming)
+        var info = IOMMU(
+          layout: state.layout.rawValue, device: m.address, domain: m.domainPhys, incoming: m.header.isIncoming)
         paths.append(entry.path.appending("devices").index(i))
         if let j = state.domains.firstIndex(where: { $0.address == m.domainPhys }) {
           let dom = state.domains[j]
@@ -97,7 +111,8 @@ public struct DeviceInventory: Codable, Sendable {
         guard p.severity != .note else { return false }
         let path = DecodePath(p.path)
         return paths.contains { path.isWithin($0) } || flbPath.isWithin(path)
-          || (p.message.contains(d.name) && (path.isWithin(flbPath) || mmu.map { path.isWithin($0.entry.path) } == true))
+          || (p.message.contains(d.name)
+            && (path.isWithin(flbPath) || mmu.map { path.isWithin($0.entry.path) } == true))
       }
       for p in touching { used.insert(p.description) }
       device.problems = touching
@@ -106,7 +121,10 @@ public struct DeviceInventory: Codable, Sendable {
     }
     let loose = all.filter { p in
       p.severity == .error && !used.contains(p.description)
-        && (DecodePath(p.path).isWithin(flbPath) || inv.files.contains { e in e.name.hasPrefix("vfio-pci") && DecodePath(p.path).isWithin(e.path.parent(levels: 1) ?? e.path) })
+        && (DecodePath(p.path).isWithin(flbPath)
+          || inv.files.contains { e in
+            e.name.hasPrefix("vfio-pci") && DecodePath(p.path).isWithin(e.path.parent(levels: 1) ?? e.path)
+          })
     }
     return DeviceInventory(devices: out, problems: loose)
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
 
@@ -32,7 +33,8 @@ public enum PayloadChecks {
 
   /// Which file handlers use which FLB (an FLB's count is their number).
   static let flbUsers: [String: Set<String>] = [
-    "pci-v1": ["vfio-pci-v1", "vfio-pci-v2"], "pci-v2": ["vfio-pci-v1", "vfio-pci-v2"], "pci": ["vfio-pci-v1", "vfio-pci-v2"],
+    "pci-v1": ["vfio-pci-v1", "vfio-pci-v2"], "pci-v2": ["vfio-pci-v1", "vfio-pci-v2"],
+    "pci": ["vfio-pci-v1", "vfio-pci-v2"],
     "iommu-v1": ["iommufd-v1"], "iommu-liveupdate-v1": ["iommufd-v1"], "iommu-liveupdate": ["iommufd-v1"],
     "hugetlb-v1": ["huge-memfd-v1"], "cpu_flb_v1": ["cpu_fh_v1"],
   ]
@@ -47,7 +49,9 @@ public enum PayloadChecks {
         out.append(
           Problem(
             .warning, kind: "inconsistent", path: e.path.parent(levels: 1) ?? e.path, address: e.address,
-            message: "FLB \(e.name) counts \(count) user file\(count == 1 ? "" : "s") but the sessions hold \(n) \(users.sorted().joined(separator: "/")) file\(n == 1 ? "" : "s")"))
+            message:
+              "FLB \(e.name) counts \(count) user file\(count == 1 ? "" : "s") but the sessions hold \(n) \(users.sorted().joined(separator: "/")) file\(n == 1 ? "" : "s")"
+          ))
       }
     }
     return out
@@ -66,13 +70,16 @@ public enum PayloadChecks {
             .error, kind: "missing", path: e.path, address: e.address,
             message: pci == nil
               ? "VFIO device \(v.device.name) but no decodable PCI FLB: the PCI core does not know to keep it\(context(e))"
-              : "VFIO device \(v.device.name) is not in the PCI FLB: the next kernel resets it under the VM\(context(e))"))
+              : "VFIO device \(v.device.name) is not in the PCI FLB: the next kernel resets it under the VM\(context(e))"
+          ))
       }
     }
     guard let (flb, mmu) = inv.iommu else {
       for e in inv.files where e.payload?.state is IOMMUFDPayload {
         out.append(
-          Problem(.error, kind: "missing", path: e.path, address: e.address, message: "iommufd file without a decodable IOMMU FLB\(context(e))"))
+          Problem(
+            .error, kind: "missing", path: e.path, address: e.address,
+            message: "iommufd file without a decodable IOMMU FLB\(context(e))"))
       }
       return out
     }
@@ -83,7 +90,10 @@ public enum PayloadChecks {
         let p = e.path.appending("hwpt_array").index(i)
         if let d = live[h.domainData] {
           if d.header.isDeleted {
-            out.append(Problem(.error, kind: "inconsistent", path: p, address: h.domainData, message: "HWPT \(h.token) names a DELETED IOMMU domain\(context(e))"))
+            out.append(
+              Problem(
+                .error, kind: "inconsistent", path: p, address: h.domainData,
+                message: "HWPT \(h.token) names a DELETED IOMMU domain\(context(e))"))
           }
         } else {
           out.append(
@@ -122,12 +132,16 @@ public enum PayloadChecks {
             out.append(
               Problem(
                 .warning, kind: "inconsistent", path: r.path, address: r.address,
-                message: "\(r.what) is preserved, but not as an order-\(order) folio; the next kernel restores it at the order in the map\(context(e))"))
+                message:
+                  "\(r.what) is preserved, but not as an order-\(order) folio; the next kernel restores it at the order in the map\(context(e))"
+              ))
           } else {
             out.append(
               Problem(
                 .error, kind: "notPreserved", path: r.path, address: r.address,
-                message: "\(r.what) (order \(order)) is not in the preserved-memory map: the next kernel cannot restore it\(context(e))"))
+                message:
+                  "\(r.what) (order \(order)) is not in the preserved-memory map: the next kernel cannot restore it\(context(e))"
+              ))
           }
         } else if !covered(set, pfn, r.pages) {
           out.append(
@@ -170,7 +184,9 @@ public enum PayloadChecks {
           out.append(
             Problem(
               .error, kind: "missing", path: e.path.appending(field), address: p.address,
-              message: "\(what) \(field) 0x\(String(token, radix: 16)) \(why) of session '\(e.sessionName ?? "")'; the next kernel fails its retrieve\(context(e))"))
+              message:
+                "\(what) \(field) 0x\(String(token, radix: 16)) \(why) of session '\(e.sessionName ?? "")'; the next kernel fails its retrieve\(context(e))"
+            ))
         }
       }
       if let gm = p.state as? GuestMemfdPayload {
@@ -203,7 +219,9 @@ public enum PayloadChecks {
       return memfds.map { e, _ in
         Problem(
           .error, kind: "missing", path: e.path, address: e.address,
-          message: "huge-memfd file without a decodable hugetlb-v1 FLB: the next kernel has no huge page pool to restore it into\(context(e))")
+          message:
+            "huge-memfd file without a decodable hugetlb-v1 FLB: the next kernel has no huge page pool to restore it into\(context(e))"
+        )
       }
     }
     var out: [Problem] = []
@@ -214,7 +232,9 @@ public enum PayloadChecks {
         out.append(
           Problem(
             .error, kind: "inconsistent", path: e.path.appending("order"), address: e.address,
-            message: "huge-memfd order \(m.order) matches no hstate of the hugetlb-v1 FLB (orders \(flb.hstates.map(\.order)))\(context(e))"))
+            message:
+              "huge-memfd order \(m.order) matches no hstate of the hugetlb-v1 FLB (orders \(flb.hstates.map(\.order)))\(context(e))"
+          ))
       }
     }
     for (i, h) in flb.hstates.enumerated() {
@@ -223,7 +243,9 @@ public enum PayloadChecks {
         out.append(
           Problem(
             .error, kind: "inconsistent", path: flbEntry.path.appending("hstates", index: i), address: flbEntry.address,
-            message: "hstate of order \(h.order) preserves \(h.nrPages) huge pages but huge-memfd files hold \(used) folios of that order"))
+            message:
+              "hstate of order \(h.order) preserves \(h.nrPages) huge pages but huge-memfd files hold \(used) folios of that order"
+          ))
       }
     }
     return out
@@ -239,7 +261,9 @@ public enum PayloadChecks {
           Problem(
             .error, kind: "poisonedPreserved", path: e.path.appending("pfns").index(i),
             address: PhysAddr.ofPage(pfn, set.geometry),
-            message: "poisoned PFN 0x\(String(pfn, radix: 16)) is a preserved page: the next kernel would hand it back to its owner"))
+            message:
+              "poisoned PFN 0x\(String(pfn, radix: 16)) is a preserved page: the next kernel would hand it back to its owner"
+          ))
         if out.count >= 100 { break }
       }
     }

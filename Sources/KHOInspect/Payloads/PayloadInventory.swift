@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
 
@@ -77,7 +78,8 @@ public struct PayloadInventory: Sendable {
     }
     for blob in subBlobs where Payloads.isKnown(blob.name, host: .subnode) {
       inv.subnodes.append(
-        decode(.subnode, blob.name, blob.address, blob.size, DecodePath.root.appending(blob.name), memory, orderOf, nil))
+        decode(.subnode, blob.name, blob.address, blob.size, DecodePath.root.appending(blob.name), memory, orderOf, nil)
+      )
     }
     return inv
   }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
 
@@ -54,7 +55,8 @@ public struct DensityMap {
         n -= take
       }
     }
-    var out = "preserved pages by physical address: \(columns) cells per row, \(formatBytes(perCell << UInt64(g.pageShift))) per cell\n"
+    var out =
+      "preserved pages by physical address: \(columns) cells per row, \(formatBytes(perCell << UInt64(g.pageShift))) per cell\n"
     var folded = false
     for r in 0..<rows {
       let slice = filled[r * columns..<(r + 1) * columns]
@@ -68,7 +70,8 @@ public struct DensityMap {
       let strip = String(slice.map { Self.shade(Double($0) / Double(perCell)) })
       let orders = perRowOrders[r].keys.sorted().map { "o\($0):\(perRowOrders[r][$0] ?? 0)" }.joined(separator: " ")
       let hex = String(start.rawValue, radix: 16)
-      out += String(repeating: " ", count: Swift.max(0, 12 - hex.count)) + "0x" + hex + " |" + strip + "| " + orders + "\n"
+      out +=
+        String(repeating: " ", count: Swift.max(0, 12 - hex.count)) + "0x" + hex + " |" + strip + "| " + orders + "\n"
     }
     return out
   }

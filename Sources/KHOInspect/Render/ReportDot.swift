@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// Renders the handover's object graph for Graphviz (`dot -Tsvg`):

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// Renders a ``HandoverReport`` as an indented tree, fdtdump style.
@@ -66,7 +67,8 @@ public struct ReportText {
         }
         for flb in luo.flbs {
           sub.append(
-            "flb \(escapeText(flb.name))  data \(flb.data)  count \(flb.count)" + (flb.summary.map { "  [\(escapeText($0))]" } ?? ""))
+            "flb \(escapeText(flb.name))  data \(flb.data)  count \(flb.count)"
+              + (flb.summary.map { "  [\(escapeText($0))]" } ?? ""))
         }
       }
       if depth >= 2, c.name == "memblock", let regions = r.memblock {

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 /// Text from a handover made safe for a terminal: control characters become
 /// visible escapes, the way `ls -b` and dtc print them.
 ///

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import Foundation
 import KHOCore
 import KHOFormats
@@ -55,9 +56,10 @@ public enum Capture {
       let want = blobs.rootFDT.array
       let fdtSize = (try? FDTHeader(reading: blobs.rootFDT)).map { Int($0.totalSize) } ?? want.count
       let n = Swift.min(want.count, fdtSize)
-      root = RootScanner.scan(ram).first { c in
-        (try? ram.bytes(at: c.address, count: n).array) == Array(want.prefix(n))
-      }?.address
+      root =
+        RootScanner.scan(ram).first { c in
+          (try? ram.bytes(at: c.address, count: n).array) == Array(want.prefix(n))
+        }?.address
     }
     if let root {
       layers.append(try SegmentedMemory(geometry: o.geometry, pieces: [(root, blobs.rootFDT)]))

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
 
@@ -51,20 +52,27 @@ public struct HandoverDiff: Codable, Sendable {
     for name in Set(ca.keys).union(cb.keys).sorted() {
       let x = ca[name]
       let y = cb[name]
-      if x == nil { changes.append(Change(what: "component added", path: "/\(name)", before: nil, after: y?.compatible ?? y?.container)) }
-      else if y == nil { changes.append(Change(what: "component removed", path: "/\(name)", before: x?.compatible ?? x?.container, after: nil)) }
-      else {
+      if x == nil {
+        changes.append(
+          Change(what: "component added", path: "/\(name)", before: nil, after: y?.compatible ?? y?.container))
+      } else if y == nil {
+        changes.append(
+          Change(what: "component removed", path: "/\(name)", before: x?.compatible ?? x?.container, after: nil))
+      } else {
         cmp("component version", "/\(name)", x?.compatible, y?.compatible)
         if x?.payload != nil || y?.payload != nil { cmp("payload", "/\(name)", x?.summary, y?.summary) }
       }
     }
-    cmp("live update number", "/LUO", ra.luo.map { String($0.liveupdateNumber) }, rb.luo.map { String($0.liveupdateNumber) })
+    cmp(
+      "live update number", "/LUO", ra.luo.map { String($0.liveupdateNumber) },
+      rb.luo.map { String($0.liveupdateNumber) })
     let sa = Dictionary((ra.luo?.sessions ?? []).map { ($0.name, $0) }, uniquingKeysWith: { x, _ in x })
     let sb = Dictionary((rb.luo?.sessions ?? []).map { ($0.name, $0) }, uniquingKeysWith: { x, _ in x })
     for name in Set(sa.keys).union(sb.keys).sorted() {
       let path = "/LUO/sessions/\(name)"
       guard let x = sa[name] else {
-        changes.append(Change(what: "session added", path: path, before: nil, after: "\(sb[name]?.files.count ?? 0) files"))
+        changes.append(
+          Change(what: "session added", path: path, before: nil, after: "\(sb[name]?.files.count ?? 0) files"))
         continue
       }
       guard let y = sb[name] else {
@@ -94,7 +102,8 @@ public struct HandoverDiff: Codable, Sendable {
       let path = "/LUO/flbs/\(name)"
       switch (flbA[name], flbB[name]) {
       case (nil, let n?): changes.append(Change(what: "FLB added", path: path, before: nil, after: "count \(n.count)"))
-      case (let o?, nil): changes.append(Change(what: "FLB removed", path: path, before: "count \(o.count)", after: nil))
+      case (let o?, nil):
+        changes.append(Change(what: "FLB removed", path: path, before: "count \(o.count)", after: nil))
       case (let o?, let n?):
         cmp("FLB count", path, String(o.count), String(n.count))
         cmp("payload", path, o.summary, n.summary)
@@ -120,7 +129,8 @@ public struct HandoverDiff: Codable, Sendable {
   public var text: String {
     var out = ""
     for d in damaged {
-      out += "! \(d.side) (\(escapeText(d.image))) does not decode cleanly: \(d.problems.count) error\(d.problems.count == 1 ? "" : "s")\n"
+      out +=
+        "! \(d.side) (\(escapeText(d.image))) does not decode cleanly: \(d.problems.count) error\(d.problems.count == 1 ? "" : "s")\n"
       for p in d.problems.prefix(20) {
         out += "!   \(p.kind) at \(escapeText(p.path))\(p.address.map { " (\($0))" } ?? ""): \(escapeText(p.message))\n"
       }
@@ -131,7 +141,8 @@ public struct HandoverDiff: Codable, Sendable {
       case (nil, let a?): out += "+ \(c.what) \(escapeText(c.path)): \(escapeText(a))\n"
       case (let b?, nil): out += "- \(c.what) \(escapeText(c.path)): \(escapeText(b))\n"
       default:
-        out += "~ \(c.what) \(escapeText(c.path)): \(escapeText(c.before ?? "(none)")) -> \(escapeText(c.after ?? "(none)"))\n"
+        out +=
+          "~ \(c.what) \(escapeText(c.path)): \(escapeText(c.before ?? "(none)")) -> \(escapeText(c.after ?? "(none)"))\n"
       }
     }
     for e in preservedRemoved { out += "- preserved \(e.phys) \(e.order)\n" }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
 import KHOImage
@@ -146,7 +147,8 @@ public final class HandoverWalker {
         guard size <= UInt64(LUO.maxFDTSize) else {
           throw DecodeError(.limitExceeded, "sub-FDT of \(size) bytes", path: path, address: blob.address)
         }
-        fdt = try FDT(parsing: try memory.bytes(at: blob.address, count: Int(size), path: path), allowTrailingBytes: true)
+        fdt = try FDT(
+          parsing: try memory.bytes(at: blob.address, count: Int(size), path: path), allowTrailingBytes: true)
         info.compatible = fdt?.root.property("compatible")?.string
       } catch {
         info.status = error.kind == .notCaptured ? .notCaptured : .failed
@@ -155,7 +157,9 @@ public final class HandoverWalker {
       }
     } else {
       var r = ByteReader(head, order: order)
-      if let s = try? r.cString(limit: head.count), !s.isEmpty, s.unicodeScalars.allSatisfy({ (0x21...0x7e).contains($0.value) }) {
+      if let s = try? r.cString(limit: head.count), !s.isEmpty,
+        s.unicodeScalars.allSatisfy({ (0x21...0x7e).contains($0.value) })
+      {
         info.compatible = s
       }
     }
@@ -164,7 +168,8 @@ public final class HandoverWalker {
       walkLUO(blob, path: path, info: &info)
     case KexecMetadata.nodeName:
       do throws(DecodeError) {
-        let b = try memory.bytes(at: blob.address, count: Int(min(blob.size ?? UInt64(KexecMetadata.size), 4096)), path: path)
+        let b = try memory.bytes(
+          at: blob.address, count: Int(min(blob.size ?? UInt64(KexecMetadata.size), 4096)), path: path)
         let m = try KexecMetadata(decoding: b, byteOrder: order, path: path, base: blob.address)
         report.kexecMetadata = m
         info.status = .decoded
@@ -273,13 +278,15 @@ public final class HandoverWalker {
     // The root FDT page and every sub-blob must survive the kexec.
     if let a = source.rootAddress, !isPreserved(a) {
       report.problems.append(
-        Problem(.error, kind: "notPreserved", path: .root, address: a,
-                message: "the root FDT page is not in the preserved-memory map"))
+        Problem(
+          .error, kind: "notPreserved", path: .root, address: a,
+          message: "the root FDT page is not in the preserved-memory map"))
     }
     for blob in root.subBlobs where !isPreserved(blob.address) {
       report.problems.append(
-        Problem(.error, kind: "notPreserved", path: DecodePath.root.appending(blob.name), address: blob.address,
-                message: "sub-blob \(blob.name) is not preserved: the next kernel may reuse its page"))
+        Problem(
+          .error, kind: "notPreserved", path: DecodePath.root.appending(blob.name), address: blob.address,
+          message: "sub-blob \(blob.name) is not preserved: the next kernel may reuse its page"))
     }
     overlapChecks(set)
   }
@@ -300,9 +307,11 @@ public final class HandoverWalker {
       let hits = orders.compactMap { set.firstEntry(order: $0, overlapping: first..<last + 1) }
       if let hit = hits.min(by: { $0.phys < $1.phys }) {
         report.problems.append(
-          Problem(.error, kind: "scratchOverlap", path: DecodePath.root.appending("scratch").index(i),
-                  address: s.start,
-                  message: "scratch area \(s) holds preserved memory (first: entry \(hit)); the next kernel allocates from scratch"))
+          Problem(
+            .error, kind: "scratchOverlap", path: DecodePath.root.appending("scratch").index(i),
+            address: s.start,
+            message:
+              "scratch area \(s) holds preserved memory (first: entry \(hit)); the next kernel allocates from scratch"))
       }
     }
   }

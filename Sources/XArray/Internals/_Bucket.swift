@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A bucket: the sorted keys and values of a sparse part of the key space,
 // and the branch-free search of its keys. Layout in _Nodes.swift.
 

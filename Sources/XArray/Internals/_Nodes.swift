@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The raw node layouts of the tree behind `XArray`. This file,
 // `_Bucket.swift` and `_Tree*.swift` are the only places in the module that
 // touch raw memory.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Allocating, resizing and freeing nodes, keeping the tree's byte count;
 // branches between their full and coarse forms.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Whole-tree copy (for copy-on-write), destruction and invariant checks.
 
 extension _Tree {

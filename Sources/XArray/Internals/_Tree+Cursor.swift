@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // A forward cursor over one tree: walks a leaf or bucket in place, steps
 // from a leaf to the next leaf of the same parent branch directly, and
 // goes back to the root only to find a node elsewhere.

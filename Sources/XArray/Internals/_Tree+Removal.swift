@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Removal and marks: recursive, so that each branch on the path can fix its
 // present and mark summary bits on the way back up.
 

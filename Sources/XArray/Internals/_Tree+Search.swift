@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Ordered searches: next and previous present (or marked) key, first
 // absent key. Recursion depth is at most 11 (64 bits in steps of 6).
 

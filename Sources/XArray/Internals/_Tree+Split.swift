@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Splitting a full bucket: the entries are gathered in key order and
 // rebuilt as buckets, leaves and branches below the same parent.
 

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // The tree behind `XArray`: lookup and insertion (node allocation is in
 // _Tree+Allocation.swift, splitting a full bucket in _Tree+Split.swift).
 // See _Nodes.swift for the layouts.

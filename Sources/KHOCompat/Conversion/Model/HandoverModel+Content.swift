@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
 import XArray
@@ -21,7 +22,9 @@ extension HandoverModel {
     for b in subBlobs {
       switch b.content {
       case .luo(let l):
-        out.append("\(b.name): luo, live update \(l.state.liveUpdateNumber), \(l.state.sessions.count) sessions, \(l.state.flbs.count) FLBs")
+        out.append(
+          "\(b.name): luo, live update \(l.state.liveUpdateNumber), \(l.state.sessions.count) sessions, \(l.state.flbs.count) FLBs"
+        )
         for (i, s) in l.state.sessions.enumerated() {
           out.append("  session[\(i)] '\(s.name)': \(s.files.count) files")
           for (j, f) in s.files.enumerated() {
@@ -41,11 +44,15 @@ extension HandoverModel {
         out.append("\(b.name): xarray, \(x.array.count) entries, digest \(xd.hex)")
         if details || x.array.count <= 64 {
           x.array.forEachEntry { e in
-            out.append("  0x\(String(e.index, radix: 16)) order \(e.order) = 0x\(String(e.element, radix: 16)) marks \(e.marks.rawValue)")
+            out.append(
+              "  0x\(String(e.index, radix: 16)) order \(e.order) = 0x\(String(e.element, radix: 16)) marks \(e.marks.rawValue)"
+            )
           }
         }
       case .opaque(let o):
-        out.append("\(b.name): opaque \(o.isFDT ? "FDT" : "raw") at \(o.address), \(o.size) bytes\(o.compatible.map { ", compatible '\($0)'" } ?? "")")
+        out.append(
+          "\(b.name): opaque \(o.isFDT ? "FDT" : "raw") at \(o.address), \(o.size) bytes\(o.compatible.map { ", compatible '\($0)'" } ?? "")"
+        )
       }
     }
     return out

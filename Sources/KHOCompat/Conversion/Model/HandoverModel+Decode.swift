@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
 import XArray
@@ -118,7 +119,8 @@ extension HandoverModel {
         let size = try b.resolvedSize(in: memory)
         var compatible: String?
         if isFDT, size <= UInt64(maxRootSize),
-          let f = try? FDT(parsing: try memory.bytes(at: b.address, count: Int(size), path: path), allowTrailingBytes: true)
+          let f = try? FDT(
+            parsing: try memory.bytes(at: b.address, count: Int(size), path: path), allowTrailingBytes: true)
         {
           compatible = f.root.property("compatible")?.string
         }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
 import XArray
@@ -57,7 +58,8 @@ extension HandoverModel {
           guard ref.session < state.sessions.count, ref.file < state.sessions[ref.session].files.count else {
             throw EncodeError(.outOfRange, "memfd state for a file that does not exist", path: Self.path(ref))
           }
-          let a = try Memfd.encode(m.state, as: m.version, into: image, allocator: &meta, path: Self.path(ref).appending("memfd"))
+          let a = try Memfd.encode(
+            m.state, as: m.version, into: image, allocator: &meta, path: Self.path(ref).appending("memfd"))
           state.sessions[ref.session].files[ref.file].data = a
           state.sessions[ref.session].files[ref.file].compatible = m.version.rawValue
         }
@@ -122,7 +124,8 @@ extension HandoverModel {
   /// - Throws: ``ConversionError``: `unreadableSource` when an opaque
   ///   sub-blob is not captured (it could not be carried over);
   ///   `encodeFailed` for an encoder's refusal or no room above `above`.
-  public func rebuild(copyingFrom memory: any PhysicalMemory, above: UInt64) throws(ConversionError) -> RebuiltHandover {
+  public func rebuild(copyingFrom memory: any PhysicalMemory, above: UInt64) throws(ConversionError) -> RebuiltHandover
+  {
     let g = geometry
     let image = PhysicalImage(geometry: g)
     // Data pages, clipped to what was captured.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
 import XArray
@@ -256,7 +257,10 @@ extension HandoverModel: ConversionSubject {
       for (ref, m) in l.memfds.sorted(by: { $0.key < $1.key }) where m.state.seals != 0 || m.state.flags != 0 {
         let s = l.state.sessions[ref.session]
         let token = s.files[ref.file].token
-        let what = m.state.seals != 0 ? "seals 0x\(String(m.state.seals, radix: 16)) (\(Self.sealNames(m.state.seals)))" : "flags 0x\(String(m.state.flags, radix: 16))"
+        let what =
+          m.state.seals != 0
+          ? "seals 0x\(String(m.state.seals, radix: 16)) (\(Self.sealNames(m.state.seals)))"
+          : "flags 0x\(String(m.state.flags, radix: 16))"
         add(
           Self.path(ref), m.state.seals != 0 ? "seals" : "flags",
           "memfd token 0x\(String(token, radix: 16)) of session '\(s.name)' has \(what)")
@@ -270,7 +274,9 @@ extension HandoverModel: ConversionSubject {
           case .xarrayNoZeroValues where e.element == 0: add(Self.path(b.name), at, "stores the value 0")
           case .xarrayNoMarks where !e.marks.isEmpty: add(Self.path(b.name), at, "carries marks \(e.marks)")
           case .xarrayNoRanges where e.order != 0:
-            add(Self.path(b.name), at, "is a range entry of order \(e.order) (\(UInt64(1) << UInt64(min(e.order, 63))) indices)")
+            add(
+              Self.path(b.name), at,
+              "is a range entry of order \(e.order) (\(UInt64(1) << UInt64(min(e.order, 63))) indices)")
           case .xarrayKeysFit54Bits where e.lastIndex >> 54 != 0: add(Self.path(b.name), at, "is wider than 54 bits")
           default: break
           }

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
 
@@ -47,7 +48,11 @@ public struct LUOProbe: ComponentCodecProbe {
     for sess in s.sessions { for f in sess.files { _ = try set.insert(f.data, order: 0) } }
     let model = HandoverModel(
       geometry: g, rootVersion: .v4, preservedData: set,
-      subBlobs: [.init(name: LUO.subnodeName, content: .luo(.init(version: v, sessionCompatible: v == .v1 ? LUOSessionForm.v2.rawValue : nil, state: s)))])
+      subBlobs: [
+        .init(
+          name: LUO.subnodeName,
+          content: .luo(.init(version: v, sessionCompatible: v == .v1 ? LUOSessionForm.v2.rawValue : nil, state: s)))
+      ])
     return try ProbeSupport.sample(model, in: PhysicalImage(geometry: g), version: version)
   }
 
@@ -126,7 +131,9 @@ public struct LUOSubNodeProbe: ComponentCodecProbe {
     for sess in s.sessions { for f in sess.files { _ = try set.insert(f.data, order: 0) } }
     let model = HandoverModel(
       geometry: g, rootVersion: .v4, preservedData: set,
-      subBlobs: [.init(name: LUO.subnodeName, content: .luo(.init(version: .v1, sessionCompatible: form.rawValue, state: s)))])
+      subBlobs: [
+        .init(name: LUO.subnodeName, content: .luo(.init(version: .v1, sessionCompatible: form.rawValue, state: s)))
+      ])
     return try ProbeSupport.sample(model, in: PhysicalImage(geometry: g), version: version)
   }
 
@@ -136,7 +143,8 @@ public struct LUOSubNodeProbe: ComponentCodecProbe {
   public func decode(_ sample: ProbeSample, as version: String) throws -> ProbeContent {
     let (memory, b) = try ProbeSupport.subBlob(LUO.subnodeName, sample)
     let d = try LUO.decode(from: memory, blob: b.address, size: b.size, as: .v1)
-    let found = component == .luoFLB ? (d.layout.flbNodePresent ? "luo-flb-v1" : "none") : (d.layout.sessionCompatible ?? "none")
+    let found =
+      component == .luoFLB ? (d.layout.flbNodePresent ? "luo-flb-v1" : "none") : (d.layout.sessionCompatible ?? "none")
     guard found == version else {
       throw DecodeError(.unknownVersion, "the luo-v1 FDT's \(component) node is '\(found)', not '\(version)' (§6.2)")
     }
@@ -175,7 +183,10 @@ public struct MemfdProbe: ComponentCodecProbe {
 
   func memfds(sealed: Bool) -> [MemfdState] {
     let base = (ProbeSupport.dataBase >> 12) + 0x100
-    let small = (0..<3).map { MemfdFolio(pfn: base + UInt64($0), flags: MemfdFolio.uptodate | ($0 == 1 ? MemfdFolio.dirty : 0), index: UInt64($0 * 2)) }
+    let small = (0..<3).map {
+      MemfdFolio(
+        pfn: base + UInt64($0), flags: MemfdFolio.uptodate | ($0 == 1 ? MemfdFolio.dirty : 0), index: UInt64($0 * 2))
+    }
     let big = (0..<600).map { MemfdFolio(pfn: base + 0x10 + UInt64($0), flags: MemfdFolio.uptodate, index: UInt64($0)) }
     return [
       MemfdState(pos: 0, size: 0),
@@ -205,7 +216,10 @@ public struct MemfdProbe: ComponentCodecProbe {
   }
 
   static func lines(_ states: [(token: UInt64, state: MemfdState)]) -> ProbeContent {
-    ProbeContent(lines: states.map { "token 0x\(String($0.token, radix: 16)): \(HandoverModel.memfdLine($0.state, ProbeSupport.geometry))" })
+    ProbeContent(
+      lines: states.map {
+        "token 0x\(String($0.token, radix: 16)): \(HandoverModel.memfdLine($0.state, ProbeSupport.geometry))"
+      })
   }
 
   public func canonicalContent() throws -> ProbeContent {
@@ -220,7 +234,8 @@ public struct MemfdProbe: ComponentCodecProbe {
     var out: [(UInt64, MemfdState)] = []
     for (i, s) in d.state.sessions.enumerated() {
       for (j, f) in s.files.enumerated() {
-        let path = DecodePath.root.appending(LUO.subnodeName).appending("sessions", index: i).appending("files", index: j)
+        let path = DecodePath.root.appending(LUO.subnodeName).appending("sessions", index: i).appending(
+          "files", index: j)
         guard f.compatible == version else {
           throw DecodeError(
             .unknownVersion,

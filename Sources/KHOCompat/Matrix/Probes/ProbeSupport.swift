@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
 
@@ -71,8 +72,11 @@ enum ProbeSupport {
   }
 
   /// A device tree blob for an opaque sub-blob.
-  static func fdt(_ compatible: String, _ extra: [DeviceTreeProperty] = [], children: [DeviceTreeNode] = []) throws -> [UInt8] {
-    try FDTBuilder.build(DeviceTreeNode("", properties: [.string("compatible", compatible)] + extra, children: children))
+  static func fdt(_ compatible: String, _ extra: [DeviceTreeProperty] = [], children: [DeviceTreeNode] = []) throws
+    -> [UInt8]
+  {
+    try FDTBuilder.build(
+      DeviceTreeNode("", properties: [.string("compatible", compatible)] + extra, children: children))
   }
 
   /// Writes `bytes` at `address` and preserves its pages.

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
 
@@ -48,7 +49,9 @@ public struct RootProbe: ComponentCodecProbe {
     ]
     if raw {
       blobs.insert(
-        .init(name: KexecMetadata.nodeName, content: .kexecMetadata(KexecMetadata(previousRelease: "7.2.0-probe", kexecCount: 4))),
+        .init(
+          name: KexecMetadata.nodeName,
+          content: .kexecMetadata(KexecMetadata(previousRelease: "7.2.0-probe", kexecCount: 4))),
         at: 0)
     }
     let model = HandoverModel(geometry: g, rootVersion: v, preservedData: set, subBlobs: blobs)

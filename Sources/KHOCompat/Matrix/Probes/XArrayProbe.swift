@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
 import XArray
@@ -39,7 +40,9 @@ public struct XArrayProbe: ComponentCodecProbe {
   }
 
   func build(_ version: String, _ extra: Extra) throws -> ProbeSample {
-    guard let v = HandoverModel.XArrayVersion(rawValue: version) else { throw DecodeError(.unknownVersion, "\(version)") }
+    guard let v = HandoverModel.XArrayVersion(rawValue: version) else {
+      throw DecodeError(.unknownVersion, "\(version)")
+    }
     let g = ProbeSupport.geometry
     let model = HandoverModel(
       geometry: g, rootVersion: .v4, preservedData: PreservedSet(geometry: g),
@@ -50,7 +53,9 @@ public struct XArrayProbe: ComponentCodecProbe {
   static func lines(_ x: XArray<UInt64>) -> ProbeContent {
     var out = ["\(x.count) entries"]
     x.forEachEntry { e in
-      out.append("0x\(String(e.index, radix: 16)) order \(e.order) = 0x\(String(e.element, radix: 16)) marks \(e.marks.rawValue)")
+      out.append(
+        "0x\(String(e.index, radix: 16)) order \(e.order) = 0x\(String(e.element, radix: 16)) marks \(e.marks.rawValue)"
+      )
     }
     return ProbeContent(lines: out)
   }
@@ -150,7 +155,9 @@ public struct SingleVersionProbe: ComponentCodecProbe {
     switch component {
     case .block:
       let (memory, head) = try ProbeSupport.location(sample)
-      guard let layout = BlockLayout(entrySize: 32, geometry: memory.geometry) else { throw DecodeError(.unsupported, "layout") }
+      guard let layout = BlockLayout(entrySize: 32, geometry: memory.geometry) else {
+        throw DecodeError(.unsupported, "layout")
+      }
       let chain = try BlockList.decode(from: memory, head: head, layout: layout)
       return ProbeContent(lines: ["\(chain.count) entries", "digest \(Self.digest(chain.entries.array))"])
     case .vmalloc:

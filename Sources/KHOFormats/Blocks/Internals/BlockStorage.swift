@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 // The unsafe corner of the block-v1 codec: an owned buffer that decoded

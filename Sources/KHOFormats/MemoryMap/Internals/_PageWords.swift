@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 // Moving pages of 64-bit words between PhysicalMemory/PhysicalImage and

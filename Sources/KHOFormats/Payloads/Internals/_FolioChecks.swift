@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// The checks every folio array of a file-like payload gets.
@@ -16,16 +17,21 @@ enum _FolioChecks {
     for (i, f) in folios.enumerated() where !f.isEmpty {
       let p = path.index(i)
       guard let a = PhysAddr.ofPage(f.pfn, g) else {
-        try problems.report(DecodeError(.outOfRange, "pfn 0x\(String(f.pfn, radix: 16)) is past the address space", path: p))
+        try problems.report(
+          DecodeError(.outOfRange, "pfn 0x\(String(f.pfn, radix: 16)) is past the address space", path: p))
         continue
       }
       if f.pfn & (span - 1) != 0 || f.index & (span - 1) != 0 {
         try problems.report(
-          DecodeError(.misaligned, "folio pfn 0x\(String(f.pfn, radix: 16)) or index \(f.index) is not aligned to order \(order)", path: p, address: a))
+          DecodeError(
+            .misaligned, "folio pfn 0x\(String(f.pfn, radix: 16)) or index \(f.index) is not aligned to order \(order)",
+            path: p, address: a))
       }
       if f.index >= pagesInFile {
         try problems.report(
-          DecodeError(.outOfRange, "folio index \(f.index) is at or past the file's end (\(pagesInFile) pages)", path: p, address: a))
+          DecodeError(
+            .outOfRange, "folio index \(f.index) is at or past the file's end (\(pagesInFile) pages)", path: p,
+            address: a))
       }
       if let first = seen.updateValue(i, forKey: f.index) {
         try problems.report(

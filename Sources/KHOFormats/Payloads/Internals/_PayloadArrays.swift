@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// Reading the arrays payloads keep behind a `kho_vmalloc` descriptor.
@@ -20,20 +21,23 @@ enum _PayloadArrays {
     if declared == 0 {
       if !descriptor.isEmpty && !emptyMayKeepArray {
         try problems.report(
-          DecodeError(.inconsistent, "\(countName) is 0 but the descriptor is not empty", path: path, address: descriptorAddress))
+          DecodeError(
+            .inconsistent, "\(countName) is 0 but the descriptor is not empty", path: path, address: descriptorAddress))
       }
       return empty
     }
     guard !descriptor.first.isZero else {
       try problems.report(
-        DecodeError(.missing, "\(countName) is \(declared) but the array has no chunk", path: path, address: descriptorAddress))
+        DecodeError(
+          .missing, "\(countName) is \(declared) but the array has no chunk", path: path, address: descriptorAddress))
       return empty
     }
     var sub = DecodeProblems(strict: problems.strict)
     let area = try VMalloc.walk(descriptor, memory, path, descriptorAddress, &sub)
     try problems.report(contentsOf: sub.list)
     for (i, c) in area.chunks.enumerated() {
-      references.append(PayloadReference(.metadata, c, path: path.appending("chunk", index: i), what: "\(what) vmalloc chunk"))
+      references.append(
+        PayloadReference(.metadata, c, path: path.appending("chunk", index: i), what: "\(what) vmalloc chunk"))
     }
     for (i, r) in area.runs.enumerated() {
       references.append(
@@ -87,19 +91,23 @@ enum _PayloadFDT {
     let total = Int(try ByteReader(head, order: .big, path: c.path, base: c.address).integer(at: 4, as: UInt32.self))
     let limit = c.allocationBytes(at: c.address, fallbackPages: 16)
     guard total >= 40, total <= limit else {
-      throw DecodeError(.outOfRange, "sub-FDT totalsize \(total) is outside 40...\(limit) bytes", path: c.path, address: c.address)
+      throw DecodeError(
+        .outOfRange, "sub-FDT totalsize \(total) is outside 40...\(limit) bytes", path: c.path, address: c.address)
     }
     return try FDT(parsing: try c.memory.bytes(at: c.address, count: total, path: c.path), allowTrailingBytes: true)
   }
 
   /// The root node's `compatible` checked against `expected`.
-  static func checkCompatible(_ fdt: FDT, _ expected: String, _ c: PayloadContext, _ problems: inout DecodeProblems) throws(DecodeError) {
+  static func checkCompatible(_ fdt: FDT, _ expected: String, _ c: PayloadContext, _ problems: inout DecodeProblems)
+    throws(DecodeError)
+  {
     let got = fdt.root.property("compatible")?.string
     if got != expected {
       try problems.report(
         DecodeError(
           got == nil ? .missing : .unknownVersion,
-          got.map { "compatible is '\($0)', expected '\(expected)'" } ?? "no compatible property; expected '\(expected)'",
+          got.map { "compatible is '\($0)', expected '\(expected)'" }
+            ?? "no compatible property; expected '\(expected)'",
           path: c.path, address: c.address))
     }
   }

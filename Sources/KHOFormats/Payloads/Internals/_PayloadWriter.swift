@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 /// Builds a payload struct's bytes in the image's byte order, for encoders.
@@ -36,7 +37,8 @@ struct _PayloadWriter {
 /// Checks an encoder's folio entries fit their fields.
 func _checkFolios(_ folios: [MemfdFolio], path: DecodePath) throws(EncodeError) {
   for (i, f) in folios.enumerated() where f.pfn > MemfdFolio.maxPFN || f.flags > MemfdFolio.maxFlags {
-    throw EncodeError(.outOfRange, "folio pfn 0x\(String(f.pfn, radix: 16)) or flags \(f.flags) does not fit 52/12 bits", path: path.index(i))
+    throw EncodeError(
+      .outOfRange, "folio pfn 0x\(String(f.pfn, radix: 16)) or flags \(f.flags) does not fit 52/12 bits",
+      path: path.index(i))
   }
 }
-

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 // Searching the list leaves of kho-xarray-v2 in place: sorted indices,
 // with the shadow tree's in-memory fences (every `_listRun`-th index) as
 // the first step. Queries in _ShadowTree.swift call these for a leaf of

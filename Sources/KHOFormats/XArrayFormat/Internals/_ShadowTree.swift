@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 // The engine behind both zero-copy views: an index built once, when a view

@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
 // The validating walk that `KHOXArrayV2View` runs when it opens: every
@@ -153,7 +154,8 @@ struct _V2Walker {
           var span = 0
           while span < n && j + span < fan {
             if span > 0 {
-              let sib = try slot(r, at: (j + span) * 16, path: path.index(j + span),
+              let sib = try slot(
+                r, at: (j + span) * 16, path: path.index(j + span),
                 address: PhysAddr(sl.word + UInt64((j + span) * 16)))
               guard sib.kind == .sibling else {
                 throw DecodeError(
