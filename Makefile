@@ -67,8 +67,9 @@ docs: deps
 	.build/debug/khodump --generate-completion-script bash > Documentation/completions/khodump.bash
 	.build/debug/khodump --generate-completion-script zsh > Documentation/completions/_khodump
 	.build/debug/khodump --generate-completion-script fish > Documentation/completions/khodump.fish
-	$(SWIFT) package --allow-writing-to-directory Documentation plugin generate-manual --multi-page=false \
-	  --output-directory Documentation khodump 2>&1 | grep -v '^warning: ' | tail -2
+	$(SWIFT) package generate-manual 2>&1 | grep -v '^warning: ' | tail -1
+	cp .build/plugins/GenerateManual/outputs/khodump/khodump.1 Documentation/khodump.1
+	@mkdir -p .build/docs
 	@for m in $(DOC_MODULES); do \
 	  $(SWIFT) package --allow-writing-to-directory .build/docs generate-documentation --target $$m \
 	    --output-path .build/docs/$$m --warnings-as-errors 2>&1 | grep -E 'warning|error|Generated' ; \

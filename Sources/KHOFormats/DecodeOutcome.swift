@@ -3,7 +3,7 @@ import KHOCore
 
 /// What a lenient decode returns: the value it could read and every problem.
 ///
-/// The strict form of a codec throws the first ``DecodeError``; the lenient
+/// The strict form of a codec throws the first `DecodeError`; the lenient
 /// form (`decodeReporting`) carries on past problems with a documented
 /// recovery and returns this. At most ``maxProblems`` problems are kept;
 /// the rest are only counted.

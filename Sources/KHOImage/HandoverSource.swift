@@ -144,7 +144,7 @@ public struct HandoverSource {
 
   /// Detects the kind of `bytes` (already decompressed by ``InputFile``, or
   /// zstd here, up to `decompressionLimit` bytes) and opens it like
-  /// ``open(_:fdtPhys:geometry:debugfsSide:locateRoot:)``.
+  /// ``open(_:fdtPhys:geometry:debugfsSide:locateRoot:progress:)``.
   public static func open(
     bytes input: Bytes, name path: String, fdtPhys: PhysAddr? = nil, geometry: PageGeometry? = nil,
     locateRoot: Bool = true, decompressionLimit: Int = InputFile.defaultDecompressionLimit

@@ -6,7 +6,7 @@ import KHOCore
 /// Unlike the core files `KHOImage` reads (program headers only), a vmlinux
 /// is `ET_EXEC` or `ET_DYN` with section headers and a section-name string
 /// table. This reader checks every field it uses and reports problems as
-/// ``DecodeError``s with the byte offset in the file:
+/// `DecodeError`s with the byte offset in the file:
 ///
 /// | field | check | error kind |
 /// |---|---|---|

@@ -35,7 +35,11 @@ public struct Negotiator: Sendable {
 
   /// Negotiates `outgoing` against one or more `incoming` sides under `policy`.
   ///
-  /// - Parameter profile: overrides `policy.profile`.
+  /// - Parameters:
+  ///   - outgoing: what the running kernel can write.
+  ///   - incoming: what each next kernel can read.
+  ///   - policy: what may be given up to find a common version.
+  ///   - profile: overrides `policy.profile`.
   /// - Throws: ``CompatError`` `.unknownProfile` when the outgoing manifest
   ///   does not define the profile; `.empty` when `incoming` is empty.
   public func negotiate(

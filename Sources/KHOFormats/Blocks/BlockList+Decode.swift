@@ -4,14 +4,14 @@ import KHOCore
 /// The `block-v1` codec: chains of page-sized blocks of fixed-size entries.
 ///
 /// Decoding applies the kernel's restore guards (`kho_block_set_restore`)
-/// and reports each as a located ``DecodeError``:
-/// - a chain that reaches a block twice: ``DecodeError/Kind/cycle``;
+/// and reports each as a located `DecodeError`:
+/// - a chain that reaches a block twice: `DecodeError/Kind/cycle`;
 /// - more than ``BlockLayout/maxBlocks`` blocks:
-///   ``DecodeError/Kind/limitExceeded``;
+///   `DecodeError/Kind/limitExceeded`;
 /// - a block with `count == 0` or more entries than fit:
-///   ``DecodeError/Kind/badCount``;
+///   `DecodeError/Kind/badCount`;
 /// - a block address that is not page aligned (blocks are whole pages):
-///   ``DecodeError/Kind/misaligned``;
+///   `DecodeError/Kind/misaligned`;
 /// - a block that is not in captured memory: the memory's error.
 ///
 /// Errors carry the path `<path>/block[i]` and the block's address.

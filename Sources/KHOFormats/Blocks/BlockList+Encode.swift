@@ -23,8 +23,8 @@ extension BlockList {
   /// no entries give no blocks and a head of 0. This is what the kernel's
   /// `kho_block_set_*` writer leaves behind.
   ///
-  /// - Throws: ``EncodeError/Kind/outOfRange`` when `entries` is not a whole
-  ///   number of entries; ``EncodeError/Kind/notRepresentable`` when the
+  /// - Throws: `EncodeError/Kind/outOfRange` when `entries` is not a whole
+  ///   number of entries; `EncodeError/Kind/notRepresentable` when the
   ///   chain would need more than ``BlockLayout/maxBlocks`` blocks (the
   ///   kernel refuses to restore it); the allocator's error.
   public static func encode(
@@ -55,7 +55,7 @@ extension BlockList {
   /// ``encode(_:layout:into:allocator:path:)``. This is the fast path: no
   /// page allocation, one copy per block.
   ///
-  /// - Throws: as the image form, and ``EncodeError/Kind/outOfMemory`` when
+  /// - Throws: as the image form, and `EncodeError/Kind/outOfMemory` when
   ///   the arena is too small or `base` is not page aligned.
   public static func encode(
     _ entries: [UInt8], layout: BlockLayout, into arena: inout [UInt8], base: PhysAddr,

@@ -11,7 +11,7 @@ import KHOCore
 ///     fdt.root.property("compatible")?.string      // "kho-v4"
 ///     for child in fdt.root.children { print(child.name) }
 ///
-/// Validation (each failure is a ``DecodeError`` with the byte offset):
+/// Validation (each failure is a `DecodeError` with the byte offset):
 /// magic, version 16 or 17, `totalsize` against the buffer, block offsets
 /// and sizes inside `totalsize`, every token inside the structure block,
 /// names and strings NUL-terminated inside their blocks, properties before

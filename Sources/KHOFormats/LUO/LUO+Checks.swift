@@ -4,15 +4,15 @@ import KHOCore
 extension LUODecoded {
   /// The cross-link checks a reader runs after decoding, as located problems.
   ///
-  /// - Session names are unique (``DecodeError/Kind/duplicate``).
-  /// - Tokens are unique within each session (``DecodeError/Kind/duplicate``).
+  /// - Session names are unique (`DecodeError/Kind/duplicate`).
+  /// - Tokens are unique within each session (`DecodeError/Kind/duplicate`).
   /// - Declared counts equal what was read: the session header (luo-v1 …
-  ///   v3) and each `file_set_ser.count` (``DecodeError/Kind/inconsistent``).
+  ///   v3) and each `file_set_ser.count` (`DecodeError/Kind/inconsistent`).
   /// - With `isPreserved` (is the page holding this address in the
   ///   handover's preserved-memory map?): every page of LUO metadata that
   ///   was read (blob, `luo_ser`, session region or blocks, file arrays or
   ///   blocks, FLB page) and every file's `data` address must be preserved
-  ///   (``DecodeError/Kind/missing``): the next kernel treats pages that
+  ///   (`DecodeError/Kind/missing`): the next kernel treats pages that
   ///   are not as free memory.
   /// - With `memory` as well, memfd files (`memfd-v1`, `memfd-v2`,
   ///   `memfd-v2;vmalloc-v1`) are decoded; their problems are reported, and

@@ -75,9 +75,9 @@ extension LUO {
   /// then the session region or chain), so one input always gives the same
   /// bytes.
   ///
-  /// - Throws: ``EncodeError/Kind/notRepresentable`` naming the session,
-  ///   file or field a version cannot hold (see ``check(_:as:geometry:options:)``);
-  ///   the allocator's ``EncodeError/Kind/outOfMemory``.
+  /// - Throws: `EncodeError/Kind/notRepresentable` naming the session,
+  ///   file or field a version cannot hold (see ``check(_:as:geometry:options:path:)``);
+  ///   the allocator's `EncodeError/Kind/outOfMemory`.
   public static func encode(
     _ state: LUOState, as version: LUOVersion, into image: PhysicalImage,
     allocator: inout PageAllocator, options: LUOEncodeOptions = .init(),

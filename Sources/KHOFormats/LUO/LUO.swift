@@ -4,7 +4,7 @@ import KHOCore
 /// The Live Update Orchestrator's handover formats, luo-v1 … luo-v5.
 ///
 /// LUO registers one KHO sub-blob named `LUO`. Decode it with
-/// ``decode(from:blob:size:)``, which tells the version by content (an FDT
+/// ``decode(from:blob:size:path:)``, which tells the version by content (an FDT
 /// for luo-v1 and luo-v2, a raw `struct luo_ser` whose first bytes are its
 /// compatible string for luo-v3 and later), or find it in a KHO root FDT
 /// first with ``locate(in:order:)``:
@@ -41,8 +41,8 @@ extension LUO {
   /// `preserved-data`, or `fdt` in kho-v1) and its size (`blob-size`, kho-v3
   /// and later; `nil` when absent).
   ///
-  /// - Throws: ``DecodeError/Kind/missing`` when there is no `LUO` node or
-  ///   it has no address property; ``DecodeError/Kind/outOfRange`` when a
+  /// - Throws: `DecodeError/Kind/missing` when there is no `LUO` node or
+  ///   it has no address property; `DecodeError/Kind/outOfRange` when a
   ///   property is not 8 bytes or the address is 0.
   public static func locate(in root: FDT, order: ByteOrder) throws(DecodeError) -> (blob: PhysAddr, size: UInt64?) {
     let path = DecodePath.root.appending(subnodeName)
@@ -73,7 +73,7 @@ extension LUO {
   ///
   /// `size` is the root's `blob-size` (kho-v3+), or `nil` (kho-v1/v2: an
   /// FDT's size is its `totalsize`; a raw `luo_ser`'s comes from its
-  /// compatible). Throws the first problem; ``read(from:blob:size:)``
+  /// compatible). Throws the first problem; ``read(from:blob:size:path:)``
   /// collects them all instead.
   public static func decode(
     from memory: any PhysicalMemory, blob: PhysAddr, size: UInt64?,
@@ -84,7 +84,7 @@ extension LUO {
   }
 
   /// Decodes the blob as `version`; a blob of another version is an
-  /// ``DecodeError/Kind/unknownVersion`` error.
+  /// `DecodeError/Kind/unknownVersion` error.
   public static func decode(
     from memory: any PhysicalMemory, blob: PhysAddr, size: UInt64?, as version: LUOVersion,
     path: DecodePath = DecodePath.root.appending(subnodeName)

@@ -27,7 +27,7 @@ extension Memfd {
     case zeroFill
   }
 
-  /// The largest file ``readContents(_:from:folioOrder:missingPages:limit:)`` reads by default (4 GiB).
+  /// The largest file ``readContents(_:from:folioOrder:missingPages:limit:path:)`` reads by default (4 GiB).
   public static let defaultContentsLimit: UInt64 = 1 << 32
 
   /// Reads the file's contents from the folio pages.
@@ -39,7 +39,7 @@ extension Memfd {
   /// folio is taken as order 0 and ``MemfdContents/assumedOrderZero`` says
   /// so. A folio the lookup does not know is read as order 0 and reported.
   ///
-  /// - Throws: ``DecodeError/Kind/limitExceeded`` when `size` is over
+  /// - Throws: `DecodeError/Kind/limitExceeded` when `size` is over
   ///   `limit`; with `.fail`, the memory's error for an uncaptured folio.
   public static func readContents(
     _ decoded: MemfdDecoded, from memory: any PhysicalMemory,

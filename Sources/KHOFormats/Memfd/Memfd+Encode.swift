@@ -6,9 +6,9 @@ extension Memfd {
   /// array's pages, then its vmalloc chunks (the kernel's order). Returns
   /// the address to store in the file's `data` field.
   ///
-  /// - Throws: ``EncodeError/Kind/notRepresentable`` when memfd-v1 is asked
+  /// - Throws: `EncodeError/Kind/notRepresentable` when memfd-v1 is asked
   ///   to keep seals, or memfd-v2 a non-zero `flags` or an unknown seal;
-  ///   ``EncodeError/Kind/outOfRange`` for a PFN over 52 bits or folio flags
+  ///   `EncodeError/Kind/outOfRange` for a PFN over 52 bits or folio flags
   ///   over 12 bits.
   public static func encode(
     _ state: MemfdState, as version: MemfdVersion, into image: PhysicalImage,

@@ -6,7 +6,7 @@ extension BitmapChunkList {
   /// failing on the first problem. A `head` of 0 is the empty map.
   ///
   /// Empty chunks and empty bitmaps are fine. Problems, each a located
-  /// ``DecodeError``: a chunk or bitmap outside captured memory
+  /// `DecodeError`: a chunk or bitmap outside captured memory
   /// (`notCaptured`/`crossesHole`), a chunk or bitmap pointer that is not
   /// page aligned or a `phys_start` not aligned to the span of its bitmap
   /// (`misaligned`), `num_elms` over the page's capacity (`badCount`), an

@@ -11,7 +11,7 @@ extension BitmapChunkList {
   /// preserved the entries in that order), then the chunk pages in list
   /// order (the kernel allocates them while serializing).
   ///
-  /// - Throws: ``EncodeError``: `notRepresentable` when the set's geometry
+  /// - Throws: `EncodeError`: `notRepresentable` when the set's geometry
   ///   differs from the image's; `outOfMemory` from the allocator.
   @discardableResult
   public static func encode(

@@ -6,7 +6,7 @@ extension PreservedSet {
   /// does: as maximal naturally aligned power-of-two pieces
   /// (`order = min(ctz(pfn), ilog2(end - pfn))`).
   ///
-  /// - Throws: ``EncodeError`` (`outOfRange`) when the range reaches past
+  /// - Throws: `EncodeError` (`outOfRange`) when the range reaches past
   ///   64-bit physical addresses; nothing is inserted then.
   public mutating func preserve(pages: Range<UInt64>) throws(EncodeError) {
     guard pages.upperBound <= 1 << UInt64(64 - geometry.pageShift) else {

@@ -144,7 +144,7 @@ public struct PreservedSet: Sendable {
 
   /// Inserts the entry of `2^order` pages at page frame `pfn`; returns whether it was new.
   ///
-  /// - Throws: ``EncodeError`` (`outOfRange`) when the order is outside
+  /// - Throws: `EncodeError` (`outOfRange`) when the order is outside
   ///   `0...maxOrder` or `pfn` is not aligned to it.
   @inlinable @discardableResult
   public mutating func insert(pfn: UInt64, order: Int) throws(EncodeError) -> Bool {
@@ -163,7 +163,7 @@ public struct PreservedSet: Sendable {
   /// one tight loop, so scattered pages cost little more than the cache
   /// miss each one takes (see the README's figures).
   ///
-  /// - Throws: ``EncodeError`` for the first invalid frame, as
+  /// - Throws: `EncodeError` for the first invalid frame, as
   ///   ``insert(pfn:order:)`` does; the frames before it stay inserted.
   @inlinable @discardableResult
   public mutating func insert<S: Sequence<UInt64>>(pfns: S, order: Int) throws(EncodeError) -> Int {

@@ -9,7 +9,7 @@ extension RadixTree {
   /// problem.
   ///
   /// Empty leaves and tables (left by unpreserve) are fine. Problems, each
-  /// a located ``DecodeError``: a root of 0 (`missing`), a node outside
+  /// a located `DecodeError`: a root of 0 (`missing`), a node outside
   /// captured memory (`notCaptured`/`crossesHole`), a node pointer that is
   /// not page aligned (`misaligned`), a node reached twice (`cycle`), set
   /// bits that decode to no valid entry (`outOfRange`).

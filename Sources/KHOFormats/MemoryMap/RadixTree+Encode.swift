@@ -14,7 +14,7 @@ extension RadixTree {
   ///
   /// Work is word-at-a-time: each leaf is one chunk of the set copied whole.
   ///
-  /// - Throws: ``EncodeError``: `notRepresentable` when the set's geometry
+  /// - Throws: `EncodeError`: `notRepresentable` when the set's geometry
   ///   differs from the image's, or an entry's order bit lies above the key
   ///   bits the tree indexes (order 0 with `.original` depth on 16 KiB
   ///   pages); `outOfMemory` from the allocator.

@@ -7,7 +7,7 @@ import KHOCore
 /// An exact (address, order) query reads one u64 per level below the level
 /// that holds the key's order bit; above it every index is 0, so the view
 /// follows the chain of first entries from the root once and starts there.
-/// ``covering(_:)`` tries each order from 0 up and stops at the first hit,
+/// ``covering(_:orders:)`` tries each order from 0 up and stops at the first hit,
 /// or as soon as that chain has ended above every remaining order (a tree
 /// of small folios answers for the high orders without reading anything).
 ///
@@ -53,7 +53,7 @@ public struct RadixTreeView {
 
   /// Whether the tree holds the entry (`phys`, `order`) exactly.
   ///
-  /// - Throws: ``DecodeError`` when a node on the way is not captured or a
+  /// - Throws: `DecodeError` when a node on the way is not captured or a
   ///   pointer is not page aligned.
   public func contains(_ phys: PhysAddr, order: Int) throws(DecodeError) -> Bool {
     guard let key = layout.key(PreservedEntry(phys, order: order)) else { return false }

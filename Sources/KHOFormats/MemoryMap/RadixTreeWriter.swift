@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import KHOCore
 
-/// Edits a radix tree in a ``PhysicalImage`` one entry at a time, exactly as
+/// Edits a radix tree in a `PhysicalImage` one entry at a time, exactly as
 /// the kernel's `kho_radix_add_page()` / `kho_radix_del_page()` do.
 ///
 /// Use it to reproduce a kernel's tree for a given insertion order (nodes

@@ -42,7 +42,7 @@ public struct KexecMetadata: Hashable, Sendable, Codable {
   /// the end); the kernel ignores shorter ones and other versions, which
   /// here are errors that say so.
   ///
-  /// - Throws: ``DecodeError``: `truncated` (under 4 bytes, or under 73 for
+  /// - Throws: `DecodeError`: `truncated` (under 4 bytes, or under 73 for
   ///   version 1), `unknownVersion`, `badString` (no NUL in the release
   ///   field, or not UTF-8).
   public init(
@@ -66,7 +66,7 @@ public struct KexecMetadata: Hashable, Sendable, Codable {
 
   /// The 73 bytes of the blob.
   ///
-  /// - Throws: ``EncodeError`` (`badString`) when the release holds a NUL
+  /// - Throws: `EncodeError` (`badString`) when the release holds a NUL
   ///   or is longer than 64 bytes.
   public func encoded(byteOrder: ByteOrder = .little) throws(EncodeError) -> [UInt8] {
     let release = Array(previousRelease.utf8)

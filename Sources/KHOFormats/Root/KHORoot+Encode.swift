@@ -22,7 +22,7 @@ extension KHORoot {
   /// `compatible`, `preserved-memory-map`, then the sub-nodes; within a
   /// sub-node kho-v3+ puts `blob-size` before `preserved-data`.
   ///
-  /// - Throws: ``EncodeError``: `notRepresentable` for a sub-blob size in
+  /// - Throws: `EncodeError`: `notRepresentable` for a sub-blob size in
   ///   kho-v1/v2 (no property holds it) or a missing one in kho-v3+;
   ///   `outOfRange` for a zero map address in kho-v2+ or a zero sub-blob
   ///   address; `duplicate` for two sub-blobs of one name; `badString` for

@@ -69,7 +69,7 @@ public enum KHORootVersion: String, CaseIterable, Sendable, Hashable, Codable, C
 
   /// The version whose `compatible` is exactly `compatible`.
   ///
-  /// - Throws: ``DecodeError`` (`unknownVersion`) naming what was seen and
+  /// - Throws: `DecodeError` (`unknownVersion`) naming what was seen and
   ///   every version this toolkit knows.
   public init(compatible: String, path: DecodePath = .root) throws(DecodeError) {
     if let v = KHORootVersion(rawValue: compatible) {

@@ -29,7 +29,7 @@ public enum KHOScratch {
 
   /// Decodes the array in `bytes`.
   ///
-  /// - Throws: ``DecodeError``: `badCount` when the length is not a
+  /// - Throws: `DecodeError`: `badCount` when the length is not a
   ///   multiple of 16; `outOfRange` for an area that runs past the top of
   ///   64-bit memory.
   public static func decode(

@@ -13,10 +13,10 @@ public enum VMalloc {
 
   /// Follows the chunk chain of `descriptor` and lists the runs.
   ///
-  /// Checks (each a located ``DecodeError``): flags are known; order is at
+  /// Checks (each a located `DecodeError`): flags are known; order is at
   /// most ``VMallocDescriptor/maxOrder``; an empty descriptor (`first` 0)
   /// has `total_pages` 0; chunks are page aligned, captured and not
-  /// revisited (``DecodeError/Kind/cycle``); runs are aligned to their
+  /// revisited (`DecodeError/Kind/cycle`); runs are aligned to their
   /// order; the pages add up to exactly `total_pages`. The walk reads at
   /// most `ceil(total_pages / 2^order / 511) + 1` chunks (the writer adds an
   /// empty chunk after a full one), so work is bounded by the descriptor.

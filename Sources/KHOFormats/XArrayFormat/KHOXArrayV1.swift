@@ -28,7 +28,7 @@ public enum KHOXArrayV1 {
   /// Pages are allocated in depth-first order, each table before its
   /// children, so the same array always gives the same bytes.
   ///
-  /// - Throws: ``EncodeError`` `.notRepresentable` for a value 0 (v1 reads
+  /// - Throws: `EncodeError` `.notRepresentable` for a value 0 (v1 reads
   ///   0 as absent), a range entry or a mark; `.outOfRange` for a key wider
   ///   than 54 bits; `.outOfMemory` from the allocator.
   public static func encode(

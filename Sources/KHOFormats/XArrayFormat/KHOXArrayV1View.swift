@@ -20,7 +20,7 @@ public final class KHOXArrayV1View: KHOXArrayReading, @unchecked Sendable {
 
   /// Opens the tree whose root table is at `root`.
   ///
-  /// - Throws: ``DecodeError`` located at the table slot holding the bad
+  /// - Throws: `DecodeError` located at the table slot holding the bad
   ///   pointer: `.misaligned`, `.notCaptured`/`.crossesHole`, `.cycle`
   ///   (a table reached twice), `.outOfRange` (a key over 54 bits),
   ///   `.limitExceeded` (more tables than the index can name).

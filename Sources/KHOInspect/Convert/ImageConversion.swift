@@ -15,9 +15,9 @@ import KHOImage
 ///
 /// Steps: walk the source and refuse it when the walk reports errors (a
 /// conversion must say everything the old handover said); decode it into a
-/// ``HandoverModel``; plan and convert with ``ModelConverter``, which
+/// `HandoverModel`; plan and convert with `ModelConverter`, which
 /// refuses anything lossy naming the session, file and field; rebuild it
-/// into a new image (``HandoverModel/rebuild(copyingFrom:above:)``: data
+/// into a new image (`HandoverModel/rebuild(copyingFrom:above:)`: data
 /// pages copied to their old addresses, new metadata above everything the
 /// source used); pack the image as a bundle; then open the bundle as any
 /// verb would, walk it and decode it again, and fail unless it is clean and
@@ -75,7 +75,7 @@ public enum ImageConversion {
 
   /// Converts `source` to `targets` (one registry version per component; the rest keep theirs).
   ///
-  /// - Throws: ``ConversionError``: `unreadableSource` when the root is
+  /// - Throws: `ConversionError`: `unreadableSource` when the root is
   ///   unknown, the walk finds errors or the strict decode fails; the
   ///   converter's `badTarget`, `noRoute`, `lossy`, `unsatisfiedRequirement`;
   ///   `encodeFailed` when the result does not validate or read back equal.

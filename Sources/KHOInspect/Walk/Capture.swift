@@ -30,7 +30,7 @@ public enum Capture {
     }
   }
 
-  /// Opens the live sources as one ``HandoverSource``.
+  /// Opens the live sources as one `HandoverSource`.
   public static func source(_ o: Options) throws -> HandoverSource {
     let blobs = try DebugfsDirectory(path: o.debugfs, side: o.side, geometry: o.geometry)
     var layers: [any PhysicalMemory] = [blobs.memory]

@@ -12,7 +12,7 @@ import XArray
 /// memblock; others listed as opaque) → cross-checks (pages referenced but
 /// not preserved, overlapping preserved ranges, scratch overlapping
 /// preserved memory, declared sizes). Reads go through a
-/// ``RecordingMemory`` so that ``touchedRanges`` lists every page used.
+/// `RecordingMemory` so that ``touchedRanges`` lists every page used.
 public final class HandoverWalker {
   public let source: HandoverSource
   public let memory: RecordingMemory

@@ -37,7 +37,7 @@ extension HandoverModel {
   /// page); the map's own pages are not in it (kho-abi.md §3). The same
   /// model always gives the same bytes.
   ///
-  /// - Throws: ``EncodeError``: whatever a component's encoder refuses (a
+  /// - Throws: `EncodeError`: whatever a component's encoder refuses (a
   ///   version that cannot hold the content), `outOfMemory` when the ranges
   ///   are too small.
   public func encode(into image: PhysicalImage, metadata: PhysRange, map: PhysRange) throws(EncodeError)

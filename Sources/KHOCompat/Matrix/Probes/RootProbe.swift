@@ -94,7 +94,7 @@ public struct RootProbe: ComponentCodecProbe {
 /// Standalone (the map's version has no string of its own: a reader reads
 /// what its root version implies), so the reader for version B is B's
 /// decoder run on the bytes; conversion decodes with the writer's decoder
-/// into the ``PreservedSet`` and encodes with the reader's, as
+/// into the `PreservedSet` and encodes with the reader's, as
 /// ``HandoverModel/encode(into:metadata:map:)`` does.
 public struct MemoryMapProbe: ComponentCodecProbe {
   public init() {}

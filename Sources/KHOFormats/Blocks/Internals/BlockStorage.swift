@@ -5,7 +5,7 @@ import KHOCore
 // entries are copied into, and bulk copies into the pages of a
 // PhysicalImage. Everything else in Blocks/ works on Bytes and ByteReader.
 
-/// Heap memory of a fixed size that a ``Bytes`` value can own.
+/// Heap memory of a fixed size that a `Bytes` value can own.
 final class _EntryStorage: @unchecked Sendable {
   let base: UnsafeMutableRawPointer
   let count: Int
@@ -30,11 +30,11 @@ final class _EntryStorage: @unchecked Sendable {
     }
   }
 
-  /// The whole buffer as ``Bytes`` (keeps `self` alive).
+  /// The whole buffer as `Bytes` (keeps `self` alive).
   var bytes: Bytes { Bytes(_owner: self, base: UnsafeRawPointer(base), count: count) }
 }
 
-/// Bulk writes into the pages of a ``PhysicalImage``.
+/// Bulk writes into the pages of a `PhysicalImage`.
 enum _PageWriter {
   /// Calls `body` with writable memory for `count` bytes at `address`, which
   /// must lie inside one page that already exists in `image` (the allocator

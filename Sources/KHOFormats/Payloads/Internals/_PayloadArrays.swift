@@ -7,9 +7,9 @@ enum _PayloadArrays {
   /// `descriptor` and lists the area's pages as references.
   ///
   /// Checks: a zero count has an all-zero descriptor and a non-zero count a
-  /// chunk (``DecodeError/Kind/inconsistent``, ``DecodeError/Kind/missing``);
+  /// chunk (`DecodeError/Kind/inconsistent`, `DecodeError/Kind/missing`);
   /// the chain (see ``VMalloc``); `declared × entrySize` fits the area
-  /// (``DecodeError/Kind/truncated``: the count is clamped to what fits).
+  /// (`DecodeError/Kind/truncated`: the count is clamped to what fits).
   static func read(
     _ descriptor: VMallocDescriptor, declared: UInt64, entrySize: Int, countName: String,
     memory: any PhysicalMemory, path: DecodePath, descriptorAddress: PhysAddr?, countAddress: PhysAddr?,
