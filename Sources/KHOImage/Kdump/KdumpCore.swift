@@ -39,7 +39,7 @@ public final class KdumpCore: PhysicalMemory {
     self.file = file
     self.handle = handle
     self.header = header
-    descriptors = _PageDescriptors(file: file.bytes, header: header)
+    descriptors = _PageDescriptors(file: file, header: header)
     let order: ByteOrder = header.littleEndian ? .little : .big
     // An override sets the page size; the byte order is always the dump's.
     guard let g = PageGeometry(pageSize: override?.pageSize ?? header.blockSize, byteOrder: order) else {
