@@ -120,6 +120,26 @@ struct KdumpTests {
     #expect(source.loadProblems.map(\.kind) == [.outOfRange])
   }
 
+  @Test("the scan skips pages that are QEMU's shared zero page")
+  func sharedZeroPage() throws {
+    let seed = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("Fuzz/Corpus/FuzzKdump/tiny.kdump")
+    let source = try HandoverSource.open(seed.path)
+    // Pages 0 and 4-7 share one zero page; 1, 2 and 3 (the root) hold data.
+    var seen: [PhysAddr] = []
+    var bytes = 0
+    try source.memory.scanData(chunk: 1 << 20) { at, span in
+      seen.append(at)
+      bytes += span.byteCount
+      return true
+    }
+    #expect(seen == [PhysAddr(0x1000)])
+    #expect(bytes == 3 * 4096)
+    // The zero pages still read, as zeros.
+    #expect(try source.memory.bytes(at: PhysAddr(0x5000), count: 4096).array == [UInt8](repeating: 0, count: 4096))
+    #expect(source.rootAddress == PhysAddr(0x3000))
+  }
+
   @Test("a sparse core's holes are not data, and the scan skips them")
   func sparseHoles() throws {
     let path = NSTemporaryDirectory() + "kho-sparse-\(UUID().uuidString).elf"

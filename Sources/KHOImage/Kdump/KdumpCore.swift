@@ -94,6 +94,12 @@ public final class KdumpCore: PhysicalMemory {
     let shift = UInt64(header.blockSize.trailingZeroBitCount)
     let last = (address.rawValue &+ UInt64(buffer.count - 1)) >> shift
     try descriptors.check((address.rawValue >> shift)..<(last &+ 1))
+    try libraryRead(into: buffer, at: address)
+  }
+
+  /// Reads through libkdumpfile, the descriptors already checked.
+  private func libraryRead(into buffer: UnsafeMutableRawBufferPointer, at address: PhysAddr) throws(DecodeError) {
+    guard let base = buffer.baseAddress, buffer.count > 0 else { return }
     var err = [CChar](repeating: 0, count: 256)
     lock.lock()
     let rc = kho_kdump_read(handle, address.rawValue, base, buffer.count, &err, err.count)
@@ -109,7 +115,7 @@ public final class KdumpCore: PhysicalMemory {
   /// descriptor, data that does not decompress) is skipped, and the first
   /// such error is thrown once the rest has been seen.
   public func scanData(chunk: Int, _ body: (PhysAddr, RawSpan) -> Bool) throws(DecodeError) {
-    let page = geometry.pageSize
+    let page = header.blockSize
     let size = Swift.max(chunk / page, 1) * page
     var buffer = [UInt8](repeating: 0, count: size)
     var firstError: DecodeError?
@@ -118,26 +124,47 @@ public final class KdumpCore: PhysicalMemory {
       while a < seg.end {
         let n = Int(Swift.min(UInt64(size), seg.end - a))
         let more = buffer.withUnsafeMutableBytes { p -> Bool in
-          let piece = UnsafeMutableRawBufferPointer(rebasing: p[0..<n])
-          do throws(DecodeError) {
-            try read(into: piece, at: PhysAddr(a))
-            return body(PhysAddr(a), UnsafeRawBufferPointer(piece).bytes)
-          } catch {
-            // Page by page, leaving out the ones that fail.
-            var off = 0
-            while off < n {
-              let m = Swift.min(page, n - off)
-              let one = UnsafeMutableRawBufferPointer(rebasing: p[off..<off + m])
-              do throws(DecodeError) {
-                try read(into: one, at: PhysAddr(a + UInt64(off)))
-                guard body(PhysAddr(a + UInt64(off)), UnsafeRawBufferPointer(one).bytes) else { return false }
-              } catch {
-                if firstError == nil { firstError = error }
-              }
-              off += m
-            }
-            return true
+          // Pages that are the shared zero page hold nothing to look for:
+          // only the runs between them are read.
+          let shift = UInt64(page.trailingZeroBitCount)
+          let first = a >> shift
+          let count = (n + page - 1) / page
+          let zero: [Bool]
+          do throws(DecodeError) { zero = try descriptors.check(first..<(first + UInt64(count))) } catch {
+            zero = [Bool](repeating: false, count: count)
           }
+          var i = 0
+          while i < count {
+            if zero[i] {
+              i += 1
+              continue
+            }
+            var j = i
+            while j < count, !zero[j] { j += 1 }
+            let off = i * page
+            let piece = UnsafeMutableRawBufferPointer(rebasing: p[off..<Swift.min(j * page, n)])
+            let at = PhysAddr(a + UInt64(off))
+            do throws(DecodeError) {
+              try read(into: piece, at: at)
+              guard body(at, UnsafeRawBufferPointer(piece).bytes) else { return false }
+            } catch {
+              // Page by page, leaving out the ones that fail.
+              var k = i
+              while k < j {
+                let one = UnsafeMutableRawBufferPointer(rebasing: p[(k * page)..<Swift.min((k + 1) * page, n)])
+                let pa = PhysAddr(a + UInt64(k * page))
+                do throws(DecodeError) {
+                  try read(into: one, at: pa)
+                  guard body(pa, UnsafeRawBufferPointer(one).bytes) else { return false }
+                } catch {
+                  if firstError == nil { firstError = error }
+                }
+                k += 1
+              }
+            }
+            i = j
+          }
+          return true
         }
         guard more else { return }
         a += UInt64(n)

@@ -19,6 +19,10 @@ struct _PageDescriptors {
   private let rankBefore: [UInt64]
   private let order: ByteOrder
 
+  /// The file offset of a shared zero page (QEMU points every zero page's
+  /// descriptor at one uncompressed page of zeros), when the dump has one.
+  let zeroPageOffset: Int64?
+
   /// Bits per rank block.
   private static let blockBits: UInt64 = 4096
 
@@ -40,6 +44,23 @@ struct _PageDescriptors {
       at += n
     }
     rankBefore = ranks
+    // The first uncompressed, full-page descriptors: is one a page of zeros?
+    var zero: Int64?
+    let n = Int(Swift.min(total, 4096))
+    if n > 0, let table = try? mapped.copy(offset: UInt64(header.descriptorsOffset), count: 24 * n) {
+      let r = ByteReader(table, order: header.littleEndian ? .little : .big)
+      for k in 0..<n {
+        guard let off: Int64 = try? r.integer(at: 24 * k), let size: UInt32 = try? r.integer(at: 24 * k + 8),
+          let flags: UInt32 = try? r.integer(at: 24 * k + 12)
+        else { break }
+        guard flags & 0x27 == 0, Int(size) == header.blockSize, off >= 0,
+          let page = file.extracting(Int(off), count: header.blockSize)
+        else { continue }
+        if page.withUnsafeBytes({ $0.allSatisfy { $0 == 0 } }) { zero = off }
+        break
+      }
+    }
+    zeroPageOffset = zero
   }
 
   /// Set bits in `count` bytes at `offset` of the file.
@@ -79,13 +100,16 @@ struct _PageDescriptors {
     return n
   }
 
-  /// Checks the descriptor of every dumped page in `pfns`.
-  func check(_ pfns: Range<UInt64>) throws(DecodeError) {
-    guard !pfns.isEmpty else { return }
+  /// Checks the descriptor of every dumped page in `pfns`; returns, for
+  /// each page of `pfns`, whether it is the shared zero page.
+  @discardableResult
+  func check(_ pfns: Range<UInt64>) throws(DecodeError) -> [Bool] {
+    var zero = [Bool](repeating: false, count: pfns.count)
+    guard !pfns.isEmpty else { return zero }
     let block = UInt64(header.blockSize)
     let first = rank(pfns.lowerBound)
     let dumped = pfns.filter { $0 < header.maxMapnr && isDumped($0) }
-    guard !dumped.isEmpty else { return }
+    guard !dumped.isEmpty else { return zero }
     // The descriptors of these pages are consecutive: read them in one go.
     let start = UInt64(header.descriptorsOffset) + 24 * first
     let want = 24 * UInt64(dumped.count)
@@ -113,6 +137,8 @@ struct _PageDescriptors {
           "page frame \(pfn): its descriptor puts \(size) bytes (flags 0x\(String(flags, radix: 16))) at offset \(offset), outside the file's \(file.count) bytes",
           path: "/diskdump/page_desc", address: address)
       }
+      if let z = zeroPageOffset, offset == z, flags & 0x27 == 0 { zero[Int(pfn - pfns.lowerBound)] = true }
     }
+    return zero
   }
 }
