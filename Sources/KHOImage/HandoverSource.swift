@@ -76,9 +76,7 @@ public struct HandoverSource {
     var file = raw
     var wrappers: [String] = []
     if Zstd.isCompressed(file.bytes) {
-      file = try Zstd.decompressToMappedFile(file.bytes, limit: limit, name: path, source: file) {
-        (head: [UInt8]) throws(DecodeError) -> Int? in try InputFile.imageExtent(head, name: path)
-      }
+      file = try InputFile.unwrap(file, limit: limit, name: path, image: true)
       wrappers.append("zstd")
     }
     if FlattenedDump.isFlattened(file.bytes) {
@@ -86,7 +84,7 @@ public struct HandoverSource {
       wrappers.append("flattened")
     }
     var source: HandoverSource
-    if file.bytes.count >= 4, (0..<4).allSatisfy({ file.bytes.byte(at: $0) == [0x7f, 0x45, 0x4c, 0x46][$0] }) {
+    if ELFCore.hasMagic(file.bytes) {
       source = try elf(
         ELFCore(mapped: file, geometry: geometry), path: path, fdtPhys: fdtPhys, locateRoot: locateRoot,
         progress: progress)
@@ -158,7 +156,7 @@ public struct HandoverSource {
         limit: decompressionLimit)
     }
     let bytes = input
-    if bytes.count >= 4, (0..<4).allSatisfy({ bytes.byte(at: $0) == [0x7f, 0x45, 0x4c, 0x46][$0] }) {
+    if ELFCore.hasMagic(bytes) {
       return elf(try ELFCore(bytes: bytes, geometry: geometry), path: path, fdtPhys: fdtPhys, locateRoot: locateRoot)
     }
     if (try? FDTHeader(reading: bytes)) != nil {

@@ -24,11 +24,16 @@ public enum InputFile {
   static func map(_ path: String, limit: Int = defaultDecompressionLimit, image: Bool = false)
     throws(DecodeError) -> _MappedFile
   {
-    let mapped = try _MappedFile(path: path)
+    try unwrap(_MappedFile(path: path), limit: limit, name: path, image: image)
+  }
+
+  /// `mapped` itself, or its zstd-decompressed content in a mapped temporary
+  /// file (checked as an image when `image`).
+  static func unwrap(_ mapped: _MappedFile, limit: Int, name: String, image: Bool) throws(DecodeError) -> _MappedFile {
     guard Zstd.isCompressed(mapped.bytes) else { return mapped }
-    return try Zstd.decompressToMappedFile(mapped.bytes, limit: limit, name: path, source: mapped) {
+    return try Zstd.decompressToMappedFile(mapped.bytes, limit: limit, name: name, source: mapped) {
       (head: [UInt8]) throws(DecodeError) -> Int? in
-      image ? try imageExtent(head, name: path) : nil
+      image ? try imageExtent(head, name: name) : nil
     }
   }
 

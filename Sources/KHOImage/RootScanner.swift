@@ -91,20 +91,11 @@ public enum RootScanner {
           var a = up & ~mask
           while a - base.rawValue < UInt64(span.byteCount) {
             let off = Int(a - base.rawValue)
-            if off + 0x210 > span.byteCount {
-              edges.append(PhysAddr(a))
-              let (n, o) = a.addingReportingOverflow(g.pageSize64)
-              if o { break }
-              a = n
-              continue
-            }
-            if UInt32(bigEndian: span.unsafeLoadUnaligned(fromByteOffset: off, as: UInt32.self)) == 0xd00d_feed {
-              roots.append(PhysAddr(a))
-            } else if UInt32(littleEndian: span.unsafeLoadUnaligned(fromByteOffset: off + 0x202, as: UInt32.self))
-              == 0x5372_6448,  // "HdrS"
-              UInt16(littleEndian: span.unsafeLoadUnaligned(fromByteOffset: off + 0x1fe, as: UInt16.self)) == 0xaa55
-            {
-              bootParams.append(PhysAddr(a))
+            switch off + 0x210 > span.byteCount ? .edge : pageStart(span, off) {
+            case .fdt: roots.append(PhysAddr(a))
+            case .bootParams: bootParams.append(PhysAddr(a))
+            case .edge: edges.append(PhysAddr(a))
+            case nil: break
             }
             let (n, o) = a.addingReportingOverflow(g.pageSize64)
             if o { break }
@@ -122,13 +113,14 @@ public enum RootScanner {
       problem = error
     }
     for a in edges {
-      guard let head = try? memory.bytes(at: a, count: 8) else { continue }
-      if Array(head.array[0..<4]) == [0xd0, 0x0d, 0xfe, 0xed] {
-        roots.append(a)
-      } else if let p = try? memory.bytes(at: a, count: 0x210), Array(p.array[0x1fe...0x1ff]) == [0x55, 0xaa],
-        Array(p.array[0x202..<0x206]) == Array("HdrS".utf8)
-      {
-        bootParams.append(a)
+      // The whole test when the page has it, else only the FDT magic.
+      guard let head = (try? memory.bytes(at: a, count: 0x210)) ?? (try? memory.bytes(at: a, count: 8)) else {
+        continue
+      }
+      switch head.withRawSpan({ pageStart($0, 0) }) {
+      case .fdt: roots.append(a)
+      case .bootParams: bootParams.append(a)
+      case .edge, nil: break
       }
     }
     // FDT pages: KHO roots, or boot DTs that name one.
@@ -159,6 +151,21 @@ public enum RootScanner {
       if found[target]?.foundBy.contains(locator) == false { found[target]?.foundBy.append(locator) }
     }
     return found.values.sorted { $0.address < $1.address }
+  }
+
+  /// What a page start holds, as far as the scan cares.
+  enum PageStart { case fdt, bootParams, edge }
+
+  /// Whether `s` at `off` starts an FDT (big-endian magic `d00dfeed`) or
+  /// an x86 boot parameter page ("HdrS" at 0x202, 0xAA55 at 0x1fe).
+  static func pageStart(_ s: RawSpan, _ off: Int) -> PageStart? {
+    guard off >= 0, off + 4 <= s.byteCount else { return nil }
+    if UInt32(bigEndian: s.unsafeLoadUnaligned(fromByteOffset: off, as: UInt32.self)) == 0xd00d_feed { return .fdt }
+    guard off + 0x206 <= s.byteCount,
+      UInt32(littleEndian: s.unsafeLoadUnaligned(fromByteOffset: off + 0x202, as: UInt32.self)) == 0x5372_6448,
+      UInt16(littleEndian: s.unsafeLoadUnaligned(fromByteOffset: off + 0x1fe, as: UInt16.self)) == 0xaa55
+    else { return nil }
+    return .bootParams
   }
 
   /// The root a scan settles on: the only candidate, or the only one a

@@ -25,11 +25,6 @@ struct InfoCommand: ParsableCommand {
   @Option(help: "The most captured ranges listed (the totals count them all).")
   var ranges = 16
 
-  struct Range: Encodable {
-    var start: PhysAddr
-    var size: UInt64
-  }
-
   struct Root: Encodable {
     var address: PhysAddr
     var compatible: String
@@ -52,7 +47,7 @@ struct InfoCommand: ParsableCommand {
     var holeBytes: UInt64
     var lowest: PhysAddr?
     var highest: PhysAddr?
-    var ranges: [Range]
+    var ranges: [PhysRange]
     var root: Root?
     var candidates: [RootScanner.Candidate]
   }
@@ -66,7 +61,7 @@ struct InfoCommand: ParsableCommand {
       pageSizeFrom: options.pageSize != nil ? "--page-size" : "default",
       byteOrder: g.byteOrder == .little ? "little" : "big",
       rangeCount: memory.segments.count, capturedBytes: memory.capturedBytes, dataBytes: 0, holeBytes: 0,
-      ranges: memory.segments.prefix(Swift.max(ranges, 0)).map { Range(start: $0.start, size: $0.size) },
+      ranges: Array(memory.segments.prefix(Swift.max(ranges, 0))),
       candidates: source.candidates)
     if let core = memory as? ELFCore {
       let names: [UInt16: String] = [3: "i386", 62: "x86_64", 183: "aarch64", 243: "riscv", 21: "ppc64", 22: "s390"]

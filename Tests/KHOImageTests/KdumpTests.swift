@@ -146,16 +146,7 @@ struct KdumpTests {
     defer { try? FileManager.default.removeItem(atPath: path) }
     // One 1 GiB PT_LOAD at 0, a KHO root at 512 MiB, the rest a hole.
     let size: UInt64 = 1 << 30
-    var h = [UInt8](repeating: 0, count: 4096)
-    h.replaceSubrange(0..<8, with: [0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0])
-    func put(_ v: UInt64, _ at: Int, _ n: Int) {
-      for i in 0..<n { h[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) }
-    }
-    put(4, 16, 2); put(62, 18, 2); put(1, 20, 4); put(64, 32, 8); put(64, 52, 2); put(56, 54, 2); put(1, 56, 2)
-    put(1, 64, 4); put(4096, 72, 8); put(size, 96, 8); put(size, 104, 8)
-    FileManager.default.createFile(atPath: path, contents: Data(h))
-    let f = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-    try f.truncate(atOffset: 4096 + size)
+    let f = try SparseCore.create(path, size: size, segmentOffset: 4096)
     try f.seek(toOffset: 4096 + (512 << 20))
     try f.write(contentsOf: Data(try RootLocatorTests.root()))
     try f.close()

@@ -117,16 +117,7 @@ struct RootScanEdgeTests {
     defer { try? FileManager.default.removeItem(atPath: path) }
     let segOffset: UInt64 = 0x1f00
     let size: UInt64 = 32 << 20
-    var h = [UInt8](repeating: 0, count: 4096)
-    func put(_ v: UInt64, _ at: Int, _ n: Int) {
-      for i in 0..<n { h[at + i] = UInt8(truncatingIfNeeded: v >> (8 * UInt64(i))) }
-    }
-    h.replaceSubrange(0..<8, with: [0x7f, 0x45, 0x4c, 0x46, 2, 1, 1, 0])
-    put(4, 16, 2); put(62, 18, 2); put(1, 20, 4); put(64, 32, 8); put(64, 52, 2); put(56, 54, 2); put(1, 56, 2)
-    put(1, 64, 4); put(segOffset, 72, 8); put(size, 96, 8); put(size, 104, 8)
-    FileManager.default.createFile(atPath: path, contents: Data(h))
-    let f = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
-    try f.truncate(atOffset: segOffset + size)
+    let f = try SparseCore.create(path, size: size, segmentOffset: segOffset)
     // A hole up to file offset 0x101000, then 9 MiB of data: the first
     // piece starts at phys 0xff100, mid-page, and ends 0x100 bytes into
     // the page at 0x8ff000.

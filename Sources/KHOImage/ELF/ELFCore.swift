@@ -34,6 +34,11 @@ public final class ELFCore: PhysicalMemory {
   /// handed out from the mapping.
   public static let copyThreshold = 1 << 20
 
+  /// Whether `bytes` starts with the ELF magic.
+  public static func hasMagic(_ bytes: Bytes) -> Bool {
+    bytes.count >= 4 && (0..<4).allSatisfy { bytes.byte(at: $0) == [0x7f, 0x45, 0x4c, 0x46][$0] }
+  }
+
   /// The most program headers accepted (a 4 TiB sparse core has far fewer).
   public static let maxProgramHeaders = 1 << 20
 

@@ -12,6 +12,7 @@ final class _MappedFile: @unchecked Sendable {
   let base: UnsafeRawPointer?
   let count: Int
   private let fd: Int32
+  private let name: String
 
   convenience init(path: String) throws(DecodeError) {
     let fd = open(path, O_RDONLY | O_CLOEXEC)
@@ -37,6 +38,7 @@ final class _MappedFile: @unchecked Sendable {
       throw DecodeError(.unreadable, "cannot keep \(name) open: \(String(cString: strerror(errno)))")
     }
     self.fd = own
+    self.name = name
     if size == 0 {
       base = nil
       count = 0
@@ -98,26 +100,7 @@ final class _MappedFile: @unchecked Sendable {
   /// A copy of `count` bytes at `offset`, read with `pread`: for large
   /// reads, which through the mapping would stay resident after their use.
   func copy(offset: UInt64, count: Int) throws(DecodeError) -> Bytes {
-    var out = [UInt8](repeating: 0, count: count)
-    var failure: Int32 = 0
-    var done = 0
-    out.withUnsafeMutableBytes { raw in
-      guard let base = raw.baseAddress else { return }
-      while done < count {
-        let n = pread(fd, base + done, count - done, off_t(offset) + off_t(done))
-        if n < 0, errno == EINTR { continue }
-        if n < 0 { failure = errno }
-        if n <= 0 { return }
-        done += n
-      }
-    }
-    guard failure == 0, done == count else {
-      throw DecodeError(
-        .unreadable,
-        "read of \(count) bytes at 0x\(String(offset, radix: 16)): \(failure == 0 ? "end of file" : String(cString: strerror(failure)))"
-      )
-    }
-    return Bytes(out)
+    try _PreadFile.read(fd: fd, name: name, offset: offset, count: count)
   }
 
   /// Streams the data of `[start, end)` through one reused buffer of

@@ -22,6 +22,11 @@ final class _PreadFile: @unchecked Sendable {
 
   /// Reads exactly `count` bytes at `offset`.
   func read(offset: UInt64, count: Int) throws(DecodeError) -> Bytes {
+    try Self.read(fd: fd, name: path, offset: offset, count: count)
+  }
+
+  /// Reads exactly `count` bytes at `offset` of the open file `fd`.
+  static func read(fd: Int32, name path: String, offset: UInt64, count: Int) throws(DecodeError) -> Bytes {
     guard count > 0 else { return Bytes() }
     guard offset <= UInt64(Int64.max) else {
       throw DecodeError(.outOfRange, "offset 0x\(String(offset, radix: 16)) too large for \(path)")
