@@ -23,6 +23,9 @@ kho_kdump *kho_kdump_open(int fd, char *err, size_t errlen)
 		copy_err("libkdumpfile could not allocate a context", err, errlen);
 		return NULL;
 	}
+	/* Reads go through in runs, each page once: a small page cache is
+	   enough and does not cost a large zeroed allocation per open. */
+	kdump_set_number_attr(ctx, "cache.size", 64);
 	if (kdump_open_fd(ctx, fd) != KDUMP_OK) {
 		copy_err(kdump_get_err(ctx), err, errlen);
 		kdump_free(ctx);

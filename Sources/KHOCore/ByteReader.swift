@@ -70,8 +70,7 @@ public struct ByteReader: Sendable {
     guard offset >= 0, size <= bytes.count, offset <= bytes.count - size else {
       throw error(.truncated, "need \(size) bytes at offset \(offset), have \(bytes.count)", at: offset)
     }
-    let raw = bytes.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: offset, as: T.self) }
-    return order == .little ? T(littleEndian: raw) : T(bigEndian: raw)
+    return bytes.withWords(order) { $0.load(T.self, at: offset) }
   }
 
   /// Reads an integer of type `T` and advances.

@@ -31,16 +31,27 @@ public struct DecodeOutcome<Value> {
 extension DecodeOutcome: Sendable where Value: Sendable {}
 
 extension DecodeOutcome {
+  /// Packs `value` with what a lenient collector recorded.
+  init(_ value: Value?, _ problems: DecodeProblems) {
+    self.init(value: value, problems: problems.list, omittedProblems: problems.omitted)
+  }
+
+  /// Every problem, with one more saying how many were left out past the cap.
+  public var allProblems: [DecodeError] {
+    guard omittedProblems > 0 else { return problems }
+    let more = DecodeError(
+      .limitExceeded, "\(omittedProblems) more problems not listed", path: problems.last?.path ?? .root)
+    return problems + [more]
+  }
+
   /// Runs a decoder body in lenient mode and packs what it returned.
   static func collect(_ body: (inout DecodeProblems) throws(DecodeError) -> Value) -> DecodeOutcome {
     var problems = DecodeProblems(strict: false)
     do {
-      let v = try body(&problems)
-      return DecodeOutcome(value: v, problems: problems.list, omittedProblems: problems.omitted)
+      return DecodeOutcome(try body(&problems), problems)
     } catch {
-      var p = problems
-      p.record(error)
-      return DecodeOutcome(value: nil, problems: p.list, omittedProblems: p.omitted)
+      problems.record(error)
+      return DecodeOutcome(nil, problems)
     }
   }
 }

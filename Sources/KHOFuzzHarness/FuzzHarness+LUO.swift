@@ -33,14 +33,14 @@ extension FuzzHarness {
       return "no layout"
     }
     let memory = image(data.dropFirst())
-    let report = BlockList.read(from: memory, head: base, layout: layout, path: "/f")
+    let report = BlockList.decodeReporting(from: memory, head: base, layout: layout, path: "/f")
     let strict: BlockChain
     do {
       strict = try BlockList.decode(from: memory, head: base, layout: layout, path: "/f")
     } catch {
       return report.problems.first == error ? nil : "lenient walk disagrees with strict: \(error)"
     }
-    guard report.isClean, report.chain.entries == strict.entries else {
+    guard report.isClean, report.value?.entries == strict.entries else {
       return "lenient walk found problems in a valid chain"
     }
     let out = PhysicalImage()
@@ -61,8 +61,8 @@ extension FuzzHarness {
     let version = versions[Int(selector & 0x7f) % versions.count]
     // High bit: pass the version's own blob size (raw forms) instead of nil.
     let size: UInt64? = selector & 0x80 != 0 && version.container == .raw ? UInt64(version.serSize) : nil
-    let report = LUO.read(from: memory, blob: base, size: size)
-    _ = report.decoded?.crossCheck(isPreserved: { $0.rawValue & 0x1000 == 0 }, memory: memory)
+    let report = LUO.decodeReporting(from: memory, blob: base, size: size)
+    _ = report.value?.crossCheck(isPreserved: { $0.rawValue & 0x1000 == 0 }, memory: memory)
     _ = try? LUO.decode(from: memory, blob: base, size: size, as: version)
     let decoded: LUODecoded
     do {
@@ -70,7 +70,7 @@ extension FuzzHarness {
     } catch {
       return report.problems.contains(error) ? nil : "lenient read misses the strict error \(error)"
     }
-    guard report.problems.isEmpty, report.decoded?.state == decoded.state else {
+    guard report.isClean, report.value?.state == decoded.state else {
       return "lenient read disagrees with a clean strict decode"
     }
     let out = PhysicalImage()
@@ -95,8 +95,9 @@ extension FuzzHarness {
     let version = MemfdVersion.allCases[Int(selector) % count]
     let at = PhysAddr(base.rawValue + UInt64(Int(selector) / count) * 4096)
     let memory = image(data.dropFirst())
-    let (lenient, problems) = Memfd.read(from: memory, at: at, version: version)
-    if let lenient, lenient.state.size <= contentsLimit {
+    let outcome = Memfd.decodeReporting(from: memory, at: at, version: version)
+    let problems = outcome.problems
+    if let lenient = outcome.value, lenient.state.size <= contentsLimit {
       _ = try? Memfd.readContents(
         lenient, from: memory, folioOrder: { $0.rawValue & 0x2000 == 0 ? 0 : 1 }, missingPages: .zeroFill)
     }
@@ -106,7 +107,7 @@ extension FuzzHarness {
     } catch {
       return problems.contains(error) ? nil : "lenient memfd read misses the strict error \(error)"
     }
-    guard problems.isEmpty, lenient?.state == decoded.state else {
+    guard outcome.isClean, outcome.value?.state == decoded.state else {
       return "lenient memfd read disagrees with a clean strict decode"
     }
     let out = PhysicalImage()
@@ -123,14 +124,15 @@ extension FuzzHarness {
     var r = ByteReader(Bytes(data.prefix(VMallocDescriptor.size)), order: .little)
     guard let d = try? VMallocDescriptor(reading: &r) else { return "descriptor unreadable" }
     let memory = image(data.dropFirst(VMallocDescriptor.size))
-    let (area, problems) = VMalloc.read(d, from: memory, path: "/f")
+    let outcome = VMalloc.decodeReporting(d, from: memory, path: "/f")
+    let problems = outcome.problems
     let strict: VMallocArea
     do {
       strict = try VMalloc.decode(d, from: memory, path: "/f")
     } catch {
       return problems.first == error ? nil : "lenient vmalloc read disagrees: \(error)"
     }
-    guard problems.isEmpty, area == strict else { return "lenient vmalloc read found problems in a valid area" }
+    guard outcome.isClean, outcome.value == strict else { return "lenient vmalloc read found problems in a valid area" }
     _ = try? VMalloc.readData(strict, count: Int(Swift.min(strict.byteCount, contentsLimit)), from: memory)
     let out = PhysicalImage()
     var alloc = PageAllocator(start: base, pages: 1 << 16)

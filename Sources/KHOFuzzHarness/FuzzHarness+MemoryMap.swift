@@ -47,7 +47,7 @@ extension FuzzHarness {
     } catch {
       return report.problems.first == error ? nil : "reporting walk disagrees with strict: \(error)"
     }
-    guard report.isClean, report.set == set else { return "reporting walk found problems in a clean tree" }
+    guard report.isClean, report.value?.set == set else { return "reporting walk found problems in a clean tree" }
     guard report.stats.setBits == set.count else { return "setBits \(report.stats.setBits) != \(set.count) entries" }
     if let view = try? RadixTreeView(memory: memory, root: root, depth: rule) {
       for e in set.prefix(16) where (try? view.contains(e)) != true {
@@ -84,7 +84,7 @@ extension FuzzHarness {
     } catch {
       return report.problems.first == error ? nil : "reporting decode disagrees with strict: \(error)"
     }
-    guard report.isClean, report.set == set else { return "reporting decode found problems in a clean list" }
+    guard report.isClean, report.value?.set == set else { return "reporting decode found problems in a clean list" }
     let out = PhysicalImage(geometry: memory.geometry)
     var alloc = PageAllocator(start: mapBase, pages: 1 << 16, geometry: memory.geometry)
     guard let h2 = try? BitmapChunkList.encode(set, into: out, allocator: &alloc),
@@ -111,18 +111,18 @@ extension FuzzHarness {
       return "kexec-metadata round trip changed it"
     }
     guard let fdt = try? FDT(parsing: bytes, allowTrailingBytes: true) else { return nil }
-    let (lenient, problems) = KHORoot.decodeReporting(fdt)
+    let lenient = KHORoot.decodeReporting(fdt)
     let root: KHORoot
     do {
-      root = try KHORoot(decoding: fdt)
+      root = try KHORoot.decode(fdt)
     } catch {
-      return problems.first == error ? nil : "reporting decode disagrees with strict: \(error)"
+      return lenient.problems.first == error ? nil : "reporting decode disagrees with strict: \(error)"
     }
-    guard problems.isEmpty, lenient == root else { return "reporting decode found problems in a clean root" }
+    guard lenient.isClean, lenient.value == root else { return "reporting decode found problems in a clean root" }
     for layout in [KHORoot.Layout.kernel(pageSize: 4096), .sequential] {
       // Names libfdt refuses, or a root too big for a page, may not encode.
       guard let dtb = try? root.encode(layout: layout) else { continue }
-      guard let back = try? KHORoot(decoding: try FDT(parsing: dtb)) else {
+      guard let back = try? KHORoot.decode(try FDT(parsing: dtb)) else {
         return "an encoded root does not decode"
       }
       if back != root { return "root round trip (\(layout)) changed it" }

@@ -98,8 +98,8 @@ struct MemfdCommand: ParsableCommand {
     throws -> Found
   {
     let (blob, size) = try LUO.locate(in: rootFDT, order: memory.geometry.byteOrder)
-    let read = LUO.read(from: memory, blob: blob, size: size)
-    guard let decoded = read.decoded else {
+    let read = LUO.decodeReporting(from: memory, blob: blob, size: size)
+    guard let decoded = read.value else {
       throw read.problems.last ?? DecodeError(.unreadable, "the LUO state could not be read")
     }
     guard let i = decoded.state.sessions.firstIndex(where: { $0.name == session }) else {

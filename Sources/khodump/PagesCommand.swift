@@ -54,8 +54,9 @@ struct PagesCommand: ParsableCommand {
     let rule = radixDepth.rule
     let source = try image.open()
     let fdt = try source.rootFDT()
-    let (root, rootProblems) = KHORoot.decodeReporting(fdt, byteOrder: source.memory.geometry.byteOrder)
-    guard let root else {
+    let decodedRoot = KHORoot.decodeReporting(fdt, byteOrder: source.memory.geometry.byteOrder)
+    let rootProblems = decodedRoot.allProblems
+    guard let root = decodedRoot.value else {
       reportProblems(rootProblems)
       throw ExitCode(1)
     }
@@ -93,18 +94,9 @@ struct PagesCommand: ParsableCommand {
     guard memory.isCaptured(PhysRange(start: root.memoryMap, size: 8)) else {
       return Result(set: empty, captured: false, problems: [])
     }
-    switch root.version.memoryMapFormat {
-    case .radixV1:
-      let r = RadixTree.decodeReporting(from: memory, root: root.memoryMap, depth: depth)
-      return Result(set: r.set, captured: true, problems: r.problems + omitted(r.omittedProblems))
-    case .bitmapChunksV1:
-      let r = BitmapChunkList.decodeReporting(from: memory, head: root.memoryMap)
-      return Result(set: r.set, captured: true, problems: r.problems + omitted(r.omittedProblems))
-    }
-  }
-
-  static func omitted(_ n: Int) -> [DecodeError] {
-    n == 0 ? [] : [DecodeError(.limitExceeded, "\(n) more problems not listed", path: RadixTree.defaultPath)]
+    let r = PreservedMemoryMap.decodeReporting(
+      root.version.memoryMapFormat, from: memory, at: root.memoryMap, depth: depth)
+    return Result(set: r.value?.set ?? empty, captured: true, problems: r.allProblems)
   }
 
   struct EntryJSON: Encodable {

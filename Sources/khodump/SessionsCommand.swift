@@ -142,15 +142,15 @@ struct SessionsCommand: ParsableCommand {
     } catch {
       return Report(problems: [error])
     }
-    let read = LUO.read(from: memory, blob: blob, size: size)
-    guard let decoded = read.decoded else {
-      return Report(blob: blob, blobSize: size, problems: read.problems)
+    let read = LUO.decodeReporting(from: memory, blob: blob, size: size)
+    guard let decoded = read.value else {
+      return Report(blob: blob, blobSize: size, problems: read.allProblems)
     }
     let checks = decoded.crossCheck(isPreserved: isPreserved, memory: isPreserved == nil ? nil : memory)
     let payloads = PayloadInventory.build(luo: decoded, subBlobs: [], memory: memory, preserved: preserved)
     return Report(
       version: decoded.version, blob: blob, blobSize: decoded.layout.blobSize, state: decoded.state,
-      problems: read.problems + checks.filter { !read.problems.contains($0) }, payloads: payloads,
+      problems: read.allProblems + checks.filter { !read.problems.contains($0) }, payloads: payloads,
       payloadProblems: PayloadChecks.run(payloads, preserved: preserved), geometry: memory.geometry)
   }
 }

@@ -57,11 +57,11 @@ struct BitmapChunkListTests {
     let head = try BitmapChunkList.encode(s, into: image, allocator: &alloc)
     let r = BitmapChunkList.decodeReporting(from: image, head: head)
     #expect(r.isClean)
-    #expect(r.set == s)
-    #expect(r.stats.chunks == 4)
-    #expect(r.stats.chunkOrders == [0, 0, 0, 3])
-    #expect(r.stats.bitmaps == 601)
-    #expect(r.stats.setBits == 601)
+    #expect(r.value?.set == s)
+    #expect(r.value?.chunkStats?.chunks == 4)
+    #expect(r.value?.chunkStats?.chunkOrders == [0, 0, 0, 3])
+    #expect(r.value?.chunkStats?.bitmaps == 601)
+    #expect(r.value?.chunkStats?.setBits == 601)
   }
 
   @Test(arguments: [PageGeometry.x86_64, .arm64_16K, .arm64_64K])
@@ -75,8 +75,8 @@ struct BitmapChunkListTests {
       }
       let r = BitmapChunkList.decodeReporting(from: image, head: head)
       #expect(r.isClean)
-      #expect(r.set == s)
-      #expect(r.stats.setBits == s.count)
+      #expect(r.value?.set == s)
+      #expect(r.value?.chunkStats?.setBits == s.count)
     }
   }
 
@@ -133,7 +133,7 @@ struct BitmapChunkListTests {
     let r = BitmapChunkList.decodeReporting(from: image, head: head)
     #expect(r.problems.map(\.kind) == [.cycle])
     #expect(r.problems.first?.path.rawValue == "/preserved-memory-map/chunks[2]")
-    #expect(r.set.count == 2)
+    #expect(r.value?.set.count == 2)
     #expect(throws: DecodeError.self) { try BitmapChunkList.decode(from: image, head: head) }
   }
 
@@ -151,7 +151,7 @@ struct BitmapChunkListTests {
     let r = BitmapChunkList.decodeReporting(from: image, head: head)
     #expect(r.problems.map(\.kind).first == .badCount)
     #expect(r.problems.dropFirst().allSatisfy { $0.kind == .missing })
-    #expect(r.set.count == 2)
+    #expect(r.value?.set.count == 2)
   }
 
   @Test func entryProblems() throws {
@@ -182,7 +182,7 @@ struct BitmapChunkListTests {
     image.store(UInt64(0b1_0100), at: alloc.allocated[0])  // j = 4: past 2^64
     let r = BitmapChunkList.decodeReporting(from: image, head: head)
     #expect(r.problems.map(\.kind) == [.outOfRange])
-    #expect(Array(r.set) == [PreservedEntry(0x8000_0000_0000_0000, order: 50)])
+    #expect(r.value.map { Array($0.set) } == [PreservedEntry(0x8000_0000_0000_0000, order: 50)])
   }
 
   @Test func chainBoundIsDocumented() {

@@ -158,7 +158,7 @@ struct GoldenVectorTests {
     let bytes = try root.encode(layout: .kernel(pageSize: 4096))
     if Self.writing { try Data(bytes).write(to: url) }
     let stored = [UInt8](try Data(contentsOf: url))
-    let decoded = try KHORoot(decoding: try FDT(parsing: stored))
+    let decoded = try KHORoot.decode(try FDT(parsing: stored))
     #expect(decoded == root)
     #expect(try decoded.encode(layout: .kernel(pageSize: 4096)) == stored)
   }

@@ -20,7 +20,7 @@ struct KHORootTests {
   func kernelFixturesDecode(name: String) throws {
     let dtb = try fixture("\(name).dtb")
     let json = try expected("\(name).expected.json")
-    let root = try KHORoot(decoding: try FDT(parsing: dtb))
+    let root = try KHORoot.decode(try FDT(parsing: dtb))
     #expect(root.version.rawValue == json["kho_compatible"] as? String)
     #expect(root.memoryMap.rawValue == (json["preserved_memory_map_phys"] as? NSNumber)?.uint64Value)
     let subs = (json["subnodes"] as? [[String: Any]]) ?? []
@@ -33,7 +33,7 @@ struct KHORootTests {
   @Test(arguments: ["kho-v2-radix", "kho-v4-luo-v4"])
   func kernelLayoutReproducesTheKernelBytes(name: String) throws {
     let dtb = try fixture("\(name).dtb")
-    let root = try KHORoot(decoding: try FDT(parsing: dtb))
+    let root = try KHORoot.decode(try FDT(parsing: dtb))
     #expect(try root.encode(layout: .kernel(pageSize: 4096)) == dtb)
     // The sequential layout is the same tree in other bytes.
     let seq = try root.encode(layout: .sequential)
@@ -52,7 +52,7 @@ struct KHORootTests {
     for layout in [KHORoot.Layout.kernel(pageSize: 4096), .sequential] {
       let dtb = try root.encode(layout: layout)
       let fdt = try FDT(parsing: dtb)
-      #expect(try KHORoot(decoding: fdt) == root)
+      #expect(try KHORoot.decode(fdt) == root)
       #expect(fdt.root.properties.map(\.name) == ["compatible", "preserved-memory-map"])
       #expect(fdt.root.children.map(\.name) == ["LUO", "memblock"])
       let props = fdt.root.children.first?.properties.map(\.name)
@@ -89,7 +89,7 @@ struct KHORootTests {
 
   func decodeError(_ tree: DeviceTreeNode) -> DecodeError? {
     do {
-      _ = try KHORoot(decoding: try FDT(parsing: try FDTBuilder.build(tree)))
+      _ = try KHORoot.decode(try FDT(parsing: try FDTBuilder.build(tree)))
       return nil
     } catch let e as DecodeError {
       return e
@@ -133,7 +133,8 @@ struct KHORootTests {
     let mixed = tree(
       "kho-v2", children: [DeviceTreeNode("bad", properties: [short]), DeviceTreeNode("good", properties: [ptr])])
     if let fdt = try? FDT(parsing: (try? FDTBuilder.build(mixed)) ?? []) {
-      let (root, problems) = KHORoot.decodeReporting(fdt)
+      let outcome = KHORoot.decodeReporting(fdt)
+      let (root, problems) = (outcome.value, outcome.problems)
       #expect(root?.subBlobs.map(\.name) == ["good"])
       #expect(problems.map(\.kind) == [.badCount])
     } else {
@@ -224,10 +225,10 @@ struct KHORootDTCChecks {
       .string("compatible", "kho-v4"), .u64("preserved-memory-map", 0x1000, .little),
       .u64("preserved-memory-map", 0x2000, .little),
     ])
-    let (_, problems) = KHORoot.decodeReporting(fdt)
+    let problems = KHORoot.decodeReporting(fdt).problems
     #expect(problems.map(\.kind) == [.duplicate])
     #expect(problems.first?.message.contains("preserved-memory-map") == true)
-    #expect(throws: DecodeError.self) { try KHORoot(decoding: fdt) }
+    #expect(throws: DecodeError.self) { try KHORoot.decode(fdt) }
   }
 
   @Test(
@@ -238,7 +239,8 @@ struct KHORootDTCChecks {
       name, properties: [.u64("preserved-data", 0x1000, .little), .u64("blob-size", 8, .little)])
     let fdt = try root(
       [.string("compatible", "kho-v4"), .u64("preserved-memory-map", 0x1000, .little)], children: [child])
-    let (r, problems) = KHORoot.decodeReporting(fdt)
+    let outcome = KHORoot.decodeReporting(fdt)
+    let (r, problems) = (outcome.value, outcome.problems)
     #expect(problems.map(\.kind) == [.badString])
     #expect(r?.subBlobs.isEmpty == true)
     #expect(!problems[0].path.description.unicodeScalars.contains { $0.value < 0x20 })

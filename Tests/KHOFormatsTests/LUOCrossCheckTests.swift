@@ -109,10 +109,10 @@ struct LUOCrossCheckTests {
     let (image, enc) = try S.encode(S.sampleState(), .v3)
     let d = try LUO.decode(from: image, blob: enc.blob, size: enc.size)
     S.poke(image, d.layout.sessions, 900)
-    let report = LUO.read(from: image, blob: enc.blob, size: enc.size)
+    let report = LUO.decodeReporting(from: image, blob: enc.blob, size: enc.size)
     #expect(report.problems.map(\.kind) == [.badCount])
     // 819 sessions were read (mostly empty entries past the real three).
-    let checked = report.decoded?.crossCheck() ?? []
+    let checked = report.value?.crossCheck() ?? []
     #expect(checked.contains { $0.kind == .inconsistent && $0.path == "/LUO/sessions" })
     #expect(checked.contains { $0.kind == .duplicate })
   }

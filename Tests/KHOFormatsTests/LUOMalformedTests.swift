@@ -77,8 +77,8 @@ struct LUOMalformedTests {
     let e = error(image, bad)
     #expect(e?.kind == .outOfRange)
     #expect(e?.path == "/LUO")
-    let report = LUO.read(from: image, blob: bad.blob, size: bad.size)
-    #expect(report.decoded?.state.sessions.count == 3)
+    let report = LUO.decodeReporting(from: image, blob: bad.blob, size: bad.size)
+    #expect(report.value?.state.sessions.count == 3)
     #expect(report.problems.map(\.kind) == [.outOfRange])
   }
 
@@ -133,8 +133,8 @@ struct LUOMalformedTests {
     #expect(e?.kind == .badCount)
     #expect(e?.path == "/LUO/sessions[2]/files")
     #expect(e?.address == countField)
-    let report = LUO.read(from: image, blob: enc.blob, size: enc.size)
-    #expect(report.decoded?.state.sessions[2].files.count == 128)
+    let report = LUO.decodeReporting(from: image, blob: enc.blob, size: enc.size)
+    #expect(report.value?.state.sessions[2].files.count == 128)
     #expect(report.problems.first?.kind == .badCount)
   }
 
@@ -152,8 +152,8 @@ struct LUOMalformedTests {
     #expect(e?.kind == .badString)
     #expect(e?.path == "/LUO/sessions[1]")
     #expect(e?.address == d.layout.sessionEntries[1])
-    let report = LUO.read(from: image, blob: enc.blob, size: enc.size)
-    #expect(report.decoded?.state.sessions[1].name == String(repeating: "a", count: 64))
+    let report = LUO.decodeReporting(from: image, blob: enc.blob, size: enc.size)
+    #expect(report.value?.state.sessions[1].name == String(repeating: "a", count: 64))
   }
 
   // MARK: Chains (luo-v4, luo-v5)
@@ -181,12 +181,12 @@ struct LUOMalformedTests {
     #expect(e?.kind == .inconsistent)
     #expect(e?.path == "/LUO/sessions[0]/files")
     #expect(e?.address == countField)
-    let report = LUO.read(from: image, blob: enc.blob, size: enc.size)
-    #expect(report.decoded?.state.sessions[0].files.count == 2)
-    #expect(report.decoded?.crossCheck().map(\.kind) == [.inconsistent])
+    let report = LUO.decodeReporting(from: image, blob: enc.blob, size: enc.size)
+    #expect(report.value?.state.sessions[0].files.count == 2)
+    #expect(report.value?.crossCheck().map(\.kind) == [.inconsistent])
     // A count with no chain at all.
     S.poke(image, d.layout.sessionEntries[1].advanced(by: 72), 1)
-    #expect(LUO.read(from: image, blob: enc.blob, size: enc.size).problems.count == 2)
+    #expect(LUO.decodeReporting(from: image, blob: enc.blob, size: enc.size).problems.count == 2)
   }
 
   @Test func sharedFileChain() throws {
@@ -225,9 +225,9 @@ struct LUOMalformedTests {
     let (image, enc, d) = try decoded(.v5)
     S.poke(image, d.layout.sessionEntries[0].advanced(by: 72), 9)
     S.poke(image, d.layout.flbs.advanced(by: 8), 1000)
-    let report = LUO.read(from: image, blob: enc.blob, size: enc.size)
+    let report = LUO.decodeReporting(from: image, blob: enc.blob, size: enc.size)
     #expect(report.problems.map(\.kind) == [.inconsistent, .badCount])
-    #expect(report.decoded?.state.sessions.map(\.name) == ["vm-0", "vm-1", "agent"])
-    #expect(report.decoded?.state.flbs.count == 63)
+    #expect(report.value?.state.sessions.map(\.name) == ["vm-0", "vm-1", "agent"])
+    #expect(report.value?.state.flbs.count == 63)
   }
 }

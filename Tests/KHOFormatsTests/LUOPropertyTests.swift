@@ -51,8 +51,8 @@ struct LUOPropertyTests {
       let target = [d.layout.ser ?? enc.blob, d.layout.sessions, d.layout.flbs][Int(bytes.first ?? 0) % 3]
       if !target.isZero { image.write(bytes, at: target) }
       _ = try? LUO.decode(from: image, blob: enc.blob, size: enc.size)
-      let report = LUO.read(from: image, blob: enc.blob, size: enc.size)
-      _ = report.decoded?.crossCheck(isPreserved: { _ in true }, memory: image)
+      let report = LUO.decodeReporting(from: image, blob: enc.blob, size: enc.size)
+      _ = report.value?.crossCheck(isPreserved: { _ in true }, memory: image)
     }
   }
 }

@@ -18,7 +18,7 @@ struct LUOTests {
     let d2 = try LUO.decode(from: image, blob: enc.blob, size: nil, as: version)
     #expect(d2.state == state)
     #expect(d.crossCheck().isEmpty)
-    let report = LUO.read(from: image, blob: enc.blob, size: enc.size)
+    let report = LUO.decodeReporting(from: image, blob: enc.blob, size: enc.size)
     #expect(report.isClean)
   }
 

@@ -108,9 +108,9 @@ struct MemfdTests {
     #expect { try Memfd.decode(from: image, at: a, version: .v2) } throws: {
       ($0 as? DecodeError)?.kind == .inconsistent
     }
-    let (partial, problems) = Memfd.read(from: image, at: a, version: .v2)
-    #expect(partial?.state.folios.isEmpty == true)
-    #expect(problems.map(\.kind) == [.inconsistent])
+    let partial = Memfd.decodeReporting(from: image, at: a, version: .v2)
+    #expect(partial.value?.state.folios.isEmpty == true)
+    #expect(partial.problems.map(\.kind) == [.inconsistent])
     #expect { try Memfd.decode(from: image, at: 0x9_0000_0000, version: .v1) } throws: {
       ($0 as? DecodeError)?.kind == .notCaptured
     }
@@ -177,9 +177,9 @@ struct FeatureFlagTests {
     // A required feature this reader does not know.
     image.store(UInt64(0x13), at: PhysAddr(a.rawValue + 8))
     #expect(throws: DecodeError.self) { try Memfd.decode(from: image, at: a, version: .features) }
-    let lenient = Memfd.read(from: image, at: a, version: .features)
+    let lenient = Memfd.decodeReporting(from: image, at: a, version: .features)
     #expect(lenient.problems.map(\.kind) == [.unsupported])
-    #expect(lenient.decoded?.state == state)
+    #expect(lenient.value?.state == state)
   }
 
   @Test("a feature-flag LUO blob is found by content, not by a string")
@@ -217,10 +217,10 @@ struct MemfdIndexTests {
         MemfdFolio(pfn: 0x1002, flags: 2, index: 2),
       ])
     let a = try Memfd.encode(state, as: .v2, into: image, allocator: &alloc)
-    let r = Memfd.read(from: image, at: a, version: .v2)
+    let r = Memfd.decodeReporting(from: image, at: a, version: .v2)
     #expect(r.problems.map(\.kind) == [.duplicate, .outOfRange])
     #expect(r.problems.first?.path.description.hasSuffix("folios[1]") == true)
-    #expect(r.decoded?.state == state)  // still read in full
+    #expect(r.value?.state == state)  // still read in full
     #expect(throws: DecodeError.self) { try Memfd.decode(from: image, at: a, version: .v2) }
   }
 }

@@ -72,10 +72,10 @@ struct RadixTreeTests {
       }
       let r = RadixTree.decodeReporting(from: image, root: root)
       #expect(r.isClean)
-      #expect(r.set == s)
-      #expect(r.stats.nodes == alloc.allocated.count)
-      #expect(r.stats.emptyLeaves == 0)
-      #expect(r.stats.setBits == s.count)
+      #expect(r.value?.set == s)
+      #expect(r.value?.radixStats?.nodes == alloc.allocated.count)
+      #expect(r.value?.radixStats?.emptyLeaves == 0)
+      #expect(r.value?.radixStats?.setBits == s.count)
       #expect((try? RadixTree.decode(from: image, root: root)) == s)
     }
   }
@@ -111,11 +111,11 @@ struct RadixTreeTests {
     #expect(removed && !again && !never)
     let r = RadixTree.decodeReporting(from: image, root: w.root)
     #expect(r.isClean)
-    #expect(Array(r.set) == [PreservedEntry(0x4000_0000, order: 10), PreservedEntry(0x1_0000_0000, order: 0)])
-    #expect(r.stats.emptyLeaves == 1)
-    #expect(r.stats.leaves == 3)
+    #expect(r.value.map { Array($0.set) } == [PreservedEntry(0x4000_0000, order: 10), PreservedEntry(0x1_0000_0000, order: 0)])
+    #expect(r.value?.radixStats?.emptyLeaves == 1)
+    #expect(r.value?.radixStats?.leaves == 3)
     // Order 10 sits under root entry 0, order 0 under root entry 2.
-    #expect(r.stats.tableNodesByLevel == [0, 2, 2, 2, 2, 1])
+    #expect(r.value?.radixStats?.tableNodesByLevel == [0, 2, 2, 2, 2, 1])
   }
 
   @Test func viewAnswersWithoutDecoding() async {
@@ -230,8 +230,8 @@ struct RadixTreeTests {
     }
     let r = RadixTree.decodeReporting(from: image, root: nodes[0])
     #expect(r.problems.count == 1)
-    #expect(r.stats.tableNodes == 5)
-    #expect(r.stats.leaves == 0)
+    #expect(r.value?.radixStats?.tableNodes == 5)
+    #expect(r.value?.radixStats?.leaves == 0)
   }
 
   @Test func misalignedChild() throws {
@@ -240,7 +240,7 @@ struct RadixTreeTests {
     let r = RadixTree.decodeReporting(from: image, root: nodes[0])
     #expect(r.problems.map(\.kind) == [.misaligned])
     #expect(r.problems.first?.address == nodes[1])
-    #expect(r.set.isEmpty)
+    #expect(r.value?.set.isEmpty == true)
   }
 
   @Test func cycleAndSharedNode() throws {
@@ -251,7 +251,7 @@ struct RadixTreeTests {
     let r = RadixTree.decodeReporting(from: image, root: nodes[0])
     #expect(r.problems.map(\.kind) == [.cycle, .cycle])
     #expect(r.problems.map(\.address) == [PhysAddr(nodes[4].rawValue + 33 * 8), PhysAddr(nodes[0].rawValue + 3 * 8)])
-    #expect(Array(r.set) == [PreservedEntry(0x1_0000_0000, order: 0)])
+    #expect(r.value.map { Array($0.set) } == [PreservedEntry(0x1_0000_0000, order: 0)])
     #expect(throws: DecodeError.self) { try RadixTree.decode(from: image, root: nodes[0]) }
   }
 
@@ -271,8 +271,8 @@ struct RadixTreeTests {
     let r = RadixTree.decodeReporting(from: image, root: nodes[0])
     #expect(r.problems.map(\.kind) == [.outOfRange])
     #expect(r.problems.first?.address == chain[4])
-    #expect(r.stats.setBits == 9)
-    #expect(Array(r.set) == [PreservedEntry(0x1_0000_0000, order: 0)])
+    #expect(r.value?.radixStats?.setBits == 9)
+    #expect(r.value.map { Array($0.set) } == [PreservedEntry(0x1_0000_0000, order: 0)])
     // Leaf 0 bits 0 and 1 are keys with no order bit / order 52.
     let (img2, alloc2) = freshImage()
     var w = try RadixTreeWriter(image: img2, allocator: alloc2)
@@ -281,7 +281,7 @@ struct RadixTreeTests {
     img2.store(UInt64(0b111), at: leaf)
     let r2 = RadixTree.decodeReporting(from: img2, root: w.root)
     #expect(r2.problems.map(\.kind) == [.outOfRange])
-    #expect(Array(r2.set) == [PreservedEntry(0, order: 51)])
+    #expect(r2.value.map { Array($0.set) } == [PreservedEntry(0, order: 51)])
   }
 
   @Test func problemsAreCapped() throws {
@@ -293,7 +293,7 @@ struct RadixTreeTests {
     let r = RadixTree.decodeReporting(from: image, root: nodes[0])
     #expect(r.problems.count == 511)
     #expect(r.problems.allSatisfy { $0.kind == .notCaptured })
-    #expect(r.set.count == 1)
+    #expect(r.value?.set.count == 1)
   }
 }
 

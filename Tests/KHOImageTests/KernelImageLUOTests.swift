@@ -66,7 +66,7 @@ struct KernelImageLUOTests {
       #expect(got.files.map(\.data.rawValue) == files.compactMap { Self.u64($0["data"]) })
     }
     #expect(d.crossCheck().isEmpty)
-    #expect(LUO.read(from: f.memory, blob: blob, size: size).isClean)
+    #expect(LUO.decodeReporting(from: f.memory, blob: blob, size: size).isClean)
   }
 
   /// Our entry encoders give the kernel's bytes for the same values.

@@ -36,7 +36,7 @@ struct KernelImageMemoryMapTests {
     let rootPhys = PhysAddr(try #require(u64(expected["root_fdt_phys"])))
     let size = try #require(expected["root_fdt_totalsize"] as? Int)
     let fdt = try FDT(parsing: try memory.bytes(at: rootPhys, count: size))
-    return Fixture(memory: memory, root: try KHORoot(decoding: fdt), expected: expected)
+    return Fixture(memory: memory, root: try KHORoot.decode(fdt), expected: expected)
   }
 
   static let cases = ["kho-v2-radix", "kho-v4-luo-v4"]
@@ -48,15 +48,16 @@ struct KernelImageMemoryMapTests {
     #expect(f.root.memoryMap.rawValue == Self.u64(f.expected["preserved_memory_map_phys"]))
     let r = RadixTree.decodeReporting(from: f.memory, root: f.root.memoryMap)
     #expect(r.isClean)
+    let set = try #require(r.value?.set)
     let preserved = try #require(f.expected["preserved"] as? [String: Any])
     let pairs = try #require(preserved["pairs"] as? [[NSNumber]])
-    #expect(r.set.count == preserved["count"] as? Int)
+    #expect(set.count == preserved["count"] as? Int)
     // The sha256 input, line for line: '0x%x %d\n' sorted by (phys, order).
-    let lines = r.set.map { "0x\(String($0.phys.rawValue, radix: 16)) \($0.order)" }
+    let lines = set.map { "0x\(String($0.phys.rawValue, radix: 16)) \($0.order)" }
     let want = pairs.map { "0x\(String($0[0].uint64Value, radix: 16)) \($0[1].intValue)" }
     #expect(lines == want)
     let byOrder = try #require(preserved["count_by_order"] as? [String: Int])
-    #expect(Dictionary(uniqueKeysWithValues: r.set.orders.map { ("\($0)", r.set.count(order: $0)) }) == byOrder)
+    #expect(Dictionary(uniqueKeysWithValues: set.orders.map { ("\($0)", set.count(order: $0)) }) == byOrder)
   }
 
   @Test(arguments: cases)
@@ -64,13 +65,13 @@ struct KernelImageMemoryMapTests {
     let f = try Self.load(name)
     let map = try #require(f.expected["memory_map"] as? [String: Any])
     let r = RadixTree.decodeReporting(from: f.memory, root: f.root.memoryMap)
-    #expect(r.stats.depth == map["depth"] as? Int)
-    #expect(r.stats.tableNodes == map["table_nodes"] as? Int)
-    #expect(r.stats.leaves == map["leaves"] as? Int)
-    #expect(r.stats.emptyLeaves == map["empty_leaves"] as? Int)
+    #expect(r.value?.radixStats?.depth == map["depth"] as? Int)
+    #expect(r.value?.radixStats?.tableNodes == map["table_nodes"] as? Int)
+    #expect(r.value?.radixStats?.leaves == map["leaves"] as? Int)
+    #expect(r.value?.radixStats?.emptyLeaves == map["empty_leaves"] as? Int)
     let levels = try #require(map["table_nodes_by_level"] as? [String: Int])
     for (level, n) in levels {
-      #expect(r.stats.tableNodesByLevel[Int(level) ?? 0] == n, "level \(level)")
+      #expect(r.value?.radixStats?.tableNodesByLevel[Int(level) ?? 0] == n, "level \(level)")
     }
   }
 

@@ -125,7 +125,7 @@ struct ConvertDemoTests {
   func brokenSource() throws {
     let demo = try DemoHandover.build()
     // Break the LUO blob's compatible string.
-    let root = try KHORoot(decoding: try demo.readRoot())
+    let root = try KHORoot.decode(try demo.readRoot())
     let luo = try #require(root.subBlob(named: "LUO"))
     demo.image.write(Array("luo-v9\0".utf8), at: luo.address)
     let source = HandoverSource(

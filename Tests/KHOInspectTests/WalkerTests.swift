@@ -77,7 +77,7 @@ struct WalkerTests {
     let out = dir + "/out"
     try FileManager.default.createDirectory(atPath: out + "/sub_fdts", withIntermediateDirectories: true)
     try Data(fdt.bytes.array).write(to: URL(fileURLWithPath: out + "/fdt"))
-    let root = try KHORoot(decoding: fdt)
+    let root = try KHORoot.decode(fdt)
     for b in root.subBlobs {
       let bytes = try demo.image.bytes(at: b.address, count: Int(b.size ?? 0)).array
       try Data(bytes).write(to: URL(fileURLWithPath: out + "/sub_fdts/" + b.name))

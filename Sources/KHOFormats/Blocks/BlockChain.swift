@@ -95,15 +95,3 @@ public struct BlockChain: Sendable {
     blocks.map { PhysRange(start: $0.address, size: layout.geometry.pageSize64) }
   }
 }
-
-/// What a lenient walk of a chain found: the entries it could read and every
-/// problem met on the way.
-public struct BlockChainReport: Sendable {
-  /// The part of the chain that could be read.
-  public var chain: BlockChain
-  /// Every problem, in the order met; empty for a valid chain.
-  public var problems: [DecodeError]
-
-  /// Whether the chain was read without problems.
-  public var isClean: Bool { problems.isEmpty }
-}

@@ -39,19 +39,12 @@ public enum BlockList {
   /// unreadable or misaligned block ends the chain; a cycle ends the chain
   /// before the first repeated block; the walk stops after
   /// ``BlockLayout/maxBlocks`` blocks.
-  public static func read(
+  public static func decodeReporting(
     from memory: any PhysicalMemory, head: PhysAddr, layout: BlockLayout,
     path: DecodePath = .root
-  ) -> BlockChainReport {
-    var problems = DecodeProblems(strict: false)
+  ) -> DecodeOutcome<BlockChain> {
     var visitor = _NoVisitor()
-    do {
-      let chain = try walk(memory, head, layout, path, &problems, &visitor)
-      return BlockChainReport(chain: chain, problems: problems.list)
-    } catch {
-      // Unreachable: a lenient sink never throws. Report it anyway.
-      return BlockChainReport(chain: .empty(layout), problems: problems.list + [error])
-    }
+    return .collect { (problems) throws(DecodeError) in try walk(memory, head, layout, path, &problems, &visitor) }
   }
 
   /// Walks the chain at `head` and copies its entries into `buffer`,
@@ -134,7 +127,7 @@ public enum BlockList {
     let g = layout.geometry
     let pageSize = g.pageSize
     let capacity = layout.entriesPerBlock
-    let little = g.byteOrder == .little
+    let order = g.byteOrder
     var blocks: [BlockChain.Block] = []
     var address = head
 
@@ -178,13 +171,7 @@ public enum BlockList {
         try problems.report(e)
         break walkLoop
       }
-      let (next, rawCount) = page.withUnsafeBytes { raw -> (UInt64, UInt64) in
-        let n = raw.loadUnaligned(fromByteOffset: 0, as: UInt64.self)
-        let c = raw.loadUnaligned(fromByteOffset: 8, as: UInt64.self)
-        return little
-          ? (UInt64(littleEndian: n), UInt64(littleEndian: c))
-          : (UInt64(bigEndian: n), UInt64(bigEndian: c))
-      }
+      let (next, rawCount) = page.withWords(order) { ($0.u64(at: 0), $0.u64(at: 8)) }
       var count = Int(clamping: rawCount)
       if rawCount == 0 || rawCount > UInt64(capacity) {
         try problems.report(

@@ -95,9 +95,9 @@ extension LUODecoded {
           continue
         }
         guard let memory, let version = MemfdVersion(compatible: f.compatible) else { continue }
-        let (decoded, problems) = Memfd.read(from: memory, at: f.data, version: version, path: fpath.appending("memfd"))
-        out += problems
-        guard let decoded else { continue }
+        let memfd = Memfd.decodeReporting(from: memory, at: f.data, version: version, path: fpath.appending("memfd"))
+        out += memfd.allProblems
+        guard let decoded = memfd.value else { continue }
         out += LUODecoded.unpreserved(memfd: decoded, isPreserved: isPreserved, path: fpath.appending("memfd"))
       }
     }

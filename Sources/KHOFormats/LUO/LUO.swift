@@ -73,7 +73,7 @@ extension LUO {
   ///
   /// `size` is the root's `blob-size` (kho-v3+), or `nil` (kho-v1/v2: an
   /// FDT's size is its `totalsize`; a raw `luo_ser`'s comes from its
-  /// compatible). Throws the first problem; ``read(from:blob:size:path:)``
+  /// compatible). Throws the first problem; ``decodeReporting(from:blob:size:path:)``
   /// collects them all instead.
   public static func decode(
     from memory: any PhysicalMemory, blob: PhysAddr, size: UInt64?,
@@ -96,16 +96,17 @@ extension LUO {
   /// Decodes what it can, recording every problem with its location:
   /// counts above a capacity are clamped, unreadable lists are left empty,
   /// chains stop at the first bad block.
-  public static func read(
+  public static func decodeReporting(
     from memory: any PhysicalMemory, blob: PhysAddr, size: UInt64?,
     path: DecodePath = DecodePath.root.appending(subnodeName)
-  ) -> LUOReport {
+  ) -> DecodeOutcome<LUODecoded> {
     var d = _LUODecoder(memory: memory, path: path, strict: false)
     do {
       let decoded = try d.run(blob: blob, size: size, expecting: nil)
-      return LUOReport(decoded: decoded, problems: d.problems.list)
+      return DecodeOutcome(decoded, d.problems)
     } catch {
-      return LUOReport(decoded: nil, problems: d.problems.list + [error])
+      d.problems.record(error)
+      return DecodeOutcome(nil, d.problems)
     }
   }
 }

@@ -103,16 +103,3 @@ public struct LUORegion: Hashable, Sendable {
     self.range = range
   }
 }
-
-/// What a lenient LUO decode found: everything it could read and every
-/// problem met, each located.
-public struct LUOReport: Sendable {
-  /// The handover as far as it could be read; `nil` when not even the
-  /// `LUO` blob's version could be established.
-  public var decoded: LUODecoded?
-  /// Every problem, in the order met.
-  public var problems: [DecodeError]
-
-  /// Whether the handover decoded without problems.
-  public var isClean: Bool { decoded != nil && problems.isEmpty }
-}

@@ -2,7 +2,7 @@
 import KHOCore
 
 /// The LUO decoder shared by ``LUO/decode(from:blob:size:path:)`` (strict)
-/// and ``LUO/read(from:blob:size:path:)`` (lenient).
+/// and ``LUO/decodeReporting(from:blob:size:path:)`` (lenient).
 struct _LUODecoder {
   let memory: any PhysicalMemory
   let g: PageGeometry

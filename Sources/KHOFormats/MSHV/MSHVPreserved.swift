@@ -73,9 +73,10 @@ public enum MSHVPreserved: PayloadCodec {
     let root = PhysAddr(rootValue)
     let treePath = c.path.appending("root_table")
     let tree = RadixTree.decodeReporting(from: c.memory, root: root, path: treePath)
-    try problems.report(contentsOf: tree.problems)
-    let high = tree.set.orders.filter { $0 > maxPageOrder }
-    let layout: MSHVPayload.Layout = !high.isEmpty && high.count == tree.set.orders.count ? .rawPFN : .pfnOrder
+    try problems.report(contentsOf: tree.allProblems)
+    let set = tree.value?.set ?? PreservedSet(geometry: c.memory.geometry)
+    let high = set.orders.filter { $0 > maxPageOrder }
+    let layout: MSHVPayload.Layout = !high.isEmpty && high.count == set.orders.count ? .rawPFN : .pfnOrder
     if !high.isEmpty && layout == .pfnOrder {
       try problems.report(
         DecodeError(
@@ -83,7 +84,7 @@ public enum MSHVPreserved: PayloadCodec {
           address: root))
     }
     var deposited = PreservedSet(geometry: g)
-    for e in tree.set {
+    for e in set {
       if layout == .rawPFN {
         // Rebuild the raw key the writer stored: order bit, then the shifted address.
         let bit = 64 - g.pageShift - e.order

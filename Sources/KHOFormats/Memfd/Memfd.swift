@@ -32,17 +32,11 @@ public enum Memfd {
 
   /// Like ``decode(from:at:version:path:)`` but collects problems and
   /// returns what could be read (`nil` when the struct itself is unreadable).
-  public static func read(
+  public static func decodeReporting(
     from memory: any PhysicalMemory, at address: PhysAddr, version: MemfdVersion,
     path: DecodePath = .root
-  ) -> (decoded: MemfdDecoded?, problems: [DecodeError]) {
-    var problems = DecodeProblems(strict: false)
-    do {
-      let d = try decode(memory, address, version, path, &problems)
-      return (d, problems.list)
-    } catch {
-      return (nil, problems.list + [error])
-    }
+  ) -> DecodeOutcome<MemfdDecoded> {
+    .collect { (problems) throws(DecodeError) in try decode(memory, address, version, path, &problems) }
   }
 
   static func decode(
@@ -116,13 +110,10 @@ public enum Memfd {
     let raw = try VMalloc.readData(area, count: Int(count) * folioEntrySize, from: memory, path: folioPath)
     var folios: [MemfdFolio] = []
     folios.reserveCapacity(Int(count))
-    let little = g.byteOrder == .little
-    raw.withUnsafeBytes { buf in
+    raw.withWords(g.byteOrder) { words in
       for i in 0..<Int(count) {
-        var w = buf.loadUnaligned(fromByteOffset: i * 16, as: UInt64.self)
-        var x = buf.loadUnaligned(fromByteOffset: i * 16 + 8, as: UInt64.self)
-        w = little ? UInt64(littleEndian: w) : UInt64(bigEndian: w)
-        x = little ? UInt64(littleEndian: x) : UInt64(bigEndian: x)
+        let w = words.u64(at: i &* 16)
+        let x = words.u64(at: i &* 16 &+ 8)
         folios.append(MemfdFolio(packed: w, index: x, order: g.byteOrder))
       }
     }

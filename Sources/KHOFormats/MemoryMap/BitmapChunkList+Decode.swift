@@ -26,31 +26,28 @@ extension BitmapChunkList {
   /// can reach, counts, and every problem (see ``decode(from:head:path:)``).
   public static func decodeReporting(
     from memory: any PhysicalMemory, head: PhysAddr, path: DecodePath = defaultPath
-  ) -> BitmapChunkDecodeResult {
+  ) -> DecodeOutcome<DecodedMemoryMap> {
     decodeReporting(from: memory, head: head, path: path, chunkBudget: PreservedSet.maxChunkBytes)
   }
 
   /// ``decodeReporting(from:head:path:)`` with a smaller chunk budget (tests).
   static func decodeReporting(
     from memory: any PhysicalMemory, head: PhysAddr, path: DecodePath, chunkBudget: Int
-  ) -> BitmapChunkDecodeResult {
+  ) -> DecodeOutcome<DecodedMemoryMap> {
     var d = _ChunkListDecoder(memory: memory, strict: false, base: path)
     d.chunkBudget = chunkBudget
-    do { try d.run(head: head) } catch { d.problems.append(error) }
-    return BitmapChunkDecodeResult(
-      set: d.set, stats: d.stats, problems: d.problems, omittedProblems: d.omitted)
+    do { try d.run(head: head) } catch { d.problems.record(error) }
+    return DecodeOutcome(DecodedMemoryMap(set: d.set, shape: .bitmapChunks(d.stats)), d.problems)
   }
 }
 
 struct _ChunkListDecoder {
   let memory: any PhysicalMemory
   let geometry: PageGeometry
-  let strict: Bool
   let base: DecodePath
   var set: PreservedSet
   var stats = BitmapChunkStats()
-  var problems: [DecodeError] = []
-  var omitted = 0
+  var problems: DecodeProblems
   var chunksSeen: Set<UInt64> = []
   var bitmapsSeen: Set<UInt64> = []
   /// Whether the chunk-memory budget was reported (once).
@@ -63,7 +60,7 @@ struct _ChunkListDecoder {
   init(memory: any PhysicalMemory, strict: Bool, base: DecodePath) {
     self.memory = memory
     self.geometry = memory.geometry
-    self.strict = strict
+    self.problems = DecodeProblems(strict: strict)
     self.base = base
     self.set = PreservedSet(geometry: memory.geometry)
     self.scratch = Array(repeating: 0, count: memory.geometry.pageSize / 8)
@@ -73,8 +70,7 @@ struct _ChunkListDecoder {
     _ kind: DecodeError.Kind, _ message: String, path: DecodePath, address: PhysAddr?
   ) throws(DecodeError) {
     let e = DecodeError(kind, message, path: path, address: address)
-    if strict { throw e }
-    if problems.count < BitmapChunkList.maxProblems { problems.append(e) } else { omitted += 1 }
+    try problems.report(e)
   }
 
   mutating func read(_ page: PhysAddr, path: DecodePath) throws(DecodeError) -> Bytes? {
@@ -84,8 +80,7 @@ struct _ChunkListDecoder {
       var e = error
       e.path = path
       if e.address == nil { e.address = page }
-      if strict { throw e }
-      if problems.count < BitmapChunkList.maxProblems { problems.append(e) } else { omitted += 1 }
+      try problems.report(e)
       return nil
     }
   }

@@ -21,8 +21,6 @@ public enum BitmapChunkList {
   /// The longest list a decoder follows: 2^20 chunks (4 GiB of chunk pages
   /// with 4 KiB pages, up to 2^28 bitmaps, far more than any real map).
   public static let maxChunks = 1 << 20
-  /// The cap on problems a reporting decode keeps; later ones are counted.
-  public static let maxProblems = 1000
   /// The path decode errors start from.
   public static let defaultPath: DecodePath = "/preserved-memory-map"
 
@@ -48,19 +46,4 @@ public struct BitmapChunkStats: Hashable, Sendable, Codable {
   public var chunkOrders: [Int] = []
 
   public init() {}
-}
-
-/// What a reporting decode of a kho-v1 chunk list found.
-public struct BitmapChunkDecodeResult: Sendable {
-  /// Every entry the decode could reach.
-  public var set: PreservedSet
-  /// Counts of what was read.
-  public var stats: BitmapChunkStats
-  /// Problems, each located, in list order; at most ``BitmapChunkList/maxProblems``.
-  public var problems: [DecodeError]
-  /// Problems beyond the cap, counted only.
-  public var omittedProblems: Int
-
-  /// Whether the decode found nothing wrong.
-  public var isClean: Bool { problems.isEmpty && omittedProblems == 0 }
 }

@@ -28,10 +28,6 @@ public enum RadixTree {
     /// `ceil((ORDER_0_LOG2 - BITMAP_LOG2 + 1) / TABLE_LOG2) + 1` (the default).
     case plusOne
   }
-
-  /// The documented cap on problems a reporting decode keeps; later ones
-  /// are only counted.
-  public static let maxProblems = 1000
 }
 
 /// The constants of the radix tree for one page geometry and depth rule.

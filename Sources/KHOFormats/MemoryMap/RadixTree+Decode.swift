@@ -30,20 +30,18 @@ extension RadixTree {
   public static func decodeReporting(
     from memory: any PhysicalMemory, root: PhysAddr, depth rule: DepthRule = .plusOne,
     path: DecodePath = defaultPath
-  ) -> RadixDecodeResult {
+  ) -> DecodeOutcome<DecodedMemoryMap> {
     decodeReporting(from: memory, root: root, depth: rule, path: path, chunkBudget: PreservedSet.maxChunkBytes)
   }
 
   /// ``decodeReporting(from:root:depth:path:)`` with a smaller chunk budget (tests).
   static func decodeReporting(
     from memory: any PhysicalMemory, root: PhysAddr, depth rule: DepthRule, path: DecodePath, chunkBudget: Int
-  ) -> RadixDecodeResult {
+  ) -> DecodeOutcome<DecodedMemoryMap> {
     var walker = _RadixWalker(memory: memory, rule: rule, strict: false, base: path)
     walker.chunkBudget = chunkBudget
-    do { try walker.run(root: root) } catch { walker.problems.append(error) }
-    return RadixDecodeResult(
-      set: walker.set, stats: walker.stats, problems: walker.problems,
-      omittedProblems: walker.omitted)
+    do { try walker.run(root: root) } catch { walker.problems.record(error) }
+    return DecodeOutcome(DecodedMemoryMap(set: walker.set, shape: .radix(walker.stats)), walker.problems)
   }
 }
 
@@ -52,12 +50,10 @@ struct _RadixWalker {
   let memory: any PhysicalMemory
   let layout: RadixLayout
   let byteOrder: ByteOrder
-  let strict: Bool
   let base: DecodePath
   var set: PreservedSet
   var stats: RadixTreeStats
-  var problems: [DecodeError] = []
-  var omitted = 0
+  var problems: DecodeProblems
   var visited: Set<UInt64> = []
   /// `indices[L]`: the entry taken in the table at level L on the current path.
   var indices: [Int]
@@ -71,7 +67,7 @@ struct _RadixWalker {
     self.memory = memory
     self.layout = RadixLayout(geometry: memory.geometry, depthRule: rule)
     self.byteOrder = memory.geometry.byteOrder
-    self.strict = strict
+    self.problems = DecodeProblems(strict: strict)
     self.base = base
     self.set = PreservedSet(geometry: memory.geometry)
     self.stats = RadixTreeStats(depth: layout.depth)
@@ -91,8 +87,7 @@ struct _RadixWalker {
   }
 
   mutating func report(_ error: DecodeError) throws(DecodeError) {
-    if strict { throw error }
-    if problems.count < RadixTree.maxProblems { problems.append(error) } else { omitted += 1 }
+    try problems.report(error)
   }
 
   mutating func report(

@@ -32,19 +32,3 @@ public struct RadixTreeStats: Hashable, Sendable, Codable {
   /// Table nodes plus leaves: the pages the tree occupies.
   public var nodes: Int { tableNodes + leaves }
 }
-
-/// What a reporting walk of a radix tree found.
-public struct RadixDecodeResult: Sendable {
-  /// Every entry the walk could reach.
-  public var set: PreservedSet
-  /// The shape of the part of the tree that was read.
-  public var stats: RadixTreeStats
-  /// Problems, each located (path and physical address), in walk order; at
-  /// most ``RadixTree/maxProblems``.
-  public var problems: [DecodeError]
-  /// Problems found beyond the cap, counted only.
-  public var omittedProblems: Int
-
-  /// Whether the walk found nothing wrong.
-  public var isClean: Bool { problems.isEmpty && omittedProblems == 0 }
-}

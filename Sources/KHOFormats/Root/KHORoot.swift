@@ -41,7 +41,7 @@ public struct KHOSubBlob: Hashable, Sendable, Codable {
 /// sub-node before the existing ones, so that order is the reverse of
 /// registration.
 ///
-///     let root = try KHORoot(decoding: try FDT(parsing: dtb, allowTrailingBytes: true))
+///     let root = try KHORoot.decode(try FDT(parsing: dtb, allowTrailingBytes: true))
 ///     root.version                       // .v4
 ///     root.memoryMap                     // 0x100709600 (radix root)
 ///     root.subBlob(named: "LUO")?.size   // 32
@@ -74,49 +74,33 @@ public struct KHORoot: Hashable, Sendable {
   /// 8-byte `blob-size` in kho-v3+; sub-node names are unique.
   /// u64 values are raw copies in `byteOrder` (little-endian on every KHO
   /// platform today).
-  public init(decoding fdt: FDT, byteOrder: ByteOrder = .little) throws(DecodeError) {
-    var problems: [DecodeError] = []
-    guard let root = try Self.decode(fdt, byteOrder, strict: true, problems: &problems) else {
-      throw problems.first ?? DecodeError(.missing, "no KHO root", path: .root)
+  public static func decode(_ fdt: FDT, byteOrder: ByteOrder = .little) throws(DecodeError) -> KHORoot {
+    var problems = DecodeProblems(strict: true)
+    guard let root = try decode(fdt, byteOrder, &problems) else {
+      throw DecodeError(.missing, "no KHO root", path: .root)
     }
-    self = root
+    return root
   }
 
   /// Parses `bytes` as a DTB (a whole page may follow `totalsize`) and decodes it.
-  public init(decoding bytes: Bytes, byteOrder: ByteOrder = .little) throws(DecodeError) {
-    try self.init(decoding: try FDT(parsing: bytes, allowTrailingBytes: true), byteOrder: byteOrder)
+  public static func decode(_ bytes: Bytes, byteOrder: ByteOrder = .little) throws(DecodeError) -> KHORoot {
+    try decode(try FDT(parsing: bytes, allowTrailingBytes: true), byteOrder: byteOrder)
   }
 
-  /// Decodes what it can: the root (or `nil` when its `compatible` or map
+  /// Decodes what it can: the root (`nil` when its `compatible` or map
   /// property is unusable) and every problem, bad sub-nodes left out.
-  public static func decodeReporting(_ fdt: FDT, byteOrder: ByteOrder = .little)
-    -> (root: KHORoot?, problems: [DecodeError])
-  {
-    var problems: [DecodeError] = []
-    let root = try? decode(fdt, byteOrder, strict: false, problems: &problems)
-    return (root, problems)
-  }
-
-  /// Whether `name` is a node name dtc accepts: `[A-Za-z0-9,._+-]`, then an optional `@unit-address`.
-  static func isValidNodeName(_ name: String) -> Bool {
-    guard !name.isEmpty, name.utf8.count <= 31 + 1 + 64 else { return false }
-    let allowed = { (u: Unicode.Scalar) -> Bool in
-      u.isASCII
-        && (("a"..."z").contains(u) || ("A"..."Z").contains(u) || ("0"..."9").contains(u)
-          || ",._+-".unicodeScalars.contains(u))
+  public static func decodeReporting(_ fdt: FDT, byteOrder: ByteOrder = .little) -> DecodeOutcome<KHORoot> {
+    var problems = DecodeProblems(strict: false)
+    do { return DecodeOutcome(try decode(fdt, byteOrder, &problems), problems) } catch {
+      problems.record(error)
+      return DecodeOutcome(nil, problems)
     }
-    let parts = name.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
-    guard let base = parts.first, !base.isEmpty, base.unicodeScalars.allSatisfy(allowed) else { return false }
-    return parts.count == 1 || parts[1].unicodeScalars.allSatisfy(allowed)
   }
 
   private static func decode(
-    _ fdt: FDT, _ order: ByteOrder, strict: Bool, problems: inout [DecodeError]
+    _ fdt: FDT, _ order: ByteOrder, _ problems: inout DecodeProblems
   ) throws(DecodeError) -> KHORoot? {
-    func fail(_ e: DecodeError) throws(DecodeError) {
-      problems.append(e)
-      if strict { throw e }
-    }
+    func fail(_ e: DecodeError) throws(DecodeError) { try problems.report(e) }
     let top = fdt.root
     // What dtc refuses in the nodes the toolkit reads: a property name used
     // twice in one node (fdt_getprop silently takes the first) and node

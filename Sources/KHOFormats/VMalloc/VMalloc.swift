@@ -30,15 +30,11 @@ public enum VMalloc {
 
   /// Like ``decode(_:from:path:at:)`` but records problems and returns the
   /// runs it could read.
-  public static func read(
+  public static func decodeReporting(
     _ descriptor: VMallocDescriptor, from memory: any PhysicalMemory, path: DecodePath = .root,
     at address: PhysAddr? = nil
-  ) -> (area: VMallocArea, problems: [DecodeError]) {
-    var problems = DecodeProblems(strict: false)
-    let area =
-      (try? walk(descriptor, memory, path, address, &problems))
-      ?? VMallocArea(descriptor: descriptor, chunks: [], runs: [], geometry: memory.geometry)
-    return (area, problems.list)
+  ) -> DecodeOutcome<VMallocArea> {
+    .collect { (problems) throws(DecodeError) in try walk(descriptor, memory, path, address, &problems) }
   }
 
   static func walk(
@@ -83,7 +79,6 @@ public enum VMalloc {
     var pages: UInt64 = 0
     var seen = Set<UInt64>()
     var address = d.first
-    let little = g.byteOrder == .little
 
     chain: while !address.isZero {
       let i = chunks.count
@@ -118,14 +113,10 @@ public enum VMalloc {
       chunks.append(address)
       var next: UInt64 = 0
       var stop: DecodeError?
-      page.withUnsafeBytes { raw in
-        func load(_ off: Int) -> UInt64 {
-          let v = raw.loadUnaligned(fromByteOffset: off, as: UInt64.self)
-          return little ? UInt64(littleEndian: v) : UInt64(bigEndian: v)
-        }
-        next = load(0)
+      page.withWords(g.byteOrder) { words in
+        next = words.u64(at: 0)
         for slot in 0..<perChunk {
-          let phys = load(8 + slot * 8)
+          let phys = words.u64(at: 8 + slot * 8)
           if phys == 0 { break }
           let run = PhysAddr(phys)
           if !run.isAligned(order: Int(d.order), g) {

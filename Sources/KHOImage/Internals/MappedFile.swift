@@ -111,7 +111,7 @@ final class _MappedFile: @unchecked Sendable {
   func streamData(
     _ start: UInt64, _ end: UInt64, chunk: Int, _ body: (UInt64, RawSpan) -> Bool
   ) throws(DecodeError) -> Bool {
-    let size = Swift.max(chunk, 4096)
+    let size = Int(Swift.min(UInt64(Swift.max(chunk, 4096)), Swift.max(end &- start, 4096)))
     let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: size, alignment: 64)
     defer { buffer.deallocate() }
     guard let base = buffer.baseAddress else { return true }

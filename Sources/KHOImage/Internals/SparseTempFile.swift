@@ -16,7 +16,7 @@ final class _SparseTempFile {
   private(set) var size = 0
 
   init() throws(DecodeError) {
-    let dir = ProcessInfo.processInfo.environment["TMPDIR"].flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
+    let dir = getenv("TMPDIR").map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 } ?? "/tmp"
     var template = Array((dir + "/khodump-XXXXXX").utf8CString)
     let fd = template.withUnsafeMutableBufferPointer { b in b.baseAddress.map { mkstemp($0) } ?? -1 }
     guard fd >= 0 else {

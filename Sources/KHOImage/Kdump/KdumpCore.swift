@@ -116,7 +116,10 @@ public final class KdumpCore: PhysicalMemory {
   /// such error is thrown once the rest has been seen.
   public func scanData(chunk: Int, _ body: (PhysAddr, RawSpan) -> Bool) throws(DecodeError) {
     let page = header.blockSize
-    let size = Swift.max(chunk / page, 1) * page
+    // No larger than the captured pages: a small dump gets a small buffer.
+    let captured = segments.reduce(UInt64(0)) { $0 &+ $1.size }
+    let pages = Swift.max(Swift.min(UInt64(chunk / page), (captured + UInt64(page) - 1) / UInt64(page)), 1)
+    let size = Int(pages) * page
     var buffer = [UInt8](repeating: 0, count: size)
     var firstError: DecodeError?
     for seg in segments {

@@ -47,8 +47,9 @@ public final class HandoverWalker {
     add(source.loadProblems)
     guard let fdt = readRoot() else { return finish() }
     rootFDT = fdt
-    let (root, problems) = KHORoot.decodeReporting(fdt, byteOrder: order)
-    add(problems)
+    let decoded = KHORoot.decodeReporting(fdt, byteOrder: order)
+    add(decoded.allProblems)
+    let root = decoded.value
     self.root = root
     report.root = RootInfo(
       address: source.rootAddress, compatible: fdt.root.property("compatible")?.string,
@@ -91,22 +92,19 @@ public final class HandoverWalker {
     let format = root.version.memoryMapFormat
     var info = MemoryMapInfo(
       format: format.rawValue, address: root.memoryMap, entries: 0, pages: 0, bytes: 0, perOrder: [:])
-    let set: PreservedSet
-    switch format {
-    case .radixV1:
-      let r = RadixTree.decodeReporting(from: memory, root: root.memoryMap, path: path)
-      set = r.set
-      add(r.problems)
-      preservedComplete = r.isClean
-      info.tableNodesByLevel = r.stats.tableNodesByLevel
-      info.leaves = r.stats.leaves
-      info.emptyLeaves = r.stats.emptyLeaves
-    case .bitmapChunksV1:
-      let r = BitmapChunkList.decodeReporting(from: memory, head: root.memoryMap, path: path)
-      set = r.set
-      add(r.problems)
-      preservedComplete = r.problems.isEmpty
-      info.chunks = r.stats.chunks
+    let r = PreservedMemoryMap.decodeReporting(format, from: memory, at: root.memoryMap, path: path)
+    add(r.allProblems)
+    preservedComplete = r.isClean
+    let set = r.value?.set ?? PreservedSet(geometry: memory.geometry)
+    switch r.value?.shape {
+    case .radix(let stats):
+      info.tableNodesByLevel = stats.tableNodesByLevel
+      info.leaves = stats.leaves
+      info.emptyLeaves = stats.emptyLeaves
+    case .bitmapChunks(let stats):
+      info.chunks = stats.chunks
+    case nil:
+      break
     }
     info.entries = set.count
     info.pages = set.pageCount
@@ -210,9 +208,9 @@ public final class HandoverWalker {
   }
 
   private func walkLUO(_ blob: KHOSubBlob, path: DecodePath, info: inout ComponentInfo) {
-    let r = LUO.read(from: memory, blob: blob.address, size: blob.size, path: path)
-    add(r.problems)
-    guard let d = r.decoded else {
+    let r = LUO.decodeReporting(from: memory, blob: blob.address, size: blob.size, path: path)
+    add(r.allProblems)
+    guard let d = r.value else {
       info.status = .failed
       return
     }

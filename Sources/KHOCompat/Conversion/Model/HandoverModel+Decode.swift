@@ -42,7 +42,7 @@ extension HandoverModel {
       throw DecodeError(.limitExceeded, "root FDT totalsize \(total) is implausible", path: .root, address: root)
     }
     let fdt = try FDT(parsing: try memory.bytes(at: root, count: total, path: .root))
-    let kho = try KHORoot(decoding: fdt, byteOrder: order)
+    let kho = try KHORoot.decode(fdt, byteOrder: order)
     var metadata = Set<UInt64>()
     let rootRec = _PageRecorder(memory)
     rootRec.record(PhysRange(start: root, size: UInt64(total)))

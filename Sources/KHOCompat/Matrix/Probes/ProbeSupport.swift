@@ -42,7 +42,7 @@ enum ProbeSupport {
     let head = try memory.bytes(at: at, count: FDTHeader.size, path: .root)
     let total = Int(try FDTHeader(reading: head).totalSize)
     let fdt = try FDT(parsing: try memory.bytes(at: at, count: total, path: .root))
-    return (memory, try KHORoot(decoding: fdt, byteOrder: memory.geometry.byteOrder))
+    return (memory, try KHORoot.decode(fdt, byteOrder: memory.geometry.byteOrder))
   }
 
   /// The sub-blob `name` of a sample's root.

@@ -280,14 +280,13 @@ struct _OrderBitmap: Sendable {
   ) -> Int {
     let (existed, _) = search(c)
     let slot = slotCreating(c, wordsPerChunk: w)
-    let added: Int = bytes.withUnsafeBytes { raw in
-      let n = Swift.min(w, raw.count / 8)
+    let added: Int = bytes.withWords(order) { loads in
+      let n = Swift.min(w, loads.wordCount)
       return words.withUnsafeMutableBufferPointer { buf in
         let base = slot * w
         var added = 0
         for i in 0..<n {
-          let v = raw.loadUnaligned(fromByteOffset: i &* 8, as: UInt64.self)
-          let x = order == .little ? UInt64(littleEndian: v) : UInt64(bigEndian: v)
+          let x = loads.word(i)
           let old = buf[base &+ i]
           buf[base &+ i] = old | x
           added &+= (x & ~old).nonzeroBitCount

@@ -6,41 +6,19 @@ import KHOCore
 // I/O through these two functions.
 
 enum _PageWords {
-  /// Loads `buffer.count` words from `bytes` (which must hold at least that
-  /// many) in `order`; returns the OR of all words (0 = all zero).
+  /// Loads `buffer.count` words from `bytes` in `order`, zeros past its
+  /// end; returns the OR of all words (0 = all zero).
   @inlinable
   static func load(
     _ bytes: Bytes, _ order: ByteOrder, into buffer: UnsafeMutableBufferPointer<UInt64>
   ) -> UInt64 {
-    bytes.withUnsafeBytes { raw in
-      let n = Swift.min(buffer.count, raw.count / 8)
-      var any: UInt64 = 0
-      if order == .little {
-        for i in 0..<n {
-          let w = UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: i &* 8, as: UInt64.self))
-          buffer[i] = w
-          any |= w
-        }
-      } else {
-        for i in 0..<n {
-          let w = UInt64(bigEndian: raw.loadUnaligned(fromByteOffset: i &* 8, as: UInt64.self))
-          buffer[i] = w
-          any |= w
-        }
-      }
-      for i in n..<buffer.count { buffer[i] = 0 }
-      return any
-    }
+    bytes.withWords(order) { $0.copyWords(into: buffer) }
   }
 
   /// Loads word `index` of `bytes` in `order` (0 when out of range).
   @inlinable
   static func word(_ bytes: Bytes, _ order: ByteOrder, at index: Int) -> UInt64 {
-    bytes.withUnsafeBytes { raw in
-      guard index >= 0, index < raw.count / 8 else { return 0 }
-      let w = raw.loadUnaligned(fromByteOffset: index &* 8, as: UInt64.self)
-      return order == .little ? UInt64(littleEndian: w) : UInt64(bigEndian: w)
-    }
+    bytes.withWords(order) { $0.word(index) }
   }
 
   /// Writes `words` at `address` in the image's byte order.
