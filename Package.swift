@@ -9,6 +9,17 @@ let strict: [SwiftSetting] = [
   .enableUpcomingFeature("ExistentialAny"),
 ]
 
+// Internal invariant checks (`_checkInvariants()` after every mutation of
+// XArray's tree, the xarray views' shadow tree and PreservedSet), off by
+// default. Turn them on with the variable set when SwiftPM reads this
+// file, e.g. `XARRAY_INTERNAL_CHECKS=1 KHO_INTERNAL_CHECKS=1 swift test`
+// (a fresh build: SwiftPM caches the manifest, so touch it or clean first
+// when only the variable changed).
+let xarrayChecks: [SwiftSetting] =
+  Context.environment["XARRAY_INTERNAL_CHECKS"] != nil ? [.define("XARRAY_INTERNAL_CHECKS")] : []
+let khoChecks: [SwiftSetting] =
+  Context.environment["KHO_INTERNAL_CHECKS"] != nil ? [.define("KHO_INTERNAL_CHECKS")] : []
+
 let package = Package(
   name: "kho-toolkit",
   products: [
@@ -47,10 +58,10 @@ let package = Package(
 
     // Layers, bottom up. Nothing imports upward.
     .target(name: "KHOCore", swiftSettings: strict),
-    .target(name: "XArray", swiftSettings: strict),
+    .target(name: "XArray", swiftSettings: strict + xarrayChecks),
     .target(
       name: "KHOFormats", dependencies: ["KHOCore", "XArray", "CFDT", "CPrefetch"],
-      swiftSettings: strict),
+      swiftSettings: strict + khoChecks),
     .target(
       name: "KHOCompat", dependencies: ["KHOCore", "XArray", "KHOFormats"],
       swiftSettings: strict),

@@ -55,7 +55,7 @@ extension XArray {
       let last = v.last(k)
       if v.order < 64 && k & ((1 << UInt64(v.order)) - 1) != 0 { return "misaligned range at \(k)" }
       if let le = lastEnd, k <= le { return "overlapping ranges at \(k)" }
-      if let p = _main.next(from: k, mark: -1), p.key <= last {
+      if let p = _main.next(from: k, mark: nil), p.key <= last {
         return "single entry \(p.key) inside range at \(k)"
       }
       lastEnd = last

@@ -42,10 +42,10 @@ extension XArray {
 
   /// Removes every entry with an index in `first...last`.
   @usableFromInline mutating func _removeOverlapping(_ first: UInt64, _ last: UInt64) {
-    if let p = _main.next(from: first, mark: -1), p.key <= last {
+    if let p = _main.next(from: first, mark: nil), p.key <= last {
       _makeUnique()
       var from = first
-      while let q = _main.next(from: from, mark: -1), q.key <= last {
+      while let q = _main.next(from: from, mark: nil), q.key <= last {
         _main.remove(q.key)
         if q.key == .max { break }
         from = q.key &+ 1
@@ -55,10 +55,10 @@ extension XArray {
     if let s = _rangeStart(covering: first) {
       _uniqueRanges().remove(s)
     }
-    if let r = _ranges, let p = r.next(from: first, mark: -1), p.key <= last {
+    if let r = _ranges, let p = r.next(from: first, mark: nil), p.key <= last {
       let u = _uniqueRanges()
       var from = first
-      while let q = u.next(from: from, mark: -1), q.key <= last {
+      while let q = u.next(from: from, mark: nil), q.key <= last {
         u.remove(q.key)
         if q.key == .max { break }
         from = q.key &+ 1

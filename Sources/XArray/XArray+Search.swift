@@ -8,14 +8,13 @@ extension XArray {
   public func firstIndex(
     from start: UInt64 = 0, through end: UInt64 = .max, marked mark: XArrayMark? = nil
   ) -> UInt64? {
-    let m = mark?.rawValue ?? -1
-    var best = _main.next(from: start, mark: m)?.key
+    var best = _main.next(from: start, mark: mark)?.key
     if let r = _ranges {
       var cand: UInt64?
-      if let p = r.previous(through: start, mark: m), r.value(at: p).last(p.key) >= start {
+      if let p = r.previous(through: start, mark: mark), r.value(at: p).last(p.key) >= start {
         cand = start
       } else {
-        cand = r.next(from: start, mark: m)?.key
+        cand = r.next(from: start, mark: mark)?.key
       }
       if let c = cand, best.map({ c < $0 }) ?? true { best = c }
     }
@@ -28,9 +27,8 @@ extension XArray {
   public func lastIndex(
     through end: UInt64 = .max, from start: UInt64 = 0, marked mark: XArrayMark? = nil
   ) -> UInt64? {
-    let m = mark?.rawValue ?? -1
-    var best = _main.previous(through: end, mark: m)?.key
-    if let r = _ranges, let p = r.previous(through: end, mark: m) {
+    var best = _main.previous(through: end, mark: mark)?.key
+    if let r = _ranges, let p = r.previous(through: end, mark: mark) {
       let c = Swift.min(r.value(at: p).last(p.key), end)
       if best.map({ c > $0 }) ?? true { best = c }
     }

@@ -14,7 +14,7 @@ extension XArray: Sequence {
       _main = _Cursor(x._main, from: start)
       if let r = x._ranges {
         _ranges = _Cursor(r, from: start)
-        if let p = r.previous(through: start, mark: -1), p.key < start {
+        if let p = r.previous(through: start, mark: nil), p.key < start {
           let e = r.value(at: p)
           if e.last(p.key) >= start { _pending = (start, e.element) }
         }
@@ -91,10 +91,10 @@ extension XArray: Sequence {
     public mutating func next() -> (index: UInt64, element: Value)? {
       guard let at = cursor else { return nil }
       var best: (UInt64, Value)?
-      if let p = base._main.previous(through: at, mark: -1) {
+      if let p = base._main.previous(through: at, mark: nil) {
         best = (p.key, base._main.value(at: p))
       }
-      if let r = base._ranges, let p = r.previous(through: at, mark: -1) {
+      if let r = base._ranges, let p = r.previous(through: at, mark: nil) {
         if best.map({ p.key > $0.0 }) ?? true { best = (p.key, r.value(at: p).element) }
       }
       guard let b = best else {

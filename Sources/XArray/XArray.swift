@@ -59,7 +59,7 @@ public struct XArray<Value> {
 
   /// The first index of the range entry covering `index`, if any.
   @inlinable func _rangeStart(covering index: UInt64) -> UInt64? {
-    guard let r = _ranges, let p = r.previous(through: index, mark: -1) else { return nil }
+    guard let r = _ranges, let p = r.previous(through: index, mark: nil) else { return nil }
     let node = p.node
     let order =
       node.kind == _kindLeaf

@@ -19,6 +19,7 @@ extension BitmapChunkList {
   ) throws(DecodeError) -> PreservedSet {
     var d = _ChunkListDecoder(memory: memory, strict: true, base: path)
     try d.run(head: head)
+    d.set._checkInvariants()
     return d.set
   }
 
@@ -37,6 +38,7 @@ extension BitmapChunkList {
     var d = _ChunkListDecoder(memory: memory, strict: false, base: path)
     d.chunkBudget = chunkBudget
     do { try d.run(head: head) } catch { d.problems.record(error) }
+    d.set._checkInvariants()
     return DecodeOutcome(DecodedMemoryMap(set: d.set, shape: .bitmapChunks(d.stats)), d.problems)
   }
 }

@@ -12,6 +12,7 @@ extension PreservedSet {
     guard pages.upperBound <= 1 << UInt64(64 - geometry.pageShift) else {
       throw EncodeError(.outOfRange, "page range ends beyond 64-bit physical addresses")
     }
+    defer { _checkInvariantsAfterEntry() }
     let shift = chunkShift
     let w = wordsPerChunk
     PreservedEntry.forEachPiece(of: pages, geometry) { e in
@@ -33,6 +34,7 @@ extension PreservedSet {
   /// (like `kho_unpreserve_pages()`); returns how many were present.
   @discardableResult
   public mutating func unpreserve(pages: Range<UInt64>) -> Int {
+    defer { _checkInvariantsAfterEntry() }
     var removed = 0
     let shift = chunkShift
     let w = wordsPerChunk

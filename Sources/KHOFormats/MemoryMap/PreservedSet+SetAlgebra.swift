@@ -26,10 +26,16 @@ extension PreservedSet {
   }
 
   /// Adds the entries of `other`.
-  public mutating func formUnion(_ other: PreservedSet) { self = union(other) }
+  public mutating func formUnion(_ other: PreservedSet) {
+    self = union(other)
+    _checkInvariants()
+  }
 
   /// Removes the entries of `other`.
-  public mutating func subtract(_ other: PreservedSet) { self = subtracting(other) }
+  public mutating func subtract(_ other: PreservedSet) {
+    self = subtracting(other)
+    _checkInvariants()
+  }
 
   /// Whether every entry of `self` is in `other`.
   public func isSubset(of other: PreservedSet) -> Bool { subtracting(other).isEmpty }

@@ -148,6 +148,7 @@ public struct PreservedSet: Sendable {
   ///   `0...maxOrder` or `pfn` is not aligned to it.
   @inlinable @discardableResult
   public mutating func insert(pfn: UInt64, order: Int) throws(EncodeError) -> Bool {
+    defer { _checkInvariantsAfterEntry() }
     // The checks inline; the diagnosis (`_check`) only for a bad frame.
     if order < 0 || order > maxOrder || pfn & _invalidBits(order: order) != 0 {
       try _check(pfn: pfn, order: order)
@@ -167,6 +168,7 @@ public struct PreservedSet: Sendable {
   ///   ``insert(pfn:order:)`` does; the frames before it stay inserted.
   @inlinable @discardableResult
   public mutating func insert<S: Sequence<UInt64>>(pfns: S, order: Int) throws(EncodeError) -> Int {
+    defer { _checkInvariants() }
     let direct = pfns.withContiguousStorageIfAvailable { buf in
       Result { () throws(EncodeError) -> Int in try _insert(contiguous: buf, order: order) }
     }
@@ -218,6 +220,7 @@ public struct PreservedSet: Sendable {
   /// Removes the entry (exact address and order); returns whether it was there.
   @discardableResult
   public mutating func remove(pfn: UInt64, order: Int) -> Bool {
+    defer { _checkInvariantsAfterEntry() }
     guard (try? _check(pfn: pfn, order: order)) != nil else { return false }
     return _orders[order].remove(pfn >> UInt64(order), chunkShift: chunkShift, wordsPerChunk: wordsPerChunk)
   }
@@ -269,6 +272,7 @@ public struct PreservedSet: Sendable {
   /// Removes every entry.
   public mutating func removeAll() {
     _orders = Array(repeating: _OrderBitmap(), count: _orders.count)
+    _checkInvariants()
   }
 }
 

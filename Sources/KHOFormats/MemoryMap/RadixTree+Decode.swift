@@ -22,6 +22,7 @@ extension RadixTree {
   ) throws(DecodeError) -> PreservedSet {
     var walker = _RadixWalker(memory: memory, rule: rule, strict: true, base: path)
     try walker.run(root: root)
+    walker.set._checkInvariants()
     return walker.set
   }
 
@@ -41,6 +42,7 @@ extension RadixTree {
     var walker = _RadixWalker(memory: memory, rule: rule, strict: false, base: path)
     walker.chunkBudget = chunkBudget
     do { try walker.run(root: root) } catch { walker.problems.record(error) }
+    walker.set._checkInvariants()
     return DecodeOutcome(DecodedMemoryMap(set: walker.set, shape: .radix(walker.stats)), walker.problems)
   }
 }

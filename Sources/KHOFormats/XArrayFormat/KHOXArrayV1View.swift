@@ -73,7 +73,7 @@ public final class KHOXArrayV1View: KHOXArrayReading, @unchecked Sendable {
       return ref
     }
     let node = s.addNode()
-    let id = Int(node >> 2)
+    let id = node.id
     let slotBits = s.slotBits(level)
     for i in 0..<entries {
       let child = s.load(base, i * 8)
@@ -95,10 +95,10 @@ public final class KHOXArrayV1View: KHOXArrayReading, @unchecked Sendable {
 
   /// Skips top tables that have a single child, so that lookups start low.
   static func compress(_ s: _ShadowTree) {
-    while s.rootLevel > 0 && s.root & 3 == 1 {
-      let id = Int(s.root >> 2)
+    while s.rootLevel > 0 && s.root.isNode {
+      let id = s.root.id
       var only = -1
-      for i in 0..<(1 << s.nodeBits) where s.children[(id << s.nodeBits) | i] != 0 {
+      for i in 0..<(1 << s.nodeBits) where !s.children[(id << s.nodeBits) | i].isEmpty {
         if only >= 0 { return }
         only = i
       }

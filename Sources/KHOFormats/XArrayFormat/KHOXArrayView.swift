@@ -36,18 +36,17 @@ extension KHOXArrayReading {
 
 extension _ShadowTree {
   func firstIndex(from index: UInt64, marked mark: XArrayMark?) -> UInt64? {
-    next(from: index, mark: mark?.rawValue ?? -1).map { Swift.max($0.first, index) }
+    next(from: index, mark: mark).map { Swift.max($0.first, index) }
   }
 
   func lastIndex(through index: UInt64, marked mark: XArrayMark?) -> UInt64? {
-    previous(through: index, mark: mark?.rawValue ?? -1).map { Swift.min($0.last, index) }
+    previous(through: index, mark: mark).map { Swift.min($0.last, index) }
   }
 
   func entries(from index: UInt64, marked mark: XArrayMark?) -> [XArrayEntry<UInt64>] {
     var out: [XArrayEntry<UInt64>] = []
     var at = index
-    let m = mark?.rawValue ?? -1
-    while let h = next(from: at, mark: m) {
+    while let h = next(from: at, mark: mark) {
       let order = h.last == h.first ? 0 : 64 - (h.last - h.first).leadingZeroBitCount
       let e = XArrayEntry(
         index: h.first, order: order, element: h.value,

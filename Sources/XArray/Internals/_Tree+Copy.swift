@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Whole-tree copy (for copy-on-write), destruction and invariant checks.
+// `_checkInvariants()` is compiled in only when XARRAY_INTERNAL_CHECKS is
+// defined (`XARRAY_INTERNAL_CHECKS=1 swift test`; see Package.swift); it is
+// empty otherwise. `invariantViolation()` is always there, for the tests.
 
 extension _Tree {
   /// A deep copy with the same shape.
@@ -85,6 +88,7 @@ extension _Tree {
     root = .none
     rootShift = 0
     count = 0
+    _checkInvariants()
   }
 
   /// Adds the nodes of subtree `r` to `c` (branches, coarse branches,
@@ -107,6 +111,23 @@ extension _Tree {
   }
 
   // MARK: Invariants
+
+  #if XARRAY_INTERNAL_CHECKS
+    /// Traps if a structural invariant is broken; the mutations call it
+    /// last. It walks the whole tree, so a tree of more than 4096 entries
+    /// is left to the tests' own `XArray._checkInvariants()` calls: tests
+    /// store up to 2^17 keys one at a time, and a walk after each would
+    /// make them quadratic.
+    @usableFromInline @inline(never)
+    func _checkInvariants() {
+      guard count <= 4096 else { return }
+      if let e = invariantViolation() { preconditionFailure("XArray tree invariant: \(e)") }
+    }
+  #else
+    /// Checks nothing: XARRAY_INTERNAL_CHECKS is off.
+    @inlinable @inline(__always)
+    func _checkInvariants() {}
+  #endif
 
   /// Checks every structural invariant; returns a description of the first
   /// violation, or nil.

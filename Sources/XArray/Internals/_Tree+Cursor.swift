@@ -70,7 +70,7 @@ struct _Cursor<V> {
         return true
       }
     }
-    guard let from = resume, let p = tree.next(from: from, mark: -1) else {
+    guard let from = resume, let p = tree.next(from: from, mark: nil) else {
       node = .none
       resume = nil
       return false

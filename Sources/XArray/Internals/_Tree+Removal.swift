@@ -6,6 +6,7 @@ extension _Tree {
   /// Removes the entry at `key`; returns its value.
   @inlinable @discardableResult
   func remove(_ key: UInt64) -> V? {
+    defer { _checkInvariants() }
     guard !root.isNone, covers(key) else { return nil }
     guard let (v, empty) = removeBelow(root, key) else { return nil }
     count &-= 1
@@ -97,6 +98,7 @@ extension _Tree {
   /// Sets (`on`) or clears mark `m` of the entry at `key`; false when absent.
   @inlinable @discardableResult
   func setMark(_ m: Int, at key: UInt64, _ on: Bool) -> Bool {
+    defer { _checkInvariants() }
     guard !root.isNone, covers(key) else { return false }
     return markBelow(root, key, m, on, parent: nil, slot: 0) != nil
   }

@@ -17,6 +17,9 @@ struct _Position {
   }
 }
 
+/// The mark number `nextBelow` and `previousBelow` take for "any entry".
+@inlinable var _anyMark: Int { -1 }
+
 extension _Tree {
   /// The value of the entry at a position.
   @inlinable func value(at p: _Position) -> V {
@@ -36,25 +39,28 @@ extension _Tree {
     return .none
   }
 
-  /// The first entry with key >= `a` (with mark `m`, when m >= 0).
-  @inlinable func next(from a: UInt64, mark m: Int) -> _Position? {
+  /// The first entry with key >= `a` (with `mark`, if given).
+  @inlinable func next(from a: UInt64, mark: XArrayMark?) -> _Position? {
     guard !root.isNone, covers(a) else { return nil }
-    return nextBelow(root, a, m)
+    return nextBelow(root, a, mark?.rawValue ?? _anyMark)
   }
 
-  /// The last entry with key <= `a` (with mark `m`, when m >= 0).
-  @inlinable func previous(through a: UInt64, mark m: Int) -> _Position? {
+  /// The last entry with key <= `a` (with `mark`, if given).
+  @inlinable func previous(through a: UInt64, mark: XArrayMark?) -> _Position? {
     guard !root.isNone else { return nil }
-    return previousBelow(root, covers(a) ? a : rootEnd, m)
+    return previousBelow(root, covers(a) ? a : rootEnd, mark?.rawValue ?? _anyMark)
   }
 
+  /// `next(from:mark:)` below `ref`; `m` is the mark's number, or
+  /// `_anyMark`, resolved once by the caller so that each level tests an
+  /// integer.
   @inlinable func nextBelow(_ ref: _Ref, _ a: UInt64, _ m: Int) -> _Position? {
     switch ref.kind {
     case _kindBranch:
       let b = _Branch(ref)
       let s = UInt64(b.shift)
       let i = Int(truncatingIfNeeded: (a &>> s) & 63)
-      var bits = (m < 0 ? b.present : b.marks(m)) & ~_below(i)
+      var bits = (m == _anyMark ? b.present : b.marks(m)) & ~_below(i)
       let base = a & ~Self.lowMask(b.shift &+ 6)
       var prev = _Ref.none
       while bits != 0 {
@@ -71,7 +77,7 @@ extension _Tree {
       let l = _Leaf<V>(ref)
       let bit = Int(truncatingIfNeeded: a & 63)
       let bm = l.bitmap
-      let w = (m < 0 ? bm : l.marks(m)) & ~_below(bit)
+      let w = (m == _anyMark ? bm : l.marks(m)) & ~_below(bit)
       if w == 0 { return nil }
       let j = w.trailingZeroBitCount
       return _Position(
@@ -80,7 +86,7 @@ extension _Tree {
       let b = _Bucket<V>(ref)
       let pos = b.lowerBound(a)
       if pos >= b.count { return nil }
-      if m < 0 { return _Position(key: b.key(pos), node: ref, index: pos) }
+      if m == _anyMark { return _Position(key: b.key(pos), node: ref, index: pos) }
       let w = b.marks(m) & ~_below(pos)
       if w == 0 { return nil }
       let j = w.trailingZeroBitCount
@@ -90,6 +96,7 @@ extension _Tree {
     }
   }
 
+  /// `previous(through:mark:)` below `ref`; `m` as in `nextBelow`.
   @inlinable func previousBelow(_ ref: _Ref, _ a: UInt64, _ m: Int) -> _Position? {
     switch ref.kind {
     case _kindBranch:
@@ -97,7 +104,7 @@ extension _Tree {
       let s = UInt64(b.shift)
       let i = Int(truncatingIfNeeded: (a &>> s) & 63)
       let upTo: UInt64 = i == 63 ? .max : _below(i &+ 1)
-      var bits = (m < 0 ? b.present : b.marks(m)) & upTo
+      var bits = (m == _anyMark ? b.present : b.marks(m)) & upTo
       let base = a & ~Self.lowMask(b.shift &+ 6)
       var prev = _Ref.none
       while bits != 0 {
@@ -115,7 +122,7 @@ extension _Tree {
       let bit = Int(truncatingIfNeeded: a & 63)
       let bm = l.bitmap
       let upTo: UInt64 = bit == 63 ? .max : _below(bit &+ 1)
-      let w = (m < 0 ? bm : l.marks(m)) & upTo
+      let w = (m == _anyMark ? bm : l.marks(m)) & upTo
       if w == 0 { return nil }
       let j = 63 &- w.leadingZeroBitCount
       return _Position(
@@ -124,7 +131,7 @@ extension _Tree {
       let b = _Bucket<V>(ref)
       let pos = b.upperPosition(a)
       if pos < 0 { return nil }
-      if m < 0 { return _Position(key: b.key(pos), node: ref, index: pos) }
+      if m == _anyMark { return _Position(key: b.key(pos), node: ref, index: pos) }
       let upTo: UInt64 = pos == 63 ? .max : _below(pos &+ 1)
       let w = b.marks(m) & upTo
       if w == 0 { return nil }

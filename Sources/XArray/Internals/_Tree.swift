@@ -148,6 +148,7 @@ final class _Tree<V> {
   /// A replaced entry keeps its marks.
   @inlinable @discardableResult
   func store(_ key: UInt64, _ value: V) -> V? {
+    defer { _checkInvariants() }
     if root.isNone {
       rootShift = Self.shiftFitting(key)
       root = singleBucket(key, value, narrow: true).ref

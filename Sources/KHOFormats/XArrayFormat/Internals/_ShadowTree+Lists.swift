@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Searching the list leaves of kho-xarray-v2 in place: sorted indices,
 // with the shadow tree's in-memory fences (every `_listRun`-th index) as
-// the first step. Queries in _ShadowTree.swift call these for a leaf of
-// kind `.list`.
+// the first step. The lookups (_ShadowTree+Lookup.swift) and searches
+// (_ShadowTree+Search.swift) call these for a leaf of kind `.list`.
 
 extension _ShadowTree {
   /// The first position of list `l` whose index is not below `key`.
@@ -30,19 +30,24 @@ extension _ShadowTree {
     return lo
   }
 
-  /// Whether entry `i` of list `l` carries mark `mk` (any entry when mk < 0).
-  @inline(__always) func listMarked(_ l: _LeafInfo, _ i: Int, _ mk: Int) -> Bool {
-    guard mk >= 0 else { return true }
+  /// Whether entry `i` of list `l` carries mark number `mk` (0...2).
+  @inline(__always) func listHasMark(_ l: _LeafInfo, _ i: Int, _ mk: Int) -> Bool {
     guard let m = l.meta else { return false }
     let words = (l.count + 63) / 64
     return (load(m, (mk * words + (i >> 6)) * 8) >> UInt64(i & 63)) & 1 != 0
   }
 
-  func listHit(_ l: _LeafInfo, _ i: Int) -> _Hit {
+  /// Whether entry `i` of list `l` passes `f`.
+  @inline(__always) func listMarked(_ l: _LeafInfo, _ i: Int, _ f: _MarkFilter) -> Bool {
+    f.isAny || listHasMark(l, i, f.mark)
+  }
+
+  /// Entry `i` of list `l`.
+  func listEntry(_ l: _LeafInfo, _ i: Int) -> _ShadowEntry {
     let key = l.keys.map { load($0, i * 8) } ?? 0
     var m: UInt8 = 0
-    for k in 0..<3 where listMarked(l, i, k) { m |= 1 << UInt8(k) }
-    return _Hit(first: key, last: key, value: load(l.values, i * 8), marks: m)
+    for k in 0..<3 where listHasMark(l, i, k) { m |= 1 << UInt8(k) }
+    return _ShadowEntry(first: key, last: key, value: load(l.values, i * 8), marks: m)
   }
 
   /// The position of `key` in list `l`, if it is there.
@@ -52,21 +57,21 @@ extension _ShadowTree {
     return i
   }
 
-  /// The first entry of list `l` at or after `a` (with mark `mk` if >= 0).
-  func listNext(_ l: _LeafInfo, _ a: UInt64, _ mk: Int) -> _Hit? {
+  /// The first entry of list `l` at or after `a` that passes `f`.
+  func listNext(_ l: _LeafInfo, _ a: UInt64, _ f: _MarkFilter) -> _ShadowEntry? {
     var i = listLowerBound(l, a)
     while i < l.count {
-      if listMarked(l, i, mk) { return listHit(l, i) }
+      if listMarked(l, i, f) { return listEntry(l, i) }
       i += 1
     }
     return nil
   }
 
-  /// The last entry of list `l` at or before `a` (with mark `mk` if >= 0).
-  func listPrevious(_ l: _LeafInfo, _ a: UInt64, _ mk: Int) -> _Hit? {
+  /// The last entry of list `l` at or before `a` that passes `f`.
+  func listPrevious(_ l: _LeafInfo, _ a: UInt64, _ f: _MarkFilter) -> _ShadowEntry? {
     var i = a == .max ? l.count - 1 : listLowerBound(l, a + 1) - 1
     while i >= 0 {
-      if listMarked(l, i, mk) { return listHit(l, i) }
+      if listMarked(l, i, f) { return listEntry(l, i) }
       i -= 1
     }
     return nil

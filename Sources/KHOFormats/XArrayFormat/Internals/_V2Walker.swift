@@ -96,7 +96,7 @@ struct _V2Walker {
     let g = memory.geometry
     switch sl.kind {
     case .empty:
-      return 0
+      return .empty
     case .sibling:
       throw DecodeError(.inconsistent, "sibling slot with no range before it", path: path)
     case .range:
@@ -109,7 +109,7 @@ struct _V2Walker {
         throw DecodeError(.limitExceeded, "more than 2^28 range entries", path: path)
       }
       note(base, last, sl.marks, range: true)
-      return s.addRange(_RangeInfo(first: base, last: last, value: sl.word, marks: sl.marks))
+      return s.addRange(_ShadowEntry(first: base, last: last, value: sl.word, marks: sl.marks))
     case .node:
       guard level >= 1 else {
         throw DecodeError(.inconsistent, "interior node where a leaf belongs", path: path, address: PhysAddr(sl.word))
@@ -117,7 +117,7 @@ struct _V2Walker {
       let page = try pages(sl, count: 1, path: path)
       let r = ByteReader(page, order: g.byteOrder, path: path, base: PhysAddr(sl.word))
       let node = s.addNode()
-      let id = Int(node >> 2)
+      let id = node.id
       let sb = s.slotBits(level)
       let fan = 1 << s.nodeBits
       var summary: UInt8 = 0
@@ -150,7 +150,7 @@ struct _V2Walker {
             throw DecodeError(.limitExceeded, "more than 2^28 range entries", path: sp, address: slotAddr)
           }
           note(slotBase, last, c.marks, range: true)
-          let ref = s.addRange(_RangeInfo(first: slotBase, last: last, value: c.word, marks: c.marks))
+          let ref = s.addRange(_ShadowEntry(first: slotBase, last: last, value: c.word, marks: c.marks))
           var span = 0
           while span < n && j + span < fan {
             if span > 0 {
