@@ -33,7 +33,7 @@ L1 tables point to 1,044,480 distinct leaf addresses (contiguous from
 64 GiB); each is captured by its own one-page PT_LOAD, all at the same file
 offset, which holds one bitmap leaf with `--leaf-bits` bits set. The leaves
 stand for 1,044,480 consecutive 128 MiB chunks of order-0 pages from 1 TiB
-(8 x 1,044,480 preserved pages with the default 8 bits), 8 times the
+(8 x 1,044,480 preserved pages with the default 8 bits), about 8 times the
 decoder's 512 MiB chunk budget (131,072 leaves). One more leaf, first in
 walk order, preserves the root FDT's page. The root FDT, that leaf and the
 2,049 table pages are real data, in one PT_LOAD at 4 GiB.

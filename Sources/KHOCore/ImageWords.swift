@@ -52,8 +52,15 @@ public struct _ImageWords {
   @inlinable @inline(__always)
   func _word(_ index: Int) -> UInt64 {
     // The caller's check keeps the load inside the buffer.
-    let v = _raw.baseAddress.unsafelyUnwrapped.loadUnaligned(fromByteOffset: index &* 8, as: UInt64.self)
-    return _little ? UInt64(littleEndian: v) : UInt64(bigEndian: v)
+    Self._u64(_raw.baseAddress.unsafelyUnwrapped, at: index &* 8, _little ? .little : .big)
+  }
+
+  /// The u64 at `offset` bytes from `pointer`, for a view that checked when
+  /// it was built that every offset it will load lies inside one mapping.
+  @inlinable @inline(__always)
+  public static func _u64(_ pointer: UnsafeRawPointer, at offset: Int, _ order: ByteOrder) -> UInt64 {
+    let v = pointer.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
+    return order == .little ? UInt64(littleEndian: v) : UInt64(bigEndian: v)
   }
 
   /// Copies the first `buffer.count` words into `buffer`, zeros past the

@@ -48,7 +48,8 @@ extension FuzzHarness {
       return report.problems.first == error ? nil : "reporting walk disagrees with strict: \(error)"
     }
     guard report.isClean, report.value?.set == set else { return "reporting walk found problems in a clean tree" }
-    guard report.stats.setBits == set.count else { return "setBits \(report.stats.setBits) != \(set.count) entries" }
+    let setBits = report.value?.radixStats?.setBits
+    guard setBits == set.count else { return "setBits \(setBits ?? -1) != \(set.count) entries" }
     if let view = try? RadixTreeView(memory: memory, root: root, depth: rule) {
       for e in set.prefix(16) where (try? view.contains(e)) != true {
         return "view misses \(e)"

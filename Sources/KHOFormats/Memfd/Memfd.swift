@@ -110,7 +110,8 @@ public enum Memfd {
     let raw = try VMalloc.readData(area, count: Int(count) * folioEntrySize, from: memory, path: folioPath)
     var folios: [MemfdFolio] = []
     folios.reserveCapacity(Int(count))
-    raw.withWords(g.byteOrder) { words in
+    raw.withUnsafeBytes { buffer in
+      let words = _ImageWords(buffer, order: g.byteOrder)
       for i in 0..<Int(count) {
         let w = words.u64(at: i &* 16)
         let x = words.u64(at: i &* 16 &+ 8)

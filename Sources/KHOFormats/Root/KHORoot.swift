@@ -97,6 +97,19 @@ public struct KHORoot: Hashable, Sendable {
     }
   }
 
+  /// Whether `name` is a node name dtc accepts: `[A-Za-z0-9,._+-]`, then an optional `@unit-address`.
+  static func isValidNodeName(_ name: String) -> Bool {
+    guard !name.isEmpty, name.utf8.count <= 31 + 1 + 64 else { return false }
+    let allowed = { (u: Unicode.Scalar) -> Bool in
+      u.isASCII
+        && (("a"..."z").contains(u) || ("A"..."Z").contains(u) || ("0"..."9").contains(u)
+          || ",._+-".unicodeScalars.contains(u))
+    }
+    let parts = name.split(separator: "@", maxSplits: 1, omittingEmptySubsequences: false)
+    guard let base = parts.first, !base.isEmpty, base.unicodeScalars.allSatisfy(allowed) else { return false }
+    return parts.count == 1 || parts[1].unicodeScalars.allSatisfy(allowed)
+  }
+
   private static func decode(
     _ fdt: FDT, _ order: ByteOrder, _ problems: inout DecodeProblems
   ) throws(DecodeError) -> KHORoot? {

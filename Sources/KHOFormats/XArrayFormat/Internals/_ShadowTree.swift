@@ -238,8 +238,7 @@ final class _ShadowTree: @unchecked Sendable {
 
   /// Reads a u64 at `offset` from `p`, in the image's byte order.
   @inline(__always) func load(_ p: UnsafeRawPointer, _ offset: Int) -> UInt64 {
-    let raw = p.loadUnaligned(fromByteOffset: offset, as: UInt64.self)
-    return order == .little ? UInt64(littleEndian: raw) : UInt64(bigEndian: raw)
+    _ImageWords._u64(p, at: offset, order)
   }
 
   // MARK: Geometry
