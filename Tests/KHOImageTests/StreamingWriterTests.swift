@@ -39,6 +39,30 @@ struct StreamingWriterTests {
     #expect(try core.u64(at: PhysAddr(0x2_0000_0000 + 100 << 12)) == 0x2_0000_0000 + 100 << 12)
   }
 
+  @Test("a bundle of more than 65,535 ranges keeps its count (PN_XNUM) and reads back")
+  func manyRanges() throws {
+    // One-page ranges with gaps between them, all but the last sharing one
+    // zero page: 65,600 program headers, which e_phnum cannot hold.
+    let n = 65_600
+    let zero = Bytes([UInt8](repeating: 0, count: 4096))
+    let lastAddress: UInt64 = 0x1_0000_0000 + UInt64(n - 1) * 0x2000
+    var stamped = [UInt8](repeating: 0, count: 4096)
+    withUnsafeBytes(of: lastAddress.littleEndian) { stamped.replaceSubrange(0..<8, with: $0) }
+    var pieces = (0..<(n - 1)).map { (PhysAddr(0x1_0000_0000 + UInt64($0) * 0x2000), zero) }
+    pieces.append((PhysAddr(lastAddress), Bytes(stamped)))
+    let m = try SegmentedMemory(geometry: .x86_64, pieces: pieces)
+    #expect(m.segments.count == n)
+    let note = BundleNote(root: PhysAddr(lastAddress), geometry: m.geometry, source: "test")
+    var out: [UInt8] = []
+    try BundleWriter.write(m, ranges: m.segments, note: note) { (p: UnsafeRawBufferPointer) throws(DecodeError) in
+      out.appendBytes(p)
+    }
+    let source = try HandoverSource.open(bytes: Bytes(out), name: "many", locateRoot: false)
+    #expect(source.memory.segments.count == n)
+    #expect(source.memory.segments.last == m.segments.last)
+    #expect(try source.memory.u64(at: PhysAddr(lastAddress)) == lastAddress)
+  }
+
   @Test("a streamed bundle is compressed as it goes and reads back page for page")
   func bundle() throws {
     let m = Self.memory()

@@ -47,8 +47,16 @@ public struct ELFCoreWriter {
     var out = Writer(order: order)
     let noteData = encodedNotes(order)
     let phnum = ranges.count + (noteData.isEmpty ? 0 : 1)
+    guard phnum <= ELFCore.maxProgramHeaders else {
+      throw DecodeError(
+        .limitExceeded, "\(phnum) program headers exceed the \(ELFCore.maxProgramHeaders) a core may have here")
+    }
+    // 0xffff and more: e_phnum is PN_XNUM and the count is in sh_info of
+    // one section header after the program headers, as Linux writes cores.
+    let extended = phnum >= 0xffff
+    let sectionOffset = UInt64(64 + 56 * phnum)
     let align = UInt64(memory.geometry.pageSize)
-    let headersEnd = UInt64(64 + 56 * phnum)
+    let headersEnd = sectionOffset + (extended ? 64 : 0)
     let noteOffset = headersEnd
     var dataOffset = (noteOffset + UInt64(noteData.count) + align - 1) / align * align
     // ELF header.
@@ -59,13 +67,13 @@ public struct ELFCoreWriter {
     out.u32(1)
     out.u64(0)  // e_entry
     out.u64(64)  // e_phoff
-    out.u64(0)  // e_shoff
+    out.u64(extended ? sectionOffset : 0)  // e_shoff
     out.u32(0)  // e_flags
     out.u16(64)
     out.u16(56)
-    out.u16(UInt16(truncatingIfNeeded: phnum))
+    out.u16(extended ? 0xffff : UInt16(phnum))  // e_phnum, PN_XNUM when extended
     out.u16(64)  // e_shentsize
-    out.u16(0)
+    out.u16(extended ? 1 : 0)  // e_shnum
     out.u16(0)
     if !noteData.isEmpty {
       phdr(&out, type: 4, flags: 4, offset: noteOffset, paddr: 0, size: UInt64(noteData.count), align: 4)
@@ -75,6 +83,12 @@ public struct ELFCoreWriter {
       offsets.append(dataOffset)
       phdr(&out, type: 1, flags: 6, offset: dataOffset, paddr: r.start.rawValue, size: r.size, align: align)
       dataOffset += (r.size + align - 1) / align * align
+    }
+    if extended {
+      // Section header 0 (SHT_NULL): only sh_info, the program header count.
+      out.bytes([UInt8](repeating: 0, count: 44))
+      out.u32(UInt32(phnum))
+      out.bytes([UInt8](repeating: 0, count: 16))
     }
     out.bytes(noteData)
     var written = 0
