@@ -42,23 +42,43 @@ extension _ShadowTree {
     f.accepts(e.marks) ? e : nil
   }
 
+  /// Where key `a` falls in a node at `level`: the slot it selects, the
+  /// bits below a slot, and the first key the node covers.
+  struct _NodeStep {
+    let slotBits: Int
+    let slot: Int
+    let base: UInt64
+
+    @inline(__always) init(_ t: _ShadowTree, level: Int, _ a: UInt64) {
+      slotBits = t.slotBits(level)
+      slot = Int(truncatingIfNeeded: (a >> UInt64(slotBits)) & UInt64((1 << t.nodeBits) - 1))
+      let cover = t.coverBits(level)
+      base = cover >= 64 ? 0 : a & ~((1 << UInt64(cover)) &- 1)
+    }
+  }
+
+  /// The child in slot `j` of node `id` when a search should enter it: not
+  /// empty, not the range it just left (a range fills several slots), and
+  /// carrying the mark `f` asks for.
+  @inline(__always)
+  private func child(_ id: Int, _ j: Int, _ f: _MarkFilter, _ lastRange: inout _ShadowRef) -> _ShadowRef? {
+    let slot = (id << nodeBits) | j
+    let c = children[slot]
+    if c.isEmpty || c == lastRange || !f.accepts(slotMarks[slot]) { return nil }
+    if c.isRange { lastRange = c }
+    return c
+  }
+
   private func next(_ ref: _ShadowRef, level: Int, _ a: UInt64, _ f: _MarkFilter) -> _ShadowEntry? {
     let id = ref.id
     switch ref.kind {
     case .node:
-      let sb = slotBits(level)
-      let fan = 1 << nodeBits
-      let i0 = Int(truncatingIfNeeded: (a >> UInt64(sb)) & UInt64(fan - 1))
-      let nodeBase = coverBits(level) >= 64 ? 0 : a & ~((1 << UInt64(coverBits(level))) &- 1)
+      let step = _NodeStep(self, level: level, a)
       var lastRange = _ShadowRef.empty
-      for j in i0..<fan {
-        if sb < 64 && j > 0 && UInt64(j) > (UInt64.max >> UInt64(sb)) { break }
-        let slot = (id << nodeBits) | j
-        let c = children[slot]
-        if c.isEmpty || c == lastRange { continue }
-        if !f.accepts(slotMarks[slot]) { continue }
-        if c.isRange { lastRange = c }
-        let start = j == i0 ? a : nodeBase | (UInt64(j) << UInt64(sb))
+      for j in step.slot..<(1 << nodeBits) {
+        if step.slotBits < 64 && j > 0 && UInt64(j) > (UInt64.max >> UInt64(step.slotBits)) { break }
+        guard let c = child(id, j, f, &lastRange) else { continue }
+        let start = j == step.slot ? a : step.base | (UInt64(j) << UInt64(step.slotBits))
         if let h = next(c, level: level - 1, start, f) { return h }
       }
       return nil
@@ -83,19 +103,12 @@ extension _ShadowTree {
     let id = ref.id
     switch ref.kind {
     case .node:
-      let sb = slotBits(level)
-      let fan = 1 << nodeBits
-      let i0 = Int(truncatingIfNeeded: (a >> UInt64(sb)) & UInt64(fan - 1))
-      let nodeBase = coverBits(level) >= 64 ? 0 : a & ~((1 << UInt64(coverBits(level))) &- 1)
+      let step = _NodeStep(self, level: level, a)
+      let sb = UInt64(step.slotBits)
       var lastRange = _ShadowRef.empty
-      for j in stride(from: i0, through: 0, by: -1) {
-        let slot = (id << nodeBits) | j
-        let c = children[slot]
-        if c.isEmpty || c == lastRange { continue }
-        if !f.accepts(slotMarks[slot]) { continue }
-        if c.isRange { lastRange = c }
-        let start =
-          j == i0 ? a : nodeBase | (UInt64(j) << UInt64(sb)) | ((1 << UInt64(sb)) &- 1)
+      for j in stride(from: step.slot, through: 0, by: -1) {
+        guard let c = child(id, j, f, &lastRange) else { continue }
+        let start = j == step.slot ? a : step.base | (UInt64(j) << sb) | ((1 << sb) &- 1)
         if let h = previous(c, level: level - 1, start, f) { return h }
       }
       return nil
