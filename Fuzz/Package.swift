@@ -27,6 +27,7 @@ let fuzzTargets = [
   "FuzzXArrayView",
   "FuzzPayloads",
   "FuzzKdump",
+  "FuzzPackDiff",
 ]
 
 let package = Package(

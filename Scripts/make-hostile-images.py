@@ -6,7 +6,7 @@
                                                   [--leaf-bits 8]
 
 Both files are little-endian x86_64 ELF64 cores (`ET_CORE`, `EM_X86_64`) in
-the shape of the kernel-image fixtures (`/work/shared/kernel-images`): a
+the shape of the cores the kernel-image tests read: a
 `PT_NOTE` with a `VMCOREINFO` note (`OSRELEASE`, `PAGESIZE=4096`), then
 `PT_LOAD`s with `p_paddr == p_vaddr ==` the physical address, `p_filesz ==
 p_memsz`, `p_align` 0x1000, flags RWX. Page size 4 KiB. The KHO root is a

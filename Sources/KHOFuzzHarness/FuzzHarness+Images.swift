@@ -87,3 +87,30 @@ extension FuzzHarness {
     return nil
   }
 }
+
+extension FuzzHarness {
+  /// Arbitrary bytes as an image, then `pack` and `diff`: the bundle of the
+  /// pages the walk read opens, and when the image walked without errors,
+  /// a diff of the image against its own bundle finds nothing.
+  @Sendable public static func packDiff(_ data: [UInt8]) -> String? {
+    guard
+      let source = try? HandoverSource.open(
+        bytes: Bytes(data), name: "fuzz", decompressionLimit: FuzzHarness.decompressionLimit),
+      source.rootAddress != nil
+    else { return nil }
+    let packed: (bundle: [UInt8], result: Packer.Result, report: HandoverReport)
+    do { packed = try Packer.pack(source, compress: data.first.map { $0 & 1 == 0 } ?? true) } catch {
+      return error is DecodeError ? nil : "pack failed with an untyped error: \(error)"
+    }
+    guard
+      let again = try? HandoverSource.open(
+        bytes: Bytes(packed.bundle), name: "bundle", decompressionLimit: FuzzHarness.decompressionLimit)
+    else { return "the bundle pack wrote does not open" }
+    let diff = HandoverDiff(HandoverWalker(source: source), HandoverWalker(source: again))
+    let clean = !packed.report.problems.contains { $0.severity == .error }
+    if clean, !diff.isEmpty {
+      return "an image and its own bundle differ: \(diff.changes.prefix(3)) \(diff.damaged.prefix(1))"
+    }
+    return nil
+  }
+}

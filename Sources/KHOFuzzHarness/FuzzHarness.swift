@@ -37,6 +37,7 @@ public enum FuzzHarness {
     "FuzzConvert": convert,
     "FuzzPayloads": payloads,
     "FuzzKdump": kdump,
+    "FuzzPackDiff": packDiff,
   ]
 
   /// Arbitrary bytes as a DTB: refused, or a tree that rebuilds through

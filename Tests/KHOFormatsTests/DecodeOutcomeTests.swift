@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import Testing
+import XArray
 
 @testable import KHOFormats
 
@@ -62,5 +63,32 @@ struct DecodeOutcomeTests {
       ? RadixTree.decodeReporting(from: image, root: at) : BitmapChunkList.decodeReporting(from: image, head: at)
     #expect(!damaged.isClean)
     #expect(damaged.problems == direct.problems)
+  }
+
+  @Test func scratchArrayKeepsTheGoodAreas() {
+    var bytes: [UInt8] = []
+    for v: UInt64 in [0x1000, 0x2000, UInt64.max - 0xfff, 0x10_0000, 0x4000, 0x1000] {
+      withUnsafeBytes(of: v.littleEndian) { bytes += $0 }
+    }
+    bytes += [1, 2, 3]  // a partial entry
+    let outcome = KHOScratch.decodeReporting(Bytes(bytes))
+    #expect(outcome.problems.map(\.kind) == [.badCount, .outOfRange])
+    #expect(outcome.problems.last?.path == "/scratch[1]")
+    #expect(
+      outcome.value == [KHOScratchArea(address: 0x1000, size: 0x2000), KHOScratchArea(address: 0x4000, size: 0x1000)])
+    #expect(throws: DecodeError.self) { try KHOScratch.decode(Bytes(bytes)) }
+  }
+
+  @Test func wholeStructureFormsAnswerTheSameTwoCalls() throws {
+    var x = XArray<UInt64>()
+    for k: UInt64 in [1, 2, 700, 1 << 20] { x[k] = k &* 3 | 1 }
+    var (image, alloc) = freshImage()
+    let v1 = try KHOXArrayV1.encode(x, into: image, allocator: &alloc)
+    let v2 = try KHOXArrayV2.encode(x, into: image, allocator: &alloc)
+    #expect(KHOXArrayV1.decodeReporting(from: image, root: v1).value == x)
+    #expect(KHOXArrayV2.decodeReporting(from: image, at: v2).value == x)
+    let bad = KHOXArrayV2.decodeReporting(from: image, at: 0x9_0000_0000)
+    #expect(bad.value == nil)
+    #expect(bad.problems.count == 1)
   }
 }

@@ -23,6 +23,14 @@ public enum Memblock {
   public static let compatible = "memblock-v1"
   public static let regionCompatible = "reserve-mem-v1"
 
+  /// ``decode(_:order:path:)`` as an outcome: all the regions, or `nil`
+  /// with the first problem.
+  public static func decodeReporting(_ fdt: FDT, order: ByteOrder, path: DecodePath = "/memblock")
+    -> DecodeOutcome<[MemblockRegion]>
+  {
+    .collect { (_) throws(DecodeError) in try decode(fdt, order: order, path: path) }
+  }
+
   /// Decodes the regions of a memblock sub-FDT.
   public static func decode(_ fdt: FDT, order: ByteOrder, path: DecodePath = "/memblock")
     throws(DecodeError) -> [MemblockRegion]

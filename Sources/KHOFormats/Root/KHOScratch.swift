@@ -36,9 +36,26 @@ public enum KHOScratch {
     _ bytes: Bytes, byteOrder: ByteOrder = .little, path: DecodePath = "/scratch",
     base: PhysAddr? = nil
   ) throws(DecodeError) -> [KHOScratchArea] {
+    var problems = DecodeProblems(strict: true)
+    return try decode(bytes, byteOrder, path, base, &problems)
+  }
+
+  /// Decodes what it can of the array in `bytes`: every whole entry, with
+  /// a problem for a length that is not a multiple of 16 and for each area
+  /// that runs past the top of memory (left out).
+  public static func decodeReporting(
+    _ bytes: Bytes, byteOrder: ByteOrder = .little, path: DecodePath = "/scratch", base: PhysAddr? = nil
+  ) -> DecodeOutcome<[KHOScratchArea]> {
+    .collect { (problems) throws(DecodeError) in try decode(bytes, byteOrder, path, base, &problems) }
+  }
+
+  static func decode(
+    _ bytes: Bytes, _ byteOrder: ByteOrder, _ path: DecodePath, _ base: PhysAddr?, _ problems: inout DecodeProblems
+  ) throws(DecodeError) -> [KHOScratchArea] {
     var r = ByteReader(bytes, order: byteOrder, path: path, base: base)
-    guard bytes.count % entrySize == 0 else {
-      throw r.error(.badCount, "\(bytes.count) bytes is not a whole number of 16-byte entries", at: 0)
+    if bytes.count % entrySize != 0 {
+      try problems.report(
+        r.error(.badCount, "\(bytes.count) bytes is not a whole number of 16-byte entries", at: 0))
     }
     var out: [KHOScratchArea] = []
     out.reserveCapacity(bytes.count / entrySize)
@@ -47,7 +64,9 @@ public enum KHOScratch {
       let area = KHOScratchArea(address: PhysAddr(try r.u64()), size: try r.u64())
       guard area.address.advanced(by: area.size) != nil || area.address.rawValue &+ area.size == 0 else {
         r.path = path.index(i)
-        throw r.error(.outOfRange, "area \(area) runs past the top of 64-bit memory", at: at)
+        try problems.report(r.error(.outOfRange, "area \(area) runs past the top of 64-bit memory", at: at))
+        r.path = path
+        continue
       }
       out.append(area)
     }

@@ -89,4 +89,12 @@ public enum KHOXArrayV1 {
   ) throws(DecodeError) -> XArray<UInt64> {
     try KHOXArrayV1View(memory: memory, root: root, path: path).makeXArray()
   }
+
+  /// ``decode(from:root:path:)`` as an outcome: the tree is checked whole,
+  /// so the value is all of it or `nil` with the first problem.
+  public static func decodeReporting(
+    from memory: any PhysicalMemory, root: PhysAddr, path: DecodePath = "/xarray"
+  ) -> DecodeOutcome<XArray<UInt64>> {
+    .collect { (_) throws(DecodeError) in try decode(from: memory, root: root, path: path) }
+  }
 }

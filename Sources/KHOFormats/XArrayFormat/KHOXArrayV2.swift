@@ -150,6 +150,15 @@ public enum KHOXArrayV2 {
   ) throws(DecodeError) -> XArray<UInt64> {
     try KHOXArrayV2View(memory: memory, at: header, path: path, verifyChecksums: true).makeXArray()
   }
+
+  /// ``decode(from:at:path:)`` as an outcome: the structure is checked
+  /// whole (checksums cover it), so the value is all of it or `nil` with
+  /// the first problem.
+  public static func decodeReporting(
+    from memory: any PhysicalMemory, at header: PhysAddr, path: DecodePath = "/xarray"
+  ) -> DecodeOutcome<XArray<UInt64>> {
+    .collect { (_) throws(DecodeError) in try decode(from: memory, at: header, path: path) }
+  }
 }
 
 /// A slot's fields, as written.

@@ -1,0 +1,11 @@
+// SPDX-License-Identifier: Apache-2.0
+import KHOFuzzHarness
+
+/// libFuzzer entry: see FuzzHarness.packDiff.
+@_cdecl("LLVMFuzzerTestOneInput")
+public func fuzzPackDiff(_ data: UnsafePointer<UInt8>, _ size: Int) -> CInt {
+  if let failure = FuzzHarness.packDiff(Array(UnsafeBufferPointer(start: data, count: size))) {
+    fatalError(failure)
+  }
+  return 0
+}
