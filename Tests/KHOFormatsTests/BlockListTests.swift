@@ -171,6 +171,18 @@ struct BlockListTests {
     #expect(report.problems.map(\.kind) == [.cycle])
   }
 
+  @Test("a loop is found at its first repeat, not after the block limit")
+  func loopOfEmptyBlocks() throws {
+    let (image, w, layout, _) = try Self.write(300, size: 32)
+    image.store(w.blocks[0].rawValue, at: w.blocks[2])  // block 2 -> block 0
+    for b in w.blocks { image.store(UInt64(0), at: b.advanced(by: 8) ?? .zero) }  // every count 0
+    let report = BlockList.decodeReporting(from: image, head: w.head, layout: layout, path: "/t")
+    // Before, the walk went round 10,000 times and kept 1,000 badCount problems.
+    #expect(report.problems.map(\.kind) == [.badCount, .badCount, .badCount, .cycle])
+    #expect(report.omittedProblems == 0)
+    #expect(report.value?.blocks.count == 3)
+  }
+
   @Test func selfLoop() throws {
     let (image, w, layout, _) = try Self.write(5, size: 32)
     image.store(w.head.rawValue, at: w.head)

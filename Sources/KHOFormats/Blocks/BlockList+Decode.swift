@@ -114,11 +114,9 @@ public enum BlockList {
   /// `body` with each accepted block and a view of its page, in chain
   /// order. Returns the accepted blocks.
   ///
-  /// A cycle is only looked for once the chain passes
-  /// ``BlockLayout/maxBlocks`` (a chain that ends cannot have one). When a
-  /// lenient walk then trims the chain before the first repeated block,
-  /// `body` has already seen the blocks beyond it: callers keep only the
-  /// first `blocks.count` of what they gathered.
+  /// A cycle is found at the first block whose address came before, and
+  /// ends the chain there; a chain longer than ``BlockLayout/maxBlocks``
+  /// ends at the limit.
   static func forEachBlock<V: _BlockVisitor>(
     _ memory: any PhysicalMemory, _ head: PhysAddr, _ layout: BlockLayout,
     _ path: DecodePath, _ problems: inout DecodeProblems, _ visitor: inout V,
@@ -130,25 +128,25 @@ public enum BlockList {
     let order = g.byteOrder
     var blocks: [BlockChain.Block] = []
     var address = head
+    // Every block address seen: a loop is found at its first repeat.
+    var seen = Set<UInt64>()
 
     walkLoop: while !address.isZero {
       let i = blocks.count
+      if !seen.insert(address.rawValue).inserted {
+        let first = blocks.firstIndex { $0.address == address } ?? 0
+        try problems.report(
+          DecodeError(
+            .cycle, "block[\(i - 1)] links back to block[\(first)] at \(address)",
+            path: path.appending("block", index: i), address: address))
+        break walkLoop
+      }
       if i >= BlockLayout.maxBlocks {
-        if let repeatAt = firstRepeat(blocks) {
-          let first = blocks.firstIndex { $0.address == blocks[repeatAt].address } ?? 0
-          try problems.report(
-            DecodeError(
-              .cycle,
-              "block[\(repeatAt - 1)] links back to block[\(first)] at \(blocks[repeatAt].address)",
-              path: path.appending("block", index: repeatAt), address: blocks[repeatAt].address))
-          blocks.removeSubrange(repeatAt...)
-        } else {
-          try problems.report(
-            DecodeError(
-              .limitExceeded,
-              "chain is longer than \(BlockLayout.maxBlocks) blocks (KHO_MAX_BLOCKS)",
-              path: path.appending("block", index: i), address: address))
-        }
+        try problems.report(
+          DecodeError(
+            .limitExceeded,
+            "chain is longer than \(BlockLayout.maxBlocks) blocks (KHO_MAX_BLOCKS)",
+            path: path.appending("block", index: i), address: address))
         break walkLoop
       }
       guard address.isPageAligned(g) else {
@@ -193,13 +191,4 @@ public enum BlockList {
     return blocks
   }
 
-  /// The index of the first block whose address appeared earlier, if any.
-  static func firstRepeat(_ blocks: [BlockChain.Block]) -> Int? {
-    var seen = Set<UInt64>()
-    seen.reserveCapacity(blocks.count)
-    for (i, b) in blocks.enumerated() where !seen.insert(b.address.rawValue).inserted {
-      return i
-    }
-    return nil
-  }
 }
