@@ -132,18 +132,22 @@ public final class KdumpCore: PhysicalMemory {
           let shift = UInt64(page.trailingZeroBitCount)
           let first = a >> shift
           let count = (n + page - 1) / page
-          let zero: [Bool]
-          do throws(DecodeError) { zero = try descriptors.check(first..<(first + UInt64(count))) } catch {
-            zero = [Bool](repeating: false, count: count)
+          // Pages whose descriptor is bad are left out (the first is
+          // reported), without building an error for each.
+          let states = descriptors.states(first..<(first + UInt64(count)))
+          func readable(_ k: Int) -> Bool {
+            if case .data = states[k] { return true }
+            return false
           }
           var i = 0
           while i < count {
-            if zero[i] {
+            if case .bad(let error) = states[i], firstError == nil { firstError = error() }
+            guard readable(i) else {
               i += 1
               continue
             }
             var j = i
-            while j < count, !zero[j] { j += 1 }
+            while j < count, readable(j) { j += 1 }
             let off = i * page
             let piece = UnsafeMutableRawBufferPointer(rebasing: p[off..<Swift.min(j * page, n)])
             let at = PhysAddr(a + UInt64(off))

@@ -105,40 +105,72 @@ struct _PageDescriptors {
   @discardableResult
   func check(_ pfns: Range<UInt64>) throws(DecodeError) -> [Bool] {
     var zero = [Bool](repeating: false, count: pfns.count)
-    guard !pfns.isEmpty else { return zero }
+    for (k, state) in states(pfns).enumerated() {
+      switch state {
+      case .zero: zero[k] = true
+      case .data: break
+      case .bad(let error): throw error()
+      }
+    }
+    return zero
+  }
+
+  /// What a page's descriptor says, for a scan that leaves bad pages out.
+  enum PageState {
+    /// Not dumped, or a descriptor inside the file.
+    case data
+    /// QEMU's shared zero page: nothing to read.
+    case zero
+    /// A descriptor past the end of the file, or pointing outside it; the
+    /// error is made only when asked for.
+    case bad(() -> DecodeError)
+  }
+
+  /// The state of each page of `pfns`, with one read of their descriptors.
+  func states(_ pfns: Range<UInt64>) -> [PageState] {
+    var out = [PageState](repeating: .data, count: pfns.count)
+    guard !pfns.isEmpty else { return out }
     let block = UInt64(header.blockSize)
     let first = rank(pfns.lowerBound)
     let dumped = pfns.filter { $0 < header.maxMapnr && isDumped($0) }
-    guard !dumped.isEmpty else { return zero }
+    guard !dumped.isEmpty else { return out }
     // The descriptors of these pages are consecutive: read them in one go.
     let start = UInt64(header.descriptorsOffset) + 24 * first
     let want = 24 * UInt64(dumped.count)
     let available = start < UInt64(file.count) ? Swift.min(want, UInt64(file.count) - start) : 0
-    let table = available > 0 ? try mapped.copy(offset: start, count: Int(available)) : Bytes()
+    let table = available > 0 ? ((try? mapped.copy(offset: start, count: Int(available))) ?? Bytes()) : Bytes()
     let r = ByteReader(table, order: order, path: "/diskdump/page_desc")
+    let fileSize = file.count
     for (k, pfn) in dumped.enumerated() {
       let index = first + UInt64(k)
       let at = 24 * k
       let address = PhysAddr(pfn &* block)
+      let slot = Int(pfn - pfns.lowerBound)
       guard let offset: Int64 = try? r.integer(at: at), let size: UInt32 = try? r.integer(at: at + 8),
         let flags: UInt32 = try? r.integer(at: at + 12)
       else {
-        throw DecodeError(
-          .truncated, "the descriptor of page frame \(pfn) (number \(index)) is past the end of the file",
-          path: "/diskdump/page_desc", address: address)
+        out[slot] = .bad {
+          DecodeError(
+            .truncated, "the descriptor of page frame \(pfn) (number \(index)) is past the end of the file",
+            path: "/diskdump/page_desc", address: address)
+        }
+        continue
       }
       // An uncompressed page is copied whole, whatever its size says.
       let length = flags & 0x27 == 0 ? UInt64(Swift.max(UInt64(size), block)) : UInt64(size)
-      guard offset >= 0, size > 0, UInt64(size) <= block, UInt64(offset) <= UInt64(file.count),
-        length <= UInt64(file.count) - UInt64(offset)
+      guard offset >= 0, size > 0, UInt64(size) <= block, UInt64(offset) <= UInt64(fileSize),
+        length <= UInt64(fileSize) - UInt64(offset)
       else {
-        throw DecodeError(
-          .outOfRange,
-          "page frame \(pfn): its descriptor puts \(size) bytes (flags 0x\(String(flags, radix: 16))) at offset \(offset), outside the file's \(file.count) bytes",
-          path: "/diskdump/page_desc", address: address)
+        out[slot] = .bad {
+          DecodeError(
+            .outOfRange,
+            "page frame \(pfn): its descriptor puts \(size) bytes (flags 0x\(String(flags, radix: 16))) at offset \(offset), outside the file's \(fileSize) bytes",
+            path: "/diskdump/page_desc", address: address)
+        }
+        continue
       }
-      if let z = zeroPageOffset, offset == z, flags & 0x27 == 0 { zero[Int(pfn - pfns.lowerBound)] = true }
+      if let z = zeroPageOffset, offset == z, flags & 0x27 == 0 { out[slot] = .zero }
     }
-    return zero
+    return out
   }
 }
