@@ -84,6 +84,16 @@ struct KdumpTests {
         }
       ),
       ("cut in the header block", .truncated, { $0.removeSubrange(2000...) }),
+      ("header version 7628115", .unsupported, { $0.replaceSubrange(8..<12, with: le32(7_628_115)) }),
+      (
+        // libkdumpfile reads the sub-header by version even when
+        // sub_hdr_size is 0 (found by FuzzKdump: a 2^49-byte allocation).
+        "sub_hdr_size 0, VMCOREINFO size 2^63", .truncated,
+        {
+          $0.replaceSubrange(432..<436, with: le32(0))
+          $0.replaceSubrange(4096 + 40..<4096 + 48, with: [0, 0, 0, 0, 0, 0, 0, 0x80])
+        }
+      ),
     ]
     for (what, kind, edit) in cases {
       var b = good

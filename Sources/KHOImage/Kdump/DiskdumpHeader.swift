@@ -57,6 +57,10 @@ public struct DiskdumpHeader: Sendable, Codable, Equatable {
     }
     blockSize = Int(block)
     headerVersion = try r.integer(at: 8)
+    // makedumpfile writes 6; a version far past it is not a header.
+    guard (0...64).contains(headerVersion) else {
+      throw r.error(.unsupported, "header version \(headerVersion) is not one makedumpfile writes", at: 8)
+    }
     func text(_ at: Int) -> String {
       let raw = (0..<65).compactMap { b.byte(at: at + $0) }.prefix { $0 != 0 }
       return String(decoding: raw, as: UTF8.self)
@@ -75,8 +79,21 @@ public struct DiskdumpHeader: Sendable, Codable, Equatable {
       throw r.error(
         .truncated, "the header and bitmaps take \(dataStart) bytes but the file has \(b.count)", at: 436)
     }
+    // libkdumpfile reads the sub-header (at the second block) by the header
+    // version alone, whatever sub_hdr_size says: every field it takes from
+    // there must be in the file and checked.
+    let subHeader = Int(block)
+    func subHeaderField(_ at: Int, _ name: String) throws(DecodeError) -> UInt64 {
+      guard let v: UInt64 = try? r.integer(at: subHeader + at) else {
+        throw r.error(.truncated, "the sub-header's \(name) is past the end of the file", at: subHeader + at)
+      }
+      return v
+    }
     var mapnr = UInt64(try r.integer(at: 440, as: UInt32.self))
-    if headerVersion >= 6, sub >= 1, let m: UInt64 = try? r.integer(at: blockSize + 96), m > 0 { mapnr = m }
+    if headerVersion >= 6 {
+      let m = try subHeaderField(96, "max_mapnr_64")
+      if m > 0 { mapnr = m }
+    }
     // Two bitmaps, one bit per page each.
     guard mapnr <= UInt64(bitmaps) * UInt64(block) * 4 else {
       throw r.error(
@@ -87,12 +104,11 @@ public struct DiskdumpHeader: Sendable, Codable, Equatable {
     descriptorsOffset = Int(dataStart)
     // Ranges the sub-header points at (VMCOREINFO, notes, erase info) must
     // be in the file: libkdumpfile reads them as they are.
-    if headerVersion >= 3, sub >= 1 {
+    if headerVersion >= 3 {
       let names = ["VMCOREINFO", "notes", "erase info"]
       for (i, at) in [32, 48, 64].enumerated() where headerVersion >= (i == 2 ? 5 : i == 1 ? 4 : 3) {
-        guard let off: UInt64 = try? r.integer(at: blockSize + at),
-          let size: UInt64 = try? r.integer(at: blockSize + at + 8)
-        else { continue }
+        let off = try subHeaderField(at, "offset of \(names[i])")
+        let size = try subHeaderField(at + 8, "size of \(names[i])")
         if size == 0 { continue }
         guard off <= UInt64(b.count), size <= UInt64(b.count) - off else {
           throw r.error(
