@@ -52,7 +52,8 @@ public struct _ImageWords {
   @inlinable @inline(__always)
   func _word(_ index: Int) -> UInt64 {
     // The caller's check keeps the load inside the buffer.
-    Self._u64(_raw.baseAddress.unsafelyUnwrapped, at: index &* 8, _little ? .little : .big)
+    guard let base = _raw.baseAddress else { return 0 }
+    return Self._u64(base, at: index &* 8, _little ? .little : .big)
   }
 
   /// The u64 at `offset` bytes from `pointer`, for a view that checked when
