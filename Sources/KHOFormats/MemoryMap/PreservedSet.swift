@@ -146,7 +146,7 @@ public struct PreservedSet: Sendable {
   ///
   /// - Throws: `EncodeError` (`outOfRange`) when the order is outside
   ///   `0...maxOrder` or `pfn` is not aligned to it.
-  @inlinable @discardableResult
+  @inlinable @inline(__always) @discardableResult
   public mutating func insert(pfn: UInt64, order: Int) throws(EncodeError) -> Bool {
     defer { _checkInvariantsAfterEntry() }
     // The checks inline; the diagnosis (`_check`) only for a bad frame.

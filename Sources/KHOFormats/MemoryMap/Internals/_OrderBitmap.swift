@@ -105,6 +105,12 @@ struct _OrderBitmap: Sendable {
     return slot
   }
 
+  /// ``slotCreating(_:wordsPerChunk:)``, kept out of the callers' loops.
+  @inlinable @inline(never)
+  mutating func slotCreatingOutOfLine(_ c: UInt64, wordsPerChunk w: Int) -> Int {
+    slotCreating(c, wordsPerChunk: w)
+  }
+
   /// Makes room for `n` more chunks without reallocating.
   @inlinable
   mutating func reserve(chunks n: Int, wordsPerChunk w: Int) {
@@ -114,13 +120,21 @@ struct _OrderBitmap: Sendable {
   }
 
   /// Sets bit `j` (an order-normalised page number); returns whether it was new.
-  @inlinable
+  ///
+  /// Inlined into the caller's loop, with only a chunk that is present and
+  /// direct-mapped on the inline path: the kernel preserves one folio per
+  /// call, and at a call per page every instruction and call here costs
+  /// (the reorder window holds fewer inserts, so fewer cache misses
+  /// overlap). A chunk that must be found or created goes out of line.
+  @inlinable @inline(__always)
   mutating func insert(_ j: UInt64, chunkShift: Int, wordsPerChunk w: Int) -> Bool {
-    let c = j >> UInt64(chunkShift)
-    let bit = Int(truncatingIfNeeded: j) & ((1 << chunkShift) - 1)
-    let slot = slotCreating(c, wordsPerChunk: w)
-    let wi = slot * w + bit >> 6
-    let mask: UInt64 = 1 << UInt64(bit & 63)
+    let c = j &>> UInt64(chunkShift)
+    let bit = Int(truncatingIfNeeded: j) & ((1 &<< chunkShift) &- 1)
+    var slot = -1
+    if c < UInt64(direct.count) { slot = Int(direct[Int(c)]) &- 1 }
+    if slot < 0 { slot = slotCreatingOutOfLine(c, wordsPerChunk: w) }
+    let wi = slot &* w &+ bit &>> 6
+    let mask: UInt64 = 1 &<< UInt64(bit & 63)
     // Branch-free on the loaded word, so the CPU keeps several cache
     // misses in flight when pages arrive in random order.
     let old = words[wi]
