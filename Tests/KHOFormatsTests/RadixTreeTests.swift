@@ -179,6 +179,47 @@ struct RadixTreeTests {
     }
   }
 
+  /// The view remembers which entry leads to which node, but loads the
+  /// entry every time: a tree rewritten in place after a query is followed
+  /// anew, a leaf moved to another page included.
+  @Test func viewFollowsTablesChangedInPlace() throws {
+    let (image, nodes) = try onePathTree()
+    let view = try RadixTreeView(memory: image, root: nodes[0])
+    #expect(try view.contains(PhysAddr(0x1_0000_0000), order: 0))
+    // A copy of the leaf with the bit cleared, swapped in under level 1.
+    let moved = PhysAddr(0x7_0000_0000)
+    image.zeroPage(moved.pfn(g))
+    let l1 = nodes[4]
+    let index = UInt64(RadixLayout(geometry: g).tableIndex(0x0010_0000_0010_0000, level: 1))
+    image.store(moved.rawValue, at: PhysAddr(l1.rawValue + index * 8))
+    #expect(try !view.contains(PhysAddr(0x1_0000_0000), order: 0))
+    image.store(UInt64(1), at: moved)
+    #expect(try view.contains(PhysAddr(0x1_0000_0000), order: 0))
+    // An emptied entry reads as absent again.
+    image.store(UInt64(0), at: PhysAddr(l1.rawValue + index * 8))
+    #expect(try !view.isPreserved(PhysAddr(0x1_0000_0000)))
+  }
+
+  /// A view keeps at most `_ViewNodes.maxNodes` nodes; past that it starts
+  /// again from the root and still answers right.
+  @Test func viewForgetsPastItsNodeBudget() throws {
+    var s = PreservedSet(geometry: g)
+    let leaves = _ViewNodes.maxNodes + 600
+    // One entry per leaf: frames 2^15 apart.
+    _ = try s.insert(pfns: (0..<UInt64(leaves)).map { $0 << 15 | $0 & 0x7fff }, order: 0)
+    var (image, alloc) = freshImage()
+    let root = try RadixTree.encode(s, into: image, allocator: &alloc)
+    let view = try RadixTreeView(memory: image, root: root)
+    for round in 0..<2 {
+      var found = 0
+      for i in 0..<UInt64(leaves) where try view.isPreserved(PhysAddr((i << 15 | i & 0x7fff) << 12)) {
+        found += 1
+      }
+      #expect(found == leaves, "round \(round)")
+      #expect(try !view.isPreserved(PhysAddr(((5 << 15) | 6) << 12)))
+    }
+  }
+
   @Test func viewReportsMisalignedFirstEntry() throws {
     let (image, nodes) = try onePathTree()
     // Root entry 0 leads to the orders >= 2; it now points inside a page.

@@ -23,9 +23,8 @@ public struct RadixTreeView {
   public let layout: RadixLayout
   /// The path errors are reported at.
   public let path: DecodePath
-  /// The last page read at each level: a query's descents for different
-  /// orders, and consecutive queries, mostly revisit the same upper nodes.
-  private let cache: _NodeCache
+  /// The nodes read so far, and which table entry leads to which.
+  private let nodes: _ViewNodes
 
   /// A view of the tree at `root`; checks that the root is a readable page.
   public init(
@@ -36,19 +35,53 @@ public struct RadixTreeView {
     self.root = root
     self.layout = RadixLayout(geometry: memory.geometry, depthRule: rule)
     self.path = path
-    self.cache = _NodeCache(levels: layout.depth, root: root)
     guard !root.isZero else { throw DecodeError(.missing, "the memory map root is 0", path: path) }
-    _ = try memory.page(at: root, path: path)
+    let page = try memory.page(at: root, path: path).bytes
+    self.nodes = try _ViewNodes(
+      root: root, page: page, levels: layout.depth, tableEntries: layout.tableEntries,
+      pageSize: layout.geometry.pageSize)
   }
 
-  private func load(_ node: PhysAddr, level: Int, word index: Int) throws(DecodeError) -> UInt64 {
-    if cache.addresses[level] == node.rawValue, let page = cache.pages[level] {
-      return _PageWords.word(page, layout.geometry.byteOrder, at: index)
+  /// Word `index` of node `n`; `index` is below the words of a page (a
+  /// table index or a leaf word, masked to the layout), and every node is
+  /// one whole page.
+  @inline(__always)
+  private func word(_ n: Int32, _ index: Int) -> UInt64 {
+    _ImageWords._u64(nodes.nodes[Int(n)].base, at: index &* 8, layout.geometry.byteOrder)
+  }
+
+  /// The node that entry `index` of table node `n` (at `level` ≥ 1) points
+  /// to, or nil when the entry is empty.
+  ///
+  /// A child is read from memory the first time its entry is followed and
+  /// remembered in the parent's row; the entry is loaded every time and
+  /// compared with the child's address, so a table changed in place (a
+  /// ``PhysicalImage`` written after the view was made) is followed anew.
+  @inline(__always)
+  private func child(of n: Int32, level: Int, index: Int) throws(DecodeError) -> Int32? {
+    let entry = word(n, index)
+    if entry == 0 { return nil }
+    let slot = Int(nodes.nodes[Int(n)].row) &* layout.tableEntries &+ index
+    let c = nodes.children[slot]
+    if c >= 0, nodes.nodes[Int(c)].address == entry { return c }
+    return try read(entry, from: n, slot: slot, level: level - 1)
+  }
+
+  /// Reads the node at `entry` (found at `slot` of `parent`'s row) and
+  /// remembers it.
+  private func read(_ entry: UInt64, from parent: Int32, slot: Int, level: Int) throws(DecodeError) -> Int32 {
+    let address = PhysAddr(entry)
+    guard address.isPageAligned(layout.geometry) else {
+      throw DecodeError(
+        .misaligned, "table entry points to \(address), which is not page aligned", path: path,
+        address: PhysAddr(nodes.nodes[Int(parent)].address))
     }
-    let page = try memory.bytes(at: node, count: layout.geometry.pageSize, path: path)
-    cache.addresses[level] = node.rawValue
-    cache.pages[level] = page
-    return _PageWords.word(page, layout.geometry.byteOrder, at: index)
+    let page = try memory.bytes(at: address, count: layout.geometry.pageSize, path: path)
+    guard let c = nodes.append(address: entry, page: page, isTable: level >= 1) else {
+      throw DecodeError(.truncated, "node \(address) is not a whole page", path: path, address: address)
+    }
+    nodes.children[slot] = c
+    return c
   }
 
   /// Whether the tree holds the entry (`phys`, `order`) exactly.
@@ -57,16 +90,18 @@ public struct RadixTreeView {
   ///   pointer is not page aligned.
   public func contains(_ phys: PhysAddr, order: Int) throws(DecodeError) -> Bool {
     guard let key = layout.key(PreservedEntry(phys, order: order)) else { return false }
+    nodes.trim()
     var level = topLevel(order: order)
     guard var node = try firstEntries(down: level) else { return false }
     while level >= 1 {
-      let next = try load(node, level: level, word: layout.tableIndex(key, level: level))
-      if next == 0 { return false }
-      node = try child(next, of: node)
-      level -= 1
+      guard let next = try child(of: node, level: level, index: layout.tableIndex(key, level: level)) else {
+        return false
+      }
+      node = next
+      level &-= 1
     }
     let bit = layout.leafBit(key)
-    return try load(node, level: 0, word: bit >> 6) & (1 << UInt64(bit & 63)) != 0
+    return word(node, bit >> 6) & (1 << UInt64(bit & 63)) != 0
   }
 
   /// The level holding the order bit of an `order` entry's key.
@@ -76,34 +111,22 @@ public struct RadixTreeView {
 
   /// The node at `level` reached from the root through entry 0 of each
   /// table above it, or nil when one of those entries is empty.
-  private func firstEntries(down level: Int) throws(DecodeError) -> PhysAddr? {
-    var reached = cache.chainLevel
-    if reached <= level { return PhysAddr(cache.chain[level]) }
-    if cache.chainEnded { return nil }
-    var node = PhysAddr(cache.chain[reached])
+  private func firstEntries(down level: Int) throws(DecodeError) -> Int32? {
+    var reached = nodes.chainLevel
+    if reached <= level { return nodes.chain[level] }
+    if nodes.chainEnded { return nil }
+    var node = nodes.chain[reached]
     while reached > level {
-      let next = try load(node, level: reached, word: 0)
-      if next == 0 {
-        cache.chainEnded = true
+      guard let next = try child(of: node, level: reached, index: 0) else {
+        nodes.chainEnded = true
         return nil
       }
-      node = try child(next, of: node)
+      node = next
       reached -= 1
-      cache.chain[reached] = node.rawValue
-      cache.chainLevel = reached
+      nodes.chain[reached] = node
+      nodes.chainLevel = reached
     }
     return node
-  }
-
-  /// The child a table entry of `node` points to, checked for alignment.
-  private func child(_ entry: UInt64, of node: PhysAddr) throws(DecodeError) -> PhysAddr {
-    let c = PhysAddr(entry)
-    guard c.isPageAligned(layout.geometry) else {
-      throw DecodeError(
-        .misaligned, "table entry points to \(c), which is not page aligned", path: path,
-        address: node)
-    }
-    return c
   }
 
   /// Whether the tree holds `entry` exactly.
@@ -122,7 +145,7 @@ public struct RadixTreeView {
       if try contains(start, order: o) { return PreservedEntry(start, order: o) }
       // Orders above `o` have their order bit no higher; past the end of
       // the first-entry chain none of them can be present.
-      if cache.chainEnded && topLevel(order: o &+ 1) < cache.chainLevel { break }
+      if nodes.chainEnded && topLevel(order: o &+ 1) < nodes.chainLevel { break }
     }
     return nil
   }
@@ -144,25 +167,87 @@ extension RadixTree {
   }
 }
 
-/// Per-level page cache of a ``RadixTreeView`` (not shared across threads).
+/// The nodes a ``RadixTreeView`` has read (not shared across threads).
+///
+/// Node 0 is the root. Each table node has a row of child node numbers, one
+/// per entry (-1: not followed yet), so a descent after the first goes from
+/// page to page without asking the memory again: no dictionary lookup, no
+/// retained page per level. At most ``maxNodes`` are kept; past that the
+/// next query starts again from the root, so the view's memory follows the
+/// queries' working set, never the size of the tree.
 ///
 /// Its properties skip the runtime exclusivity check: a view is used from
 /// one thread, and only `RadixTreeView` touches them, never re-entrantly.
-final class _NodeCache {
-  @exclusivity(unchecked) var addresses: [UInt64]
-  @exclusivity(unchecked) var pages: [Bytes?]
+final class _ViewNodes {
+  /// A node: where its page is loaded from, its address, and its row.
+  ///
+  /// `base` points at the node's page, one whole page that `pages` keeps
+  /// alive (at the same position) for as long as the node is here; loads
+  /// through it are the view's only unsafe reads, each at a word index
+  /// below the page's words.
+  struct Node {
+    let base: UnsafeRawPointer
+    let address: UInt64
+    /// The row of child numbers in `children`; -1 for a leaf.
+    let row: Int32
+  }
+
+  /// Nodes kept before the view starts again from the root: 64 MiB of
+  /// pages (when the memory copies them) and 64 MiB of rows at most.
+  static let maxNodes = 1 << 14
+
+  @exclusivity(unchecked) var nodes: [Node] = []
+  /// The pages the nodes point into, kept alive.
+  @exclusivity(unchecked) var pages: [Bytes] = []
+  @exclusivity(unchecked) var children: [Int32] = []
+  @exclusivity(unchecked) var rows: Int32 = 0
   /// Nodes reached from the root through entry 0 of each table, by level;
   /// valid from the root's level down to `chainLevel`.
-  @exclusivity(unchecked) var chain: [UInt64]
+  @exclusivity(unchecked) var chain: [Int32]
   @exclusivity(unchecked) var chainLevel: Int
   /// Whether entry 0 of the node at `chainLevel` is empty.
   @exclusivity(unchecked) var chainEnded = false
-  init(levels: Int, root: PhysAddr) {
+  let tableEntries: Int
+
+  /// The size of every node's page.
+  let pageSize: Int
+
+  /// Nodes of `pageSize`-byte pages; `page` (the root) must be one whole page.
+  init(root: PhysAddr, page: Bytes, levels: Int, tableEntries: Int, pageSize: Int) throws(DecodeError) {
+    self.tableEntries = tableEntries
+    self.pageSize = pageSize
     let n = Swift.max(levels, 1)
-    addresses = Array(repeating: UInt64.max, count: n)
-    pages = Array(repeating: nil, count: n)
     chain = Array(repeating: 0, count: n)
-    chain[n - 1] = root.rawValue
     chainLevel = n - 1
+    guard append(address: root.rawValue, page: page, isTable: n > 1) != nil else {
+      throw DecodeError(.truncated, "the memory map root is not a whole page", address: root)
+    }
+  }
+
+  /// Adds a node; returns its number, or nil when `page` is not one whole
+  /// page (the memory returned fewer bytes than asked).
+  func append(address: UInt64, page: Bytes, isTable: Bool) -> Int32? {
+    guard page.count == pageSize, let base = page.withUnsafeBytes({ $0.baseAddress }) else { return nil }
+    var row: Int32 = -1
+    if isTable {
+      row = rows
+      rows &+= 1
+      children.append(contentsOf: repeatElement(-1, count: tableEntries))
+    }
+    nodes.append(Node(base: base, address: address, row: row))
+    pages.append(page)
+    return Int32(truncatingIfNeeded: nodes.count - 1)
+  }
+
+  /// Forgets every node but the root once more than ``maxNodes`` are kept.
+  func trim() {
+    guard nodes.count > Self.maxNodes else { return }
+    nodes.removeSubrange(1...)
+    pages.removeSubrange(1...)
+    children.removeSubrange(Swift.min(tableEntries, children.count)...)
+    for i in children.indices { children[i] = -1 }
+    rows = children.isEmpty ? 0 : 1
+    chainLevel = chain.count - 1
+    chainEnded = false
   }
 }
