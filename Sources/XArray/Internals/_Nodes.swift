@@ -15,8 +15,12 @@
 //               branches like that; coarse, they take 168 bytes, not 552.
 //   leaf   (2)  one aligned block of 64 keys (a child of a shift-6 branch,
 //               or the root when the tree covers keys 0..<64): a presence
-//               bitmap, one bitmap per mark and the present values packed in
-//               key order (rank = popcount of the bits below).
+//               bitmap and the present values packed in key order (rank =
+//               popcount of the bits below); one bitmap per mark only once
+//               an entry is marked (reference bit 2 set). The capacity is
+//               not stored: it is the step of the growth sequence that
+//               holds the entries (`_Layout.leafCapacity(for:)`), kept so
+//               by growing and shrinking at the steps.
 //   bucket (3)  up to 64 entries of a sparse part of the key space, as
 //               sorted keys with their values; it may fill a run of several
 //               adjacent slots of its parent (each slot then refers to it),
@@ -27,7 +31,7 @@
 //
 // Branch (552 bytes, coarse 168): +0 u8 shift | +8 u64 present |
 //                     +16 u64 marks[3] | +40 refs[64, or 16 when coarse]
-// Leaf:   +0 u32 capacity | +8 u64 bitmap | +16 u64 marks[3] | values
+// Leaf:   +0 u64 bitmap | +8 u64 marks[3] when marked | values
 // Bucket: +0 u8 count | +1 u8 capacity | +2 u8 flags | +4 u32 upper key bits
 //         (narrow) | +8 keys[cap] (u32 narrow, u64 wide) | values[cap] |
 //         marks[3] when flagged
@@ -40,6 +44,8 @@
 @inlinable func _branchBytes(coarse: Bool) -> Int { 40 &+ (coarse ? 16 : 64) &* 8 }
 /// Reference bit of a coarse branch.
 @inlinable var _refCoarse: UInt { 4 }
+/// Reference bit of a leaf that has mark words.
+@inlinable var _refLeafMarked: UInt { 4 }
 
 @inlinable var _kindBranch: UInt { 1 }
 @inlinable var _kindLeaf: UInt { 2 }
@@ -198,8 +204,13 @@ enum _Layout<V> {
   @inlinable static var align: Int { Swift.max(16, MemoryLayout<V>.alignment) }
   @inlinable static var stride: Int { MemoryLayout<V>.stride }
   @inlinable static func roundUp(_ n: Int, _ a: Int) -> Int { (n &+ a &- 1) & ~(a &- 1) }
-  @inlinable static var leafValues: Int { roundUp(40, Swift.max(8, MemoryLayout<V>.alignment)) }
-  @inlinable static func leafBytes(_ cap: Int) -> Int { leafValues &+ cap &* stride }
+  /// Where a leaf's values start: after the bitmap, and the marks if any.
+  @inlinable static func leafValues(marked: Bool) -> Int {
+    roundUp(marked ? 32 : 8, Swift.max(8, MemoryLayout<V>.alignment))
+  }
+  @inlinable static func leafBytes(_ cap: Int, marked: Bool) -> Int {
+    leafValues(marked: marked) &+ cap &* stride
+  }
   @inlinable static func bucketValues(_ cap: Int, narrow: Bool) -> Int {
     roundUp(8 &+ (narrow ? 4 : 8) &* cap, Swift.max(8, MemoryLayout<V>.alignment))
   }
@@ -222,11 +233,14 @@ enum _Layout<V> {
     if n < 16 || narrow { return (n &+ 4) & ~3 }
     return Swift.min(64, (n &+ 8) & ~7)
   }
-  /// A leaf's capacity to grow to from `n`: 8, 16, 24, 40, 64. Leaves
-  /// grow faster than buckets: a block that became a leaf is likely to
-  /// fill further, and each step costs a reallocation.
-  @inlinable static func grownLeafCapacity(_ n: Int) -> Int {
-    n < 8 ? 8 : n < 16 ? 16 : Swift.min(64, (n &+ (n &>> 1) &+ 7) & ~7)
+  /// A leaf's capacity for `n` entries (1...64): the smallest of 8, 16,
+  /// 20, 24, 40, 64 that holds them. A leaf is always allocated at this
+  /// capacity, so it need not store it. The steps fit PFN-like blocks
+  /// (about 16 entries of 64) within a few values, and with the 8-byte
+  /// header an even capacity of 8-byte values fills malloc's chunk exactly;
+  /// a block filling in order is reallocated five times on its way to 64.
+  @inlinable static func leafCapacity(for n: Int) -> Int {
+    n <= 8 ? 8 : n <= 16 ? 16 : n <= 20 ? 20 : n <= 24 ? 24 : n <= 40 ? 40 : 64
   }
   /// The smallest capacity in the growth sequence that holds `n`.
   @inlinable static func capacity(for n: Int, narrow: Bool = false) -> Int {
@@ -240,29 +254,42 @@ enum _Layout<V> {
 @frozen @usableFromInline
 struct _Leaf<V> {
   @usableFromInline let raw: UnsafeMutableRawPointer
+  /// Whether the node has mark words (reference bit 2).
+  @usableFromInline let isMarked: Bool
 
-  @inlinable init(_ raw: UnsafeMutableRawPointer) { self.raw = raw }
-  @inlinable init(_ ref: _Ref) { self.raw = ref.raw }
+  @inlinable init(_ raw: UnsafeMutableRawPointer, marked: Bool) {
+    self.raw = raw
+    self.isMarked = marked
+  }
+  @inlinable init(_ ref: _Ref) {
+    self.raw = ref.raw
+    self.isMarked = ref.bits & _refLeafMarked != 0
+  }
 
-  @inlinable var ref: _Ref { _Ref(raw, kind: _kindLeaf) }
+  @inlinable var ref: _Ref {
+    _Ref(bits: UInt(bitPattern: raw) | _kindLeaf | (isMarked ? _refLeafMarked : 0))
+  }
 
-  @inlinable var capacity: Int { Int(raw.load(as: UInt32.self)) }
+  /// The allocated capacity, which follows from the count.
+  @inlinable var capacity: Int { _Layout<V>.leafCapacity(for: count) }
   @inlinable var bitmap: UInt64 {
-    get { raw.load(fromByteOffset: 8, as: UInt64.self) }
-    nonmutating set { raw.storeBytes(of: newValue, toByteOffset: 8, as: UInt64.self) }
+    get { raw.load(as: UInt64.self) }
+    nonmutating set { raw.storeBytes(of: newValue, as: UInt64.self) }
   }
   @inlinable var count: Int { bitmap.nonzeroBitCount }
+  /// Mark `m`'s bitmap; 0 in a leaf without mark words.
   @inlinable func marks(_ m: Int) -> UInt64 {
-    raw.load(fromByteOffset: 16 &+ 8 &* m, as: UInt64.self)
+    isMarked ? raw.load(fromByteOffset: 8 &+ 8 &* m, as: UInt64.self) : 0
   }
+  /// Sets mark `m`'s bitmap; only in a leaf with mark words.
   @inlinable func setMarks(_ m: Int, _ v: UInt64) {
-    raw.storeBytes(of: v, toByteOffset: 16 &+ 8 &* m, as: UInt64.self)
+    if isMarked { raw.storeBytes(of: v, toByteOffset: 8 &+ 8 &* m, as: UInt64.self) }
   }
   @inlinable var anyMarks: UInt8 {
     (marks(0) != 0 ? 1 : 0) | (marks(1) != 0 ? 2 : 0) | (marks(2) != 0 ? 4 : 0)
   }
   @inlinable var values: UnsafeMutablePointer<V> {
-    (raw + _Layout<V>.leafValues).assumingMemoryBound(to: V.self)
+    (raw + _Layout<V>.leafValues(marked: isMarked)).assumingMemoryBound(to: V.self)
   }
 }
 

@@ -47,20 +47,35 @@ extension _Tree {
     return f
   }
 
-  @inlinable func allocLeaf(capacity cap: Int) -> _Leaf<V> {
-    let n = _Layout<V>.leafBytes(cap)
-    let raw = UnsafeMutableRawPointer.allocate(byteCount: n, alignment: _Layout<V>.align)
-    raw.initializeMemory(as: UInt8.self, repeating: 0, count: 40)
-    raw.storeBytes(of: UInt32(truncatingIfNeeded: cap), as: UInt32.self)
-    (raw + _Layout<V>.leafValues).bindMemory(to: V.self, capacity: cap)
-    bytes &+= _mallocFootprint(n)
-    return _Leaf(raw)
+  /// A new leaf with room for `n` entries (its capacity follows from `n`),
+  /// with mark words when `marked`; bitmap and marks are zero.
+  @inlinable func allocLeaf(for n: Int, marked: Bool = false) -> _Leaf<V> {
+    let cap = _Layout<V>.leafCapacity(for: n)
+    let size = _Layout<V>.leafBytes(cap, marked: marked)
+    let raw = UnsafeMutableRawPointer.allocate(byteCount: size, alignment: _Layout<V>.align)
+    raw.initializeMemory(as: UInt8.self, repeating: 0, count: marked ? 32 : 8)
+    (raw + _Layout<V>.leafValues(marked: marked)).bindMemory(to: V.self, capacity: cap)
+    bytes &+= _mallocFootprint(size)
+    return _Leaf(raw, marked: marked)
   }
 
-  /// Frees a leaf whose values were already moved out or destroyed.
-  @inlinable func freeLeaf(_ l: _Leaf<V>) {
-    bytes &-= _mallocFootprint(_Layout<V>.leafBytes(l.capacity))
+  /// Frees a leaf whose values were already moved out or destroyed;
+  /// `entries` is the count it was allocated for (its count until then).
+  @inlinable func freeLeaf(_ l: _Leaf<V>, entries: Int) {
+    bytes &-= _mallocFootprint(_Layout<V>.leafBytes(_Layout<V>.leafCapacity(for: entries), marked: l.isMarked))
     l.raw.deallocate()
+  }
+
+  /// Moves the entries of `l` (allocated for `old` entries) into a new
+  /// leaf sized for `n` entries, with mark words when `marked`; frees `l`
+  /// and returns the new leaf.
+  @inlinable func reallocated(_ l: _Leaf<V>, from old: Int, for n: Int, marked: Bool) -> _Leaf<V> {
+    let g = allocLeaf(for: n, marked: marked)
+    g.bitmap = l.bitmap
+    for m in 0..<3 { g.setMarks(m, l.marks(m)) }
+    g.values.moveInitialize(from: l.values, count: l.count)
+    freeLeaf(l, entries: old)
+    return g
   }
 
   /// A new empty bucket; `upper` gives a narrow bucket's upper key bits.

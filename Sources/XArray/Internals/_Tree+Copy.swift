@@ -34,7 +34,7 @@ extension _Tree {
       return b.ref
     case _kindLeaf:
       let src = _Leaf<V>(r)
-      let l = allocLeaf(capacity: src.capacity)
+      let l = allocLeaf(for: src.count, marked: src.isMarked)
       l.bitmap = src.bitmap
       for m in 0..<3 { l.setMarks(m, src.marks(m)) }
       l.values.initialize(from: src.values, count: src.count)
@@ -72,7 +72,7 @@ extension _Tree {
     case _kindLeaf:
       let l = _Leaf<V>(r)
       l.values.deinitialize(count: l.count)
-      freeLeaf(l)
+      freeLeaf(l, entries: l.count)
     case _kindBucket:
       let b = _Bucket<V>(r)
       b.values.deinitialize(count: b.count)
@@ -196,10 +196,9 @@ extension _Tree {
       return nil
     case _kindLeaf:
       let l = _Leaf<V>(r)
-      used += _mallocFootprint(_Layout<V>.leafBytes(l.capacity))
+      used += _mallocFootprint(_Layout<V>.leafBytes(l.capacity, marked: l.isMarked))
       if hi - lo != 63 || lo & 63 != 0 { return "leaf not covering one block" }
       if l.bitmap == 0 { return "empty leaf" }
-      if l.count > l.capacity { return "leaf over capacity" }
       for m in 0..<3 where l.marks(m) & ~l.bitmap != 0 { return "leaf mark on absent key" }
       entries += l.count
       return nil

@@ -8,7 +8,7 @@ extension _Tree {
   func remove(_ key: UInt64) -> V? {
     defer { _checkInvariants() }
     guard !root.isNone, covers(key) else { return nil }
-    guard let (v, empty) = removeBelow(root, key) else { return nil }
+    guard let (v, empty) = removeBelow(root, key, parent: nil, slot: 0) else { return nil }
     count &-= 1
     if empty {
       freeEmpty(root)
@@ -36,27 +36,31 @@ extension _Tree {
   @inlinable func freeEmpty(_ r: _Ref) {
     switch r.kind {
     case _kindBranch: freeBranch(_Branch(r))
-    case _kindLeaf: freeLeaf(_Leaf(r))
+    // A leaf empties from one entry, the count it was allocated for.
+    case _kindLeaf: freeLeaf(_Leaf(r), entries: 1)
     case _kindBucket: freeBucket(_Bucket(r))
     default: break
     }
   }
 
-  /// Removes `key` below `ref`: the value and whether `ref` is now empty.
-  @inlinable func removeBelow(_ ref: _Ref, _ key: UInt64) -> (V, Bool)? {
+  /// Removes `key` below `ref` (in slot `slot` of `parent`, or the root):
+  /// the value and whether `ref` is now empty. A leaf that shrinks is
+  /// replaced in its parent.
+  @inlinable func removeBelow(_ ref: _Ref, _ key: UInt64, parent: _Branch?, slot: Int) -> (V, Bool)? {
     switch ref.kind {
     case _kindBranch:
       let b = _Branch(ref)
       let i = Int(truncatingIfNeeded: (key &>> UInt64(b.shift)) & 63)
       let c = b.slot(i)
       if c.isNone { return nil }
-      guard let (v, childEmpty) = removeBelow(c, key) else { return nil }
+      guard let (v, childEmpty) = removeBelow(c, key, parent: b, slot: i) else { return nil }
       let (lo, hi) = b.span(i)
       if childEmpty {
         freeEmpty(c)
         b.fill(lo, hi, .none, marks: 0)
       } else {
-        b.fill(lo, hi, c, marks: anyMarks(c))
+        let now = b.slot(i)
+        b.fill(lo, hi, now, marks: anyMarks(now))
       }
       return (v, b.present == 0)
     case _kindLeaf:
@@ -72,6 +76,11 @@ extension _Tree {
       let clear = ~(1 &<< UInt64(bit))
       l.bitmap = bm & clear
       for m in 0..<3 { l.setMarks(m, l.marks(m) & clear) }
+      // Keep the allocation at the capacity the count implies.
+      if n > 1 && _Layout<V>.leafCapacity(for: n &- 1) < _Layout<V>.leafCapacity(for: n) {
+        let g = reallocated(l, from: n, for: n &- 1, marked: l.isMarked)
+        replace(with: g.ref, parent: parent, slot: slot)
+      }
       return (v, bm & clear == 0)
     case _kindBucket:
       let b = _Bucket<V>(ref)
@@ -120,9 +129,16 @@ extension _Tree {
       b.setMarks(m, any ? b.marks(m) | mask : b.marks(m) & ~mask)
       return b.marks(m) != 0
     case _kindLeaf:
-      let l = _Leaf<V>(ref)
+      var l = _Leaf<V>(ref)
       let bit = UInt64(key & 63)
       guard (l.bitmap &>> bit) & 1 != 0 else { return nil }
+      if !l.isMarked {
+        if !on { return false }
+        // The first mark in this leaf: move it to a node with mark words.
+        let n = l.count
+        l = reallocated(l, from: n, for: n, marked: true)
+        replace(with: l.ref, parent: parent, slot: slot)
+      }
       let w = l.marks(m)
       l.setMarks(m, on ? w | (1 &<< bit) : w & ~(1 &<< bit))
       return l.marks(m) != 0

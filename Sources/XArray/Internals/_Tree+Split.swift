@@ -175,7 +175,6 @@ extension _Tree {
 
   @inlinable func makeLeaf(_ e: _Entries<V>, _ p: Int, _ q: Int) -> _Leaf<V> {
     let n = q &- p
-    let l = allocLeaf(capacity: _Layout<V>.capacity(for: n))
     var bm: UInt64 = 0
     var w: (UInt64, UInt64, UInt64) = (0, 0, 0)
     for j in p..<q {
@@ -186,6 +185,7 @@ extension _Tree {
       if mk & 2 != 0 { w.1 |= bit }
       if mk & 4 != 0 { w.2 |= bit }
     }
+    let l = allocLeaf(for: n, marked: w.0 | w.1 | w.2 != 0)
     l.bitmap = bm
     l.setMarks(0, w.0)
     l.setMarks(1, w.1)

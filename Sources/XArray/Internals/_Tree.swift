@@ -215,7 +215,7 @@ final class _Tree<V> {
     if s == 6 && i > 0 {
       let left = b.slot(i &- 1)
       if left.kind == _kindLeaf && _Leaf<V>(left).count >= _leafThreshold {
-        let l = allocLeaf(capacity: _Layout<V>.grownLeafCapacity(1))
+        let l = allocLeaf(for: 1)
         l.values.initialize(to: value)
         l.bitmap = 1 &<< (key & 63)
         b.fill(i, i, l.ref, marks: 0)
@@ -246,14 +246,9 @@ final class _Tree<V> {
     }
     let n = bm.nonzeroBitCount
     var l = leaf
-    if n == l.capacity {
-      let g = allocLeaf(capacity: _Layout<V>.grownLeafCapacity(n))
-      g.bitmap = bm
-      for m in 0..<3 { g.setMarks(m, l.marks(m)) }
-      g.values.moveInitialize(from: l.values, count: n)
-      freeLeaf(l)
-      replace(with: g.ref, parent: parent, slot: slot)
-      l = g
+    if n == _Layout<V>.leafCapacity(for: n) {
+      l = reallocated(l, from: n, for: n &+ 1, marked: l.isMarked)
+      replace(with: l.ref, parent: parent, slot: slot)
     }
     let v = l.values
     if idx < n { (v + (idx &+ 1)).moveInitialize(from: v + idx, count: n &- idx) }
@@ -333,7 +328,7 @@ final class _Tree<V> {
   /// block level, by a leaf.
   @inlinable func becomeLeaf(_ b: _Bucket<V>, _ parent: _Branch?, _ slot: Int) {
     let n = b.count
-    let l = allocLeaf(capacity: _Layout<V>.grownLeafCapacity(n))
+    let l = allocLeaf(for: n, marked: b.hasMarks)
     var bm: UInt64 = 0
     var mk: (UInt64, UInt64, UInt64) = (0, 0, 0)
     let bm0 = b.marks(0)
