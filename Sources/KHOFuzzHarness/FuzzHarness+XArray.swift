@@ -46,7 +46,10 @@ extension FuzzHarness {
     if x.count != view.count { return "count \(view.count) but \(x.count) entries" }
     let out = PhysicalImage()
     var alloc = PageAllocator(start: PhysAddr(0x1000_0000), pages: 1 << 20)
-    guard let at = try? KHOXArrayV2.encode(x, into: out, allocator: &alloc),
+    // Re-encoded in the input's list layout, so that both are written.
+    let lists: KHOXArrayV2.ListLayout =
+      view.header.flags & KHOXArrayV2.flagPairedLists != 0 ? .paired : .separate
+    guard let at = try? KHOXArrayV2.encode(x, into: out, allocator: &alloc, lists: lists),
       let again = try? KHOXArrayV2.decode(from: out, at: at)
     else { return "a decoded array does not re-encode" }
     return again == x ? nil : "kho-xarray-v2 round trip changed the array"

@@ -137,22 +137,28 @@ struct KHOXArrayV2Tests {
 
   @Test(
     "golden vectors decode and re-encode byte for byte",
-    arguments: ["sample-4k.bin", "pfn-set-4k.bin", "memfd-folios-4k.bin", "sparse-4k.bin"])
+    arguments: [
+      "sample-4k.bin", "pfn-set-4k.bin", "memfd-folios-4k.bin", "sparse-4k.bin", "pfn-set-paired-4k.bin",
+      "sparse-paired-4k.bin",
+    ])
   func golden(name: String) throws {
     let x =
       name.hasPrefix("sample")
       ? Self.sample() : name.hasPrefix("pfn") ? pfnSet() : name.hasPrefix("sparse") ? Self.sparseSmall() : memfdFolios()
+    let layout: KHOXArrayV2.ListLayout = name.contains("paired") ? .paired : .separate
     let url = xarrayVectorURL("kho-xarray-v2", name)
     var (image, alloc) = xarrayImage()
-    _ = try KHOXArrayV2.encode(x, into: image, allocator: &alloc)
+    _ = try KHOXArrayV2.encode(x, into: image, allocator: &alloc, lists: layout)
     if ProcessInfo.processInfo.environment["KHO_WRITE_VECTORS"] != nil {
       try Data(pageDump(image, alloc)).write(to: url)
     }
     let golden = try [UInt8](Data(contentsOf: url))
+    let view = try KHOXArrayV2View(memory: imageFromDump(golden), at: xarrayVectorBase)
+    #expect((view.header.flags & KHOXArrayV2.flagPairedLists != 0) == (layout == .paired))
     let decoded = try KHOXArrayV2.decode(from: imageFromDump(golden), at: xarrayVectorBase)
     #expect(decoded == x)
     var (again, alloc2) = xarrayImage()
-    _ = try KHOXArrayV2.encode(decoded, into: again, allocator: &alloc2)
+    _ = try KHOXArrayV2.encode(decoded, into: again, allocator: &alloc2, lists: layout)
     #expect(pageDump(again, alloc2) == golden)
   }
 
@@ -260,13 +266,16 @@ struct KHOXArrayV2Tests {
     return x
   }
 
-  @Test("sparse keys take list leaves, not a page each", arguments: [PageGeometry.x86_64, .arm64_16K, .arm64_64K])
-  func listLeaves(g: PageGeometry) throws {
+  @Test(
+    "sparse keys take list leaves, not a page each", arguments: [PageGeometry.x86_64, .arm64_16K, .arm64_64K],
+    KHOXArrayV2.ListLayout.allCases)
+  func listLeaves(g: PageGeometry, lists: KHOXArrayV2.ListLayout) throws {
     let x = Self.sparse()
     var (image, alloc) = xarrayImage(g)
-    let at = try KHOXArrayV2.encode(x, into: image, allocator: &alloc)
+    let at = try KHOXArrayV2.encode(x, into: image, allocator: &alloc, lists: lists)
     let view = try KHOXArrayV2View(memory: image, at: at)
     #expect(view.header.flags & KHOXArrayV2.flagHasLists != 0)
+    #expect((view.header.flags & KHOXArrayV2.flagPairedLists != 0) == (lists == .paired))
     #expect(view.shadow.leaves.allSatisfy { $0.kind == .list })
     // 16 bytes per entry and 3 mark bits, in whole pages, plus the nodes
     // above and the header; without lists, 4096 leaf pages and more.
@@ -354,6 +363,57 @@ struct KHOXArrayV2Tests {
     #expect(try KHOXArrayV2View(memory: image, at: at).makeXArray() == x)
   }
 
+  /// The paired layout: entry i's index at 16i past the mark bitmaps and
+  /// its value right after it; the same checks as the separate layout.
+  @Test("paired list leaves: layout and errors")
+  func pairedListLayout() throws {
+    var x = XArray<UInt64>()
+    for k in stride(from: UInt64(0), to: 40 * 4096, by: 4096) { x[k + 7] = k | 0xff }
+    var (image, alloc) = xarrayImage()
+    let at = try KHOXArrayV2.encode(x, into: image, allocator: &alloc, lists: .paired)
+    let view = try KHOXArrayV2View(memory: image, at: at)
+    #expect(view.header.rootKind == .listLeaf)
+    #expect(view.header.flags == KHOXArrayV2.flagHasLists | KHOXArrayV2.flagPairedLists)
+    let list = PhysAddr(at.rawValue + 4096)
+    let pairs = 16 + 24
+    #expect(KHOXArrayV2.listOffsets(count: 40, .paired) == (pairs, pairs + 8, 16))
+    for i in 0..<40 {
+      let index = try image.u64(at: PhysAddr(list.rawValue + UInt64(pairs + 16 * i)))
+      let value = try image.u64(at: PhysAddr(list.rawValue + UInt64(pairs + 16 * i + 8)))
+      #expect(index == UInt64(i) * 4096 + 7 && value == UInt64(i) * 4096 | 0xff)
+      #expect(view.load(index) == value)
+    }
+    #expect(view.makeXArray() == x)
+    func error(_ offset: Int, _ bytes: [UInt8]) -> DecodeError? {
+      let addr = PhysAddr(list.rawValue + UInt64(offset))
+      let old = (try? image.bytes(at: addr, count: bytes.count).array) ?? []
+      image.write(bytes, at: addr)
+      defer { image.write(old, at: addr) }
+      do {
+        _ = try KHOXArrayV2View(memory: image, at: at, verifyChecksums: false)
+        return nil
+      } catch { return error }
+    }
+    func le(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
+    // The second index below the first; a value may be anything.
+    let unordered = error(pairs + 16, le(3))
+    #expect(unordered?.kind == .inconsistent)
+    #expect(unordered?.address == PhysAddr(list.rawValue + UInt64(pairs + 16)))
+    #expect(error(pairs + 8, le(1 << 40)) == nil)
+    #expect(error(pairs + 16 * 40, [1])?.kind == .inconsistent)  // after the last pair
+    // The header's flags must match the content: paired without lists, or
+    // a paired structure read as separate, is refused.
+    var (plain, alloc2) = xarrayImage()
+    var y = XArray<UInt64>()
+    for i in 0..<UInt64(600) { y[i] = i }
+    let at2 = try KHOXArrayV2.encode(y, into: plain, allocator: &alloc2, lists: .paired)
+    #expect(try KHOXArrayV2View(memory: plain, at: at2).header.flags == 0)
+    plain.write([KHOXArrayV2.flagPairedLists], at: PhysAddr(at2.rawValue + 9))
+    #expect(throws: DecodeError.self) { try KHOXArrayV2View(memory: plain, at: at2, verifyChecksums: false) }
+    image.write([KHOXArrayV2.flagHasLists], at: PhysAddr(at.rawValue + 9))
+    #expect(throws: DecodeError.self) { try KHOXArrayV2View(memory: image, at: at, verifyChecksums: false) }
+  }
+
   @Test("random arrays: view agrees with the in-memory store")
   func property() async {
     await propertyCheck(count: 40, input: Gen.uint64().array(of: 0...300)) { raw in
@@ -369,7 +429,8 @@ struct KHOXArrayV2Tests {
       }
       model.x = x
       var (image, alloc) = xarrayImage()
-      guard let at = try? KHOXArrayV2.encode(x, into: image, allocator: &alloc),
+      let lists: KHOXArrayV2.ListLayout = raw.count % 2 == 0 ? .separate : .paired
+      guard let at = try? KHOXArrayV2.encode(x, into: image, allocator: &alloc, lists: lists),
         let view = try? KHOXArrayV2View(memory: image, at: at)
       else {
         #expect(Bool(false))

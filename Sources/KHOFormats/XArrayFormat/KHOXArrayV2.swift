@@ -29,6 +29,24 @@ public enum KHOXArrayV2 {
   /// Header flag: some slot is a list leaf (a reader that predates list
   /// leaves refuses the structure at the header, not halfway through).
   public static let flagHasLists: UInt8 = 4
+  /// Header flag: the list leaves hold (index, value) pairs instead of all
+  /// indices and then all values (``ListLayout/paired``); set only with
+  /// ``flagHasLists``. A reader from before it refuses the structure at
+  /// the header.
+  public static let flagPairedLists: UInt8 = 8
+
+  /// How list leaves lay out their entries.
+  ///
+  /// Both hold the same bytes in the same pages; ``paired`` puts each index
+  /// on the 16 bytes it shares with its value, so a lookup that finds the
+  /// index has the value on the same cache line, where ``separate`` reads
+  /// it from a page further on.
+  public enum ListLayout: Sendable, Hashable, CaseIterable {
+    /// The n indices, then the n values (list leaves as first written).
+    case separate
+    /// n pairs (index, value); header flag ``flagPairedLists``.
+    case paired
+  }
 
   /// What a slot (of the header's root or of a node) holds.
   public enum SlotKind: UInt8, Sendable, CaseIterable {
@@ -72,6 +90,13 @@ public enum KHOXArrayV2 {
   public static func listBytes(count: Int) -> Int {
     listHeaderBytes + 24 * ((count + 63) / 64) + 16 * count
   }
+  /// Where a list leaf of `count` entries keeps its first index and its
+  /// first value, and the bytes from one entry's index (or value) to the
+  /// next's, in `layout`.
+  public static func listOffsets(count: Int, _ layout: ListLayout) -> (indices: Int, values: Int, step: Int) {
+    let at = listHeaderBytes + 24 * ((count + 63) / 64)
+    return layout == .paired ? (at, at + 8, 16) : (at, at + 8 * count, 8)
+  }
   /// Pages of a list leaf of `count` entries.
   public static func listPages(count: Int, _ g: PageGeometry) -> Int {
     (listBytes(count: count) + g.pageSize - 1) >> g.pageShift
@@ -107,14 +132,18 @@ public enum KHOXArrayV2 {
   /// The header takes the first page; then every node is allocated before
   /// its children, depth first, in index order, so the same array always
   /// gives the same bytes. Every value, mark and range is representable.
+  ///
+  /// `lists` chooses the list leaves' layout. The default, ``ListLayout/separate``,
+  /// is what every kho-xarray-v2 reader can read; ``ListLayout/paired`` is
+  /// faster to look up in and needs a reader that knows ``flagPairedLists``.
   public static func encode(
     _ array: XArray<UInt64>, into image: PhysicalImage, allocator: inout PageAllocator,
-    path: DecodePath = "/xarray"
+    lists: ListLayout = .separate, path: DecodePath = "/xarray"
   ) throws(EncodeError) -> PhysAddr {
     let g = image.geometry
     let entries = array.allEntries
     let headerAddr = try allocator.allocate(in: image)
-    var w = _V2Writer(g: g, image: image, entries: entries)
+    var w = _V2Writer(g: g, image: image, entries: entries, listLayout: lists)
     var keyBits = 0
     if let last = entries.last {
       keyBits = 64 - last.lastIndex.leadingZeroBitCount
@@ -124,7 +153,7 @@ public enum KHOXArrayV2 {
     var flags: UInt8 = 0
     if entries.contains(where: { !$0.marks.isEmpty }) { flags |= flagHasMarks }
     if entries.contains(where: { $0.order != 0 }) { flags |= flagHasRanges }
-    if w.wroteList { flags |= flagHasLists }
+    if w.wroteList { flags |= flagHasLists | (lists == .paired ? flagPairedLists : 0) }
     var h = [UInt8](repeating: 0, count: headerSize)
     func put<T: FixedWidthInteger>(_ v: T, _ off: Int) {
       let x = g.byteOrder == .little ? v.littleEndian : v.bigEndian
@@ -175,6 +204,8 @@ struct _V2Writer {
   let g: PageGeometry
   let image: PhysicalImage
   let entries: [XArrayEntry<UInt64>]
+  /// The list leaves' layout.
+  let listLayout: KHOXArrayV2.ListLayout
   /// Whether some slot became a list leaf.
   var wroteList = false
 
@@ -266,16 +297,15 @@ struct _V2Writer {
     }
     guard pages < blocks else { return nil }
     let words = (n + 63) / 64
-    let keysAt = KHOXArrayV2.listHeaderBytes + 24 * words
-    let valuesAt = keysAt + 8 * n
+    let (keysAt, valuesAt, step) = KHOXArrayV2.listOffsets(count: n, listLayout)
     var buf = [UInt8](repeating: 0, count: pages * g.pageSize)
     put(UInt32(n), into: &buf, at: 0)
     put(UInt32(pages), into: &buf, at: 4)
     var bm = [UInt64](repeating: 0, count: 3 * words)
     var marks: UInt8 = 0
     for (k, e) in entries[p..<q].enumerated() {
-      put(e.index, into: &buf, at: keysAt + 8 * k)
-      put(e.element, into: &buf, at: valuesAt + 8 * k)
+      put(e.index, into: &buf, at: keysAt + step * k)
+      put(e.element, into: &buf, at: valuesAt + step * k)
       for m in 0..<3 where e.marks.rawValue & (1 << m) != 0 {
         bm[m * words + (k >> 6)] |= 1 << UInt64(k & 63)
       }

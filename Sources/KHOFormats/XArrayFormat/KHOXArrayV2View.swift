@@ -65,7 +65,9 @@ public final class KHOXArrayV2View: KHOXArrayReading, @unchecked Sendable {
         "depth \(depth) does not fit \(keyBits)-bit keys (expected \(KHOXArrayV2.depth(keyBits: keyBits, g)))",
         at: 8)
     }
-    let known = KHOXArrayV2.flagHasMarks | KHOXArrayV2.flagHasRanges | KHOXArrayV2.flagHasLists
+    let known =
+      KHOXArrayV2.flagHasMarks | KHOXArrayV2.flagHasRanges | KHOXArrayV2.flagHasLists
+      | KHOXArrayV2.flagPairedLists
     guard flags & ~known == 0,
       reserved == 0, reserved2 == 0
     else { throw r.error(.unsupported, "unknown flags or non-zero reserved header fields", at: 9) }
@@ -88,7 +90,8 @@ public final class KHOXArrayV2View: KHOXArrayReading, @unchecked Sendable {
     self.shadow = s
     var w = _V2Walker(
       s: s, memory: memory, verify: verifyChecksums, visited: [], maxIndex: nil, marks: 0,
-      ranges: false, lists: false)
+      ranges: false, lists: false,
+      listLayout: flags & KHOXArrayV2.flagPairedLists != 0 ? .paired : .separate)
     let rootSlot = try w.slot(
       r, at: 32, path: path.appending("root"), address: address.advanced(by: 32) ?? address)
     s.root = try w.child(rootSlot, level: depth, base: 0, path: path.appending("root"))
@@ -105,6 +108,7 @@ public final class KHOXArrayV2View: KHOXArrayReading, @unchecked Sendable {
     let wantFlags =
       (w.marks != 0 ? KHOXArrayV2.flagHasMarks : 0) | (w.ranges ? KHOXArrayV2.flagHasRanges : 0)
       | (w.lists ? KHOXArrayV2.flagHasLists : 0)
+      | (w.lists && w.listLayout == .paired ? KHOXArrayV2.flagPairedLists : 0)
     guard wantFlags == flags else {
       throw r.error(
         .inconsistent, "flags 0x\(String(flags, radix: 16)) but content needs 0x\(String(wantFlags, radix: 16))",

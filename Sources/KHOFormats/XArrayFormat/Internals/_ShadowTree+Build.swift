@@ -38,17 +38,18 @@ extension _ShadowTree {
   }
 
   /// Adds a list leaf of `count` entries over `keys`, `values` and the
-  /// three mark bitmaps `marks` (kept alive); returns its reference.
-  func addList(keys: Bytes, values: Bytes, marks: Bytes, count: Int) -> _ShadowRef {
+  /// three mark bitmaps `marks` (kept alive), entry `i`'s index and value
+  /// at `i * step` bytes into `keys` and `values`; returns its reference.
+  func addList(keys: Bytes, values: Bytes, marks: Bytes, count: Int, step: Int) -> _ShadowRef {
     owners.append(contentsOf: [keys, values, marks])
     let k = Self.base(keys)
     let fenceBase = fences.count
-    for i in stride(from: 0, to: count, by: _listRun) { fences.append(load(k, i * 8)) }
+    for i in stride(from: 0, to: count, by: _listRun) { fences.append(load(k, i * step)) }
     let id = leaves.count
     leaves.append(
       _LeafInfo(
         kind: .list, values: Self.base(values), meta: Self.base(marks), rankBase: 0, count: count,
-        keys: k, fenceBase: fenceBase))
+        keys: k, fenceBase: fenceBase, step: step))
     return _ShadowRef(.leaf, id: id)
   }
 

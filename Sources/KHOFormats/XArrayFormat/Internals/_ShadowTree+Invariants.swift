@@ -66,8 +66,9 @@
         let runs = (l.count + _listRun - 1) / _listRun
         precondition(l.fenceBase >= 0 && l.fenceBase + runs <= fences.count, "fence base \(l.fenceBase)")
         for i in 0..<l.count {
-          let key = load(k, i * 8)
-          if i > 0 { precondition(load(k, (i - 1) * 8) < key, "list indices not ascending at \(i)") }
+          precondition(l.step == 8 || l.step == 16, "list step \(l.step)")
+          let key = load(k, i * l.step)
+          if i > 0 { precondition(load(k, (i - 1) * l.step) < key, "list indices not ascending at \(i)") }
           if i % _listRun == 0 {
             precondition(fences[l.fenceBase + i / _listRun] == key, "fence of run \(i / _listRun) differs")
           }

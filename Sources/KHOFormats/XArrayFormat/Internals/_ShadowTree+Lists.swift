@@ -25,7 +25,7 @@ extension _ShadowTree {
     }
     while lo < hi {
       let mid = (lo + hi) >> 1
-      if load(k, mid * 8) < key { lo = mid + 1 } else { hi = mid }
+      if load(k, mid &* l.step) < key { lo = mid + 1 } else { hi = mid }
     }
     return lo
   }
@@ -44,16 +44,16 @@ extension _ShadowTree {
 
   /// Entry `i` of list `l`.
   func listEntry(_ l: _LeafInfo, _ i: Int) -> _ShadowEntry {
-    let key = l.keys.map { load($0, i * 8) } ?? 0
+    let key = l.keys.map { load($0, i * l.step) } ?? 0
     var m: UInt8 = 0
     for k in 0..<3 where listHasMark(l, i, k) { m |= 1 << UInt8(k) }
-    return _ShadowEntry(first: key, last: key, value: load(l.values, i * 8), marks: m)
+    return _ShadowEntry(first: key, last: key, value: load(l.values, i * l.step), marks: m)
   }
 
   /// The position of `key` in list `l`, if it is there.
   func listPosition(_ l: _LeafInfo, _ key: UInt64) -> Int? {
     let i = listLowerBound(l, key)
-    guard i < l.count, let k = l.keys, load(k, i * 8) == key else { return nil }
+    guard i < l.count, let k = l.keys, load(k, i &* l.step) == key else { return nil }
     return i
   }
 

@@ -96,7 +96,7 @@ extension _ShadowTree {
       case .wide:
         if (pt[l.rankBase &+ (i >> 6)] >> UInt64(i & 63)) & 1 != 0 { return load(l.values, i &* 8) }
       case .list:
-        return listPosition(l, key).map { load(l.values, $0 &* 8) }
+        return listPosition(l, key).map { load(l.values, $0 &* l.step) }
       }
     } else if ref.isEmpty {
       return nil

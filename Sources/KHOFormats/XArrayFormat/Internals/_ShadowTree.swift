@@ -87,6 +87,9 @@ struct _LeafInfo {
   var keys: UnsafeRawPointer? = nil
   /// Index in `fences` of the first index of each of a list's runs.
   var fenceBase = 0
+  /// Bytes from one list entry's index (and value) to the next's: 8 when
+  /// the indices and the values are apart, 16 when they are paired.
+  var step = 8
 }
 
 /// The lookup record for 64 keys of a leaf (see `_ShadowTree.wordTable`).

@@ -14,6 +14,8 @@ struct _V2Walker {
   var marks: UInt8
   var ranges: Bool
   var lists: Bool
+  /// The list leaves' layout, from the header's flags.
+  let listLayout: KHOXArrayV2.ListLayout
 
   /// Reads the 16-byte slot at `off` of `r`.
   func slot(_ r: ByteReader, at off: Int, path: DecodePath, address: PhysAddr) throws(DecodeError)
@@ -237,11 +239,10 @@ struct _V2Walker {
     let all = try pages(sl, count: pageCount, path: path)
     let r = ByteReader(all, order: g.byteOrder, path: path, base: addr)
     let words = (count + 63) / 64
-    let keysAt = KHOXArrayV2.listHeaderBytes + 24 * words
-    let valuesAt = keysAt + 8 * count
-    let end = valuesAt + 8 * count
+    let (keysAt, valuesAt, step) = KHOXArrayV2.listOffsets(count: count, listLayout)
+    let end = keysAt + 16 * count
     for off in stride(from: end, to: pageCount * g.pageSize, by: 1) where try r.integer(at: off, as: UInt8.self) != 0 {
-      throw r.error(.inconsistent, "non-zero byte after the list's values", at: off)
+      throw r.error(.inconsistent, "non-zero byte after the list's entries", at: off)
     }
     var listMarks: UInt8 = 0
     for m in 0..<3 {
@@ -259,15 +260,15 @@ struct _V2Walker {
     let last = cover >= 64 ? UInt64.max : base | ((1 << UInt64(cover)) &- 1)
     var previous: UInt64? = nil
     for k in 0..<count {
-      let key = try r.integer(at: keysAt + 8 * k, as: UInt64.self)
+      let key = try r.integer(at: keysAt + step * k, as: UInt64.self)
       guard base <= key, key <= last else {
         throw r.error(
           .outOfRange,
           "index 0x\(String(key, radix: 16)) outside the slot's 0x\(String(base, radix: 16))...0x\(String(last, radix: 16))",
-          at: keysAt + 8 * k)
+          at: keysAt + step * k)
       }
       if let p = previous, key <= p {
-        throw r.error(.inconsistent, "indices not ascending at entry \(k)", at: keysAt + 8 * k)
+        throw r.error(.inconsistent, "indices not ascending at entry \(k)", at: keysAt + step * k)
       }
       previous = key
     }
@@ -277,15 +278,17 @@ struct _V2Walker {
         "mark summary 0x\(String(sl.marks, radix: 16)) but the list has 0x\(String(listMarks, radix: 16))",
         path: path, address: addr)
     }
-    guard let keys = all.extracting(keysAt, count: 8 * count),
-      let values = all.extracting(valuesAt, count: 8 * count),
+    // Each spans from its first to its last word (the pairs interleave).
+    let span = step * (count - 1) + 8
+    guard let keys = all.extracting(keysAt, count: span),
+      let values = all.extracting(valuesAt, count: span),
       let markBits = all.extracting(KHOXArrayV2.listHeaderBytes, count: 24 * words)
     else { throw DecodeError(.truncated, "list leaf", path: path, address: addr) }
     s.count += count
     maxIndex = Swift.max(maxIndex ?? 0, previous ?? 0)
     marks |= listMarks
     lists = true
-    return s.addList(keys: keys, values: values, marks: markBits, count: count)
+    return s.addList(keys: keys, values: values, marks: markBits, count: count, step: step)
   }
 
   /// Notes the entry whose head is bit `start` of a leaf and whose last
