@@ -29,6 +29,8 @@ let package = Package(
   targets: [
     // Judy arrays (Debian libjudy-dev), the classic C sparse array, as a peer.
     .systemLibrary(name: "CJudy", providers: [.apt(["libjudy-dev"])]),
+    // A C model of the kernel's one-folio-per-call radix preserve, as a peer.
+    .target(name: "CRadixModel"),
   ]
     + suites.map { name in
       .executableTarget(
@@ -42,6 +44,7 @@ let package = Package(
           .product(name: "KHOImage", package: "kho-toolkit"),
           .product(name: "KHOInspect", package: "kho-toolkit"),
           "CJudy",
+          "CRadixModel",
         ],
         path: "Benchmarks/\(name)",
         plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")])

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import Benchmark
 import CJudy
+import CRadixModel
 import Foundation
 import KHOCore
 import KHOFormats
@@ -65,6 +66,31 @@ nonisolated(unsafe) let encoded: (PhysicalImage, PhysAddr) = {
   let root = (try? RadixTree.encode(randomSet, into: image, allocator: &alloc)) ?? .zero
   return (image, root)
 }()
+/// Mixed folios: 2^(hostShift - 10) entries, each of a random order 0...9
+/// at a random frame aligned to it; probes half inside a folio, half random.
+let mixedEntries: [(pfn: UInt64, order: Int)] = {
+  var rng = SplitMix(s: 99)
+  return (0..<(hostPages >> 10)).map { _ in
+    let order = Int(rng.next() % 10)
+    return (rng.next() & UInt64(hostPages - 1) & ~(UInt64(1 << order) - 1), order)
+  }
+}()
+let mixedProbes: [UInt64] = {
+  var rng = SplitMix(s: 11)
+  return (0..<1_000_000).map { i in
+    let e = mixedEntries[Int(rng.next() % UInt64(mixedEntries.count))]
+    return i & 1 == 0 ? e.pfn + rng.next() % (1 << UInt64(e.order)) : rng.next() & UInt64(hostPages - 1)
+  }
+}()
+nonisolated(unsafe) let mixedEncoded: (PhysicalImage, PhysAddr) = {
+  var set = PreservedSet()
+  for e in mixedEntries { _ = try? set.insert(pfn: e.pfn, order: e.order) }
+  let image = PhysicalImage()
+  var alloc = PageAllocator(start: base, pages: 1 << 20)
+  let root = (try? RadixTree.encode(set, into: image, allocator: &alloc)) ?? .zero
+  return (image, root)
+}()
+
 let benchmarks: @Sendable () -> Void = {
   Benchmark.defaultConfiguration = .init(
     metrics: [.wallClock, .peakMemoryResident], timeUnits: .milliseconds,
@@ -73,20 +99,31 @@ let benchmarks: @Sendable () -> Void = {
   // --- encode: preserve every page, one at a time (kernel-style) or in
   // bulk, then write the tree.
   for (label, pfns) in [("random", randomPFNs), ("ascending", sortedPFNs)] {
-    for bulk in [false, true] {
-      let how = bulk ? "bulk insert(pfns:)" : "insert one at a time"
-      Benchmark("radix encode 2^26 \(label) pages (\(how) + encode)") { b in
-        for _ in b.scaledIterations {
-          var set = PreservedSet()
-          if bulk {
-            _ = try? set.insert(pfns: pfns, order: 0)
-          } else {
-            for p in pfns { _ = try? set.insert(pfn: p, order: 0) }
-          }
-          let image = PhysicalImage()
-          var alloc = PageAllocator(start: base, pages: 1 << 20)
-          blackHole(try? RadixTree.encode(set, into: image, allocator: &alloc))
-        }
+    Benchmark("radix encode 2^26 \(label) pages (bulk insert(pfns:) + encode)") { b in
+      for _ in b.scaledIterations {
+        var set = PreservedSet()
+        _ = try? set.insert(pfns: pfns, order: 0)
+        let image = PhysicalImage()
+        var alloc = PageAllocator(start: base, pages: 1 << 20)
+        blackHole(try? RadixTree.encode(set, into: image, allocator: &alloc))
+      }
+    }
+    // The kernel's calling pattern: one folio per call, the answer used.
+    Benchmark("preserve 2^26 \(label) pages one per call: PreservedSet.insert(pfn:order:)") { b in
+      for _ in b.scaledIterations {
+        var set = PreservedSet()
+        var fresh = 0
+        for p in pfns where (try? set.insert(pfn: p, order: 0)) == true { fresh &+= 1 }
+        blackHole((set, fresh))
+      }
+    }
+    Benchmark("peer: C model of the kernel's radix preserve, 2^26 \(label) pages one per call") { b in
+      for _ in b.scaledIterations {
+        var tree = kho_radix_model_make()
+        var fresh = 0
+        for p in pfns where kho_radix_model_preserve(&tree, p, 0) == 1 { fresh &+= 1 }
+        blackHole((tree.pages, fresh))
+        kho_radix_model_free(&tree)  // as the set is freed at the end of its iteration
       }
     }
   }
@@ -156,6 +193,29 @@ let benchmarks: @Sendable () -> Void = {
       for p in probes where (try? view.isPreserved(PhysAddr(p << 12))) == true { hits += 1 }
       blackHole(hits)
     }
+  }
+  Benchmark("radix zero-copy isPreserved, mixed orders 0-9, 1M probes") { b in
+    guard let view = try? RadixTreeView(memory: mixedEncoded.0, root: mixedEncoded.1) else { return }
+    b.startMeasurement()
+    for _ in b.scaledIterations {
+      var hits = 0
+      for p in mixedProbes where (try? view.isPreserved(PhysAddr(p << 12))) == true { hits += 1 }
+      blackHole(hits)
+    }
+  }
+  Benchmark("peer: Judy1 test, mixed orders 0-9 (every page of every folio set), 1M probes") { b in
+    var j: UnsafeMutableRawPointer? = nil
+    for e in mixedEntries {
+      for p in e.pfn..<e.pfn + (1 << UInt64(e.order)) { _ = Judy1Set(&j, Word_t(p), nil) }
+    }
+    b.startMeasurement()
+    for _ in b.scaledIterations {
+      var hits = 0
+      for p in mixedProbes where Judy1Test(j, Word_t(p), nil) == 1 { hits += 1 }
+      blackHole(hits)
+    }
+    b.stopMeasurement()
+    _ = Judy1FreeArray(&j, nil)
   }
   Benchmark("PreservedSet.contains(pfn:), 1M random probes") { b in
     for _ in b.scaledIterations {

@@ -248,13 +248,20 @@ let benchmarks: @Sendable () -> Void = {
         measureLookups(b, view, in: image, w.shuffled)
       }
     }
-    Benchmark("\(label) view lookup shuffled: kho-xarray-v2", configuration: withPreserved) { b in
-      let image = PhysicalImage()
-      var alloc = PageAllocator(start: PhysAddr(0x1_0000_0000), pages: 1 << 24)
-      guard let at = try? KHOXArrayV2.encode(buildXArray(w.keys), into: image, allocator: &alloc),
-        let view = try? KHOXArrayV2View(memory: image, at: at)
-      else { return }
-      measureLookups(b, view, in: image, w.shuffled)
+    // Both list layouts where lists are written (sparse keys); dense and
+    // PFN-like subtrees stay trees, so the layout changes nothing there.
+    let layouts: [KHOXArrayV2.ListLayout] = w.name == "random48" ? [.separate, .paired] : [.separate]
+    for lists in layouts {
+      let name = lists == .paired ? "kho-xarray-v2 paired lists" : "kho-xarray-v2"
+      Benchmark("\(label) view lookup shuffled: \(name)", configuration: withPreserved) { b in
+        let image = PhysicalImage()
+        var alloc = PageAllocator(start: PhysAddr(0x1_0000_0000), pages: 1 << 24)
+        guard
+          let at = try? KHOXArrayV2.encode(buildXArray(w.keys), into: image, allocator: &alloc, lists: lists),
+          let view = try? KHOXArrayV2View(memory: image, at: at)
+        else { return }
+        measureLookups(b, view, in: image, w.shuffled)
+      }
     }
   }
 }
