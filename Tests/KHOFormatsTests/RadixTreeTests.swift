@@ -200,22 +200,25 @@ struct RadixTreeTests {
     #expect(try !view.isPreserved(PhysAddr(0x1_0000_0000)))
   }
 
-  /// A view keeps at most `_ViewNodes.maxNodes` nodes; past that it starts
-  /// again from the root and still answers right.
+  /// A view keeps at most `maxNodes` nodes; past that it starts again from
+  /// the root and still answers right.
   @Test func viewForgetsPastItsNodeBudget() throws {
     var s = PreservedSet(geometry: g)
-    let leaves = _ViewNodes.maxNodes + 600
+    let leaves = 3000
     // One entry per leaf: frames 2^15 apart.
     _ = try s.insert(pfns: (0..<UInt64(leaves)).map { $0 << 15 | $0 & 0x7fff }, order: 0)
     var (image, alloc) = freshImage()
     let root = try RadixTree.encode(s, into: image, allocator: &alloc)
     let view = try RadixTreeView(memory: image, root: root)
+    #expect(_ViewNodes.defaultMaxNodes == 1 << 16)
+    view.nodes.maxNodes = 1000
     for round in 0..<2 {
       var found = 0
       for i in 0..<UInt64(leaves) where try view.isPreserved(PhysAddr((i << 15 | i & 0x7fff) << 12)) {
         found += 1
       }
       #expect(found == leaves, "round \(round)")
+      #expect(view.nodes.nodes.count <= 1000 + 64)
       #expect(try !view.isPreserved(PhysAddr(((5 << 15) | 6) << 12)))
     }
   }
@@ -226,6 +229,10 @@ struct RadixTreeTests {
     image.store(nodes[1].rawValue + 0x10, at: nodes[0])
     let view = try RadixTreeView(memory: image, root: nodes[0])
     #expect(try view.contains(PhysAddr(0x1_0000_0000), order: 0))
+    // A page held at order 0 is answered though the higher orders' path
+    // is broken; a page held nowhere below it reports the break.
+    #expect(try view.covering(PhysAddr(0x1_0000_0000)) == PreservedEntry(0x1_0000_0000, order: 0))
+    #expect(throws: DecodeError.self) { try view.isPreserved(PhysAddr(0x1_0000_1000)) }
     for _ in 0..<2 {
       do {
         _ = try view.contains(PhysAddr(0x40_0000_0000), order: 20)

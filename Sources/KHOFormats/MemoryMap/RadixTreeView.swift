@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import CPrefetch
 import KHOCore
 
 /// Answers "is this preserved?" by descending a radix tree where it lies in
@@ -24,7 +25,7 @@ public struct RadixTreeView {
   /// The path errors are reported at.
   public let path: DecodePath
   /// The nodes read so far, and which table entry leads to which.
-  private let nodes: _ViewNodes
+  let nodes: _ViewNodes
 
   /// A view of the tree at `root`; checks that the root is a readable page.
   public init(
@@ -91,17 +92,24 @@ public struct RadixTreeView {
   public func contains(_ phys: PhysAddr, order: Int) throws(DecodeError) -> Bool {
     guard let key = layout.key(PreservedEntry(phys, order: order)) else { return false }
     nodes.trim()
+    guard let (leaf, bit) = try leafWord(key, order: order) else { return false }
+    return word(leaf, bit >> 6) & (1 << UInt64(bit & 63)) != 0
+  }
+
+  /// The leaf node and bit that hold `key` (of an `order` entry), or nil
+  /// when a table on the way has no entry for it.
+  @inline(__always)
+  private func leafWord(_ key: UInt64, order: Int) throws(DecodeError) -> (Int32, Int)? {
     var level = topLevel(order: order)
-    guard var node = try firstEntries(down: level) else { return false }
+    guard var node = try firstEntries(down: level) else { return nil }
     while level >= 1 {
       guard let next = try child(of: node, level: level, index: layout.tableIndex(key, level: level)) else {
-        return false
+        return nil
       }
       node = next
       level &-= 1
     }
-    let bit = layout.leafBit(key)
-    return word(node, bit >> 6) & (1 << UInt64(bit & 63)) != 0
+    return (node, layout.leafBit(key))
   }
 
   /// The level holding the order bit of an `order` entry's key.
@@ -135,19 +143,52 @@ public struct RadixTreeView {
   }
 
   /// The smallest-order entry whose range contains the page at `phys`.
+  ///
+  /// Two passes: the first descends for every order to the leaf word that
+  /// would hold it (the tables are remembered, so this mostly stays in
+  /// cache) and asks the CPU to fetch each word; the second tests the bits
+  /// from order 0 up. The leaf words, one cache miss each, then arrive
+  /// together instead of one after the other. A node that cannot be read
+  /// ends the first pass; its error is thrown only when no lower order
+  /// holds the page, as a descent order by order would.
   public func covering(_ phys: PhysAddr, orders: ClosedRange<Int>? = nil) throws(DecodeError)
     -> PreservedEntry?
   {
     let all = 0...layout.maxOrder
-    for o in orders ?? all where all.contains(o) && layout.canStore(order: o) {
-      let mask = (UInt64(1) << UInt64(o + layout.geometry.pageShift)) &- 1
-      let start = PhysAddr(phys.rawValue & ~mask)
-      if try contains(start, order: o) { return PreservedEntry(start, order: o) }
-      // Orders above `o` have their order bit no higher; past the end of
-      // the first-entry chain none of them can be present.
-      if nodes.chainEnded && topLevel(order: o &+ 1) < nodes.chainLevel { break }
+    nodes.trim()
+    return try withUnsafeTemporaryAllocation(of: _Probe.self, capacity: 64) {
+      (probes) throws(DecodeError) -> PreservedEntry? in
+      var n = 0
+      var failure: DecodeError? = nil
+      for o in orders ?? all where all.contains(o) && layout.canStore(order: o) {
+        let mask = (UInt64(1) << UInt64(o + layout.geometry.pageShift)) &- 1
+        let start = PhysAddr(phys.rawValue & ~mask)
+        do throws(DecodeError) {
+          if let key = layout.key(PreservedEntry(start, order: o)), let (leaf, bit) = try leafWord(key, order: o) {
+            let at = (bit >> 6) &* 8
+            kho_prefetch_for_read(nodes.nodes[Int(leaf)].base + at)
+            probes.initializeElement(
+              at: n, to: _Probe(leaf: leaf, bit: Int16(truncatingIfNeeded: bit), order: Int16(o)))
+            n &+= 1
+          }
+        } catch {
+          failure = error
+          break
+        }
+        // Orders above `o` have their order bit no higher; past the end of
+        // the first-entry chain none of them can be present.
+        if nodes.chainEnded && topLevel(order: o &+ 1) < nodes.chainLevel { break }
+      }
+      for p in probes[0..<n] {
+        let bit = Int(p.bit)
+        if word(p.leaf, bit >> 6) & (1 << UInt64(bit & 63)) != 0 {
+          let mask = (UInt64(1) << UInt64(Int(p.order) + layout.geometry.pageShift)) &- 1
+          return PreservedEntry(PhysAddr(phys.rawValue & ~mask), order: Int(p.order))
+        }
+      }
+      if let failure { throw failure }
+      return nil
     }
-    return nil
   }
 
   /// Whether the page at `phys` lies inside any preserved range.
@@ -165,6 +206,13 @@ extension RadixTree {
   ) throws(DecodeError) -> Bool {
     try RadixTreeView(memory: memory, root: root, depth: rule).isPreserved(phys)
   }
+}
+
+/// One order's leaf word in ``RadixTreeView/covering(_:orders:)``.
+struct _Probe {
+  var leaf: Int32
+  var bit: Int16
+  var order: Int16
 }
 
 /// The nodes a ``RadixTreeView`` has read (not shared across threads).
@@ -192,9 +240,13 @@ final class _ViewNodes {
     let row: Int32
   }
 
-  /// Nodes kept before the view starts again from the root: 64 MiB of
-  /// pages (when the memory copies them) and 64 MiB of rows at most.
-  static let maxNodes = 1 << 14
+  /// Nodes kept before the view starts again from the root: the tables
+  /// and leaves of a 2 TiB host's order-0 pages, or of a mixed-order set
+  /// on a 1 TiB host; 256 MiB of pages (when the memory copies them) and
+  /// 128 MiB of rows at most.
+  static let defaultMaxNodes = 1 << 16
+  /// The budget of this view (tests lower it).
+  var maxNodes = defaultMaxNodes
 
   @exclusivity(unchecked) var nodes: [Node] = []
   /// The pages the nodes point into, kept alive.
@@ -241,7 +293,7 @@ final class _ViewNodes {
 
   /// Forgets every node but the root once more than ``maxNodes`` are kept.
   func trim() {
-    guard nodes.count > Self.maxNodes else { return }
+    guard nodes.count > maxNodes else { return }
     nodes.removeSubrange(1...)
     pages.removeSubrange(1...)
     children.removeSubrange(Swift.min(tableEntries, children.count)...)
