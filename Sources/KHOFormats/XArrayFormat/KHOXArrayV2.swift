@@ -38,9 +38,11 @@ public enum KHOXArrayV2 {
   /// How list leaves lay out their entries.
   ///
   /// Both hold the same bytes in the same pages; ``paired`` puts each index
-  /// on the 16 bytes it shares with its value, so a lookup that finds the
-  /// index has the value on the same cache line, where ``separate`` reads
-  /// it from a page further on.
+  /// on the 16 bytes it shares with its value, where ``separate`` keeps
+  /// the values a page or more after the indices. Measured on random
+  /// 48-bit keys, paired lookups are not faster: the bisection reads
+  /// indices 16 bytes apart, so it touches more lines than the one it
+  /// saves for the value (Benchmarks/README.md).
   public enum ListLayout: Sendable, Hashable, CaseIterable {
     /// The n indices, then the n values (list leaves as first written).
     case separate
@@ -134,8 +136,8 @@ public enum KHOXArrayV2 {
   /// gives the same bytes. Every value, mark and range is representable.
   ///
   /// `lists` chooses the list leaves' layout. The default, ``ListLayout/separate``,
-  /// is what every kho-xarray-v2 reader can read; ``ListLayout/paired`` is
-  /// faster to look up in and needs a reader that knows ``flagPairedLists``.
+  /// is what every kho-xarray-v2 reader can read; ``ListLayout/paired``
+  /// needs a reader that knows ``flagPairedLists``.
   public static func encode(
     _ array: XArray<UInt64>, into image: PhysicalImage, allocator: inout PageAllocator,
     lists: ListLayout = .separate, path: DecodePath = "/xarray"
