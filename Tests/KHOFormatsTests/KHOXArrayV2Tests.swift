@@ -318,6 +318,20 @@ struct KHOXArrayV2Tests {
     #expect(v.range(at: 0x1003) == 0x1000...0x1007)
   }
 
+  /// The error opening the structure at `at` gives (checksums off) with
+  /// `bytes` written at `addr`, which are put back afterwards.
+  static func openError(_ image: PhysicalImage, _ at: PhysAddr, patching addr: PhysAddr, with bytes: [UInt8])
+    -> DecodeError?
+  {
+    let old = (try? image.bytes(at: addr, count: bytes.count).array) ?? []
+    image.write(bytes, at: addr)
+    defer { image.write(old, at: addr) }
+    do {
+      _ = try KHOXArrayV2View(memory: image, at: at, verifyChecksums: false)
+      return nil
+    } catch { return error }
+  }
+
   @Test("malformed list leaves are refused, naming what and where")
   func listErrors() throws {
     var x = XArray<UInt64>()
@@ -331,14 +345,7 @@ struct KHOXArrayV2Tests {
     let list = PhysAddr(at.rawValue + 4096)
     let keys = 16 + 24  // one word per mark bitmap
     func error(_ offset: Int, _ bytes: [UInt8]) -> DecodeError? {
-      let addr = PhysAddr(list.rawValue + UInt64(offset))
-      let old = (try? image.bytes(at: addr, count: bytes.count).array) ?? []
-      image.write(bytes, at: addr)
-      defer { image.write(old, at: addr) }
-      do {
-        _ = try KHOXArrayV2View(memory: image, at: at, verifyChecksums: false)
-        return nil
-      } catch { return error }
+      Self.openError(image, at, patching: PhysAddr(list.rawValue + UInt64(offset)), with: bytes)
     }
     func le(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
     // Keys out of order: the second key below the first.
@@ -385,14 +392,7 @@ struct KHOXArrayV2Tests {
     }
     #expect(view.makeXArray() == x)
     func error(_ offset: Int, _ bytes: [UInt8]) -> DecodeError? {
-      let addr = PhysAddr(list.rawValue + UInt64(offset))
-      let old = (try? image.bytes(at: addr, count: bytes.count).array) ?? []
-      image.write(bytes, at: addr)
-      defer { image.write(old, at: addr) }
-      do {
-        _ = try KHOXArrayV2View(memory: image, at: at, verifyChecksums: false)
-        return nil
-      } catch { return error }
+      Self.openError(image, at, patching: PhysAddr(list.rawValue + UInt64(offset)), with: bytes)
     }
     func le(_ v: UInt64) -> [UInt8] { withUnsafeBytes(of: v.littleEndian) { Array($0) } }
     // The second index below the first; a value may be anything.
