@@ -107,6 +107,26 @@ struct KdumpTests {
     }
   }
 
+  /// libkdumpfile reads pages while it opens a dump and allocates what
+  /// their descriptors say (FuzzKdump: a descriptor of 3 GiB, an
+  /// allocation ASan refused): a page stored in more than a block is
+  /// refused before the library sees the dump.
+  @Test("a page descriptor larger than a block is refused at open")
+  func descriptorLargerThanABlock() throws {
+    let seed = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+      .deletingLastPathComponent().appendingPathComponent("Fuzz/Corpus/FuzzKdump/tiny.kdump")
+    var b = Array(try Data(contentsOf: seed))
+    let at = 4 * 4096 + 24 * 1 + 8  // the second descriptor's size
+    for (i, v) in [0x00, 0x00, 0x00, 0xc0].enumerated() { b[at + i] = UInt8(v) }
+    do throws(DecodeError) {
+      _ = try HandoverSource.open(bytes: Bytes(b), name: "big")
+      Issue.record("a descriptor of 3 GiB opened")
+    } catch {
+      #expect(error.kind == .inconsistent)
+      #expect(error.description.contains("more than a 4096-byte block"))
+    }
+  }
+
   @Test("a page descriptor past the end of the file is refused before libkdumpfile reads it")
   func descriptorPastEnd() throws {
     let seed = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()

@@ -126,6 +126,15 @@ public struct DiskdumpHeader: Sendable, Codable, Equatable {
       guard let size: UInt32 = try? r.integer(at: at + 8), let f: UInt32 = try? r.integer(at: at + 12),
         size > 0
       else { break }
+      // libkdumpfile reads pages while it opens the dump and allocates the
+      // size a descriptor gives; a page is never stored in more than a
+      // block. (An offset past the end is a problem of that page alone,
+      // found when it is read.)
+      guard size <= UInt32(block) else {
+        throw r.error(
+          .inconsistent, "page descriptor \(i) says its page takes \(size) bytes, more than a \(block)-byte block",
+          at: at + 8)
+      }
       if f & 0x27 == 0 { uncompressed = true }
       flags |= f
     }
