@@ -10,6 +10,8 @@ public final class PhysicalImage: PhysicalMemory {
   public let geometry: PageGeometry
   private var pages: [UInt64: _ByteStorage] = [:]
   private var cachedSegments: [PhysRange]?
+  /// Counts the writes, page additions and removals made so far.
+  public private(set) var generation: UInt64 = 0
 
   /// Creates an empty image.
   public init(geometry: PageGeometry = .x86_64) {
@@ -77,6 +79,7 @@ public final class PhysicalImage: PhysicalMemory {
 
   /// Adds a zero-filled page at `pfn` (clearing it if present).
   public func zeroPage(_ pfn: UInt64) {
+    generation &+= 1
     if let page = pages[pfn] {
       page.base.initializeMemory(as: UInt8.self, repeating: 0, count: page.count)
     } else {
@@ -87,11 +90,13 @@ public final class PhysicalImage: PhysicalMemory {
 
   /// Removes page `pfn`, making its addresses uncaptured.
   public func removePage(_ pfn: UInt64) {
+    generation &+= 1
     if pages.removeValue(forKey: pfn) != nil { cachedSegments = nil }
   }
 
   /// Writes `data` at `address`, adding zero-filled pages as needed.
   public func write<C: Collection>(_ data: C, at address: PhysAddr) where C.Element == UInt8 {
+    generation &+= 1
     // Contiguous input (arrays, buffers, `withUnsafeBytes`) is copied a page
     // run at a time; the element-wise loop below is for other collections.
     let copied: Void? = data.withContiguousStorageIfAvailable { buffer in

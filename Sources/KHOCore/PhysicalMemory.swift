@@ -32,6 +32,14 @@ public protocol PhysicalMemory: AnyObject {
   /// The captured ranges that may hold nonzero bytes: ``segments`` less
   /// the holes of a sparse backing file (default: ``segments``).
   var dataSegments: [PhysRange] { get }
+
+  /// A number that changes whenever captured bytes may have changed.
+  ///
+  /// Views that remember what they read (``Bytes`` of pages, child links)
+  /// compare it between queries and start again when it moved. Memory that
+  /// never changes after it is made keeps the default, 0; a wrapper reports
+  /// what it wraps.
+  var generation: UInt64 { get }
 }
 
 extension PhysicalMemory {
@@ -55,6 +63,8 @@ extension PhysicalMemory {
   }
 
   public var dataSegments: [PhysRange] { segments }
+
+  public var generation: UInt64 { 0 }
 
   /// Returns the bytes, with any error reported at `path`.
   public func bytes(at address: PhysAddr, count: Int, path: DecodePath) throws(DecodeError) -> Bytes {

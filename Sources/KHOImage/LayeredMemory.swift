@@ -29,6 +29,8 @@ public final class LayeredMemory: PhysicalMemory {
     self.segments = all
   }
 
+  public var generation: UInt64 { layers.reduce(0) { $0 &+ $1.generation } }
+
   public func bytes(at address: PhysAddr, count: Int) throws(DecodeError) -> Bytes {
     var first: DecodeError?
     for layer in layers {

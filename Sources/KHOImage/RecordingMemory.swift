@@ -14,6 +14,7 @@ public final class RecordingMemory: PhysicalMemory {
 
   public var geometry: PageGeometry { base.geometry }
   public var segments: [PhysRange] { base.segments }
+  public var generation: UInt64 { base.generation }
 
   public func bytes(at address: PhysAddr, count: Int) throws(DecodeError) -> Bytes {
     let b = try base.bytes(at: address, count: count)

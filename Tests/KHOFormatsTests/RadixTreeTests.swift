@@ -121,10 +121,15 @@ struct RadixTreeTests {
     #expect(r.value?.radixStats?.tableNodesByLevel == [0, 2, 2, 2, 2, 1])
   }
 
-  @Test func viewAnswersWithoutDecoding() async {
+  /// Every page geometry: a 16 KiB leaf has 2^17 bits and a 64 KiB leaf
+  /// 2^19, past what a 16-bit bit number holds.
+  @Test(arguments: [PageGeometry.x86_64, .arm64_16K, .arm64_64K])
+  func viewAnswersWithoutDecoding(geometry: PageGeometry) async {
+    let shift = UInt64(geometry.pageShift)
     await propertyCheck(count: 10, input: Gen.uint64(), Gen.int(in: 1...5)) { seed, shape in
-      let (s, oracle) = randomSet(seed: seed, shape: SetShape(rawValue: shape) ?? .clusteredMixed)
-      var (image, alloc) = freshImage()
+      let (s, oracle) = randomSet(
+        seed: seed, shape: SetShape(rawValue: shape) ?? .clusteredMixed, geometry: geometry)
+      var (image, alloc) = freshImage(geometry)
       guard let root = try? RadixTree.encode(s, into: image, allocator: &alloc),
         let view = try? RadixTreeView(memory: image, root: root)
       else {
@@ -133,15 +138,19 @@ struct RadixTreeTests {
       }
       for e in oracle.prefix(40) {
         #expect((try? view.contains(e)) == true)
-        let inside = PhysAddr(e.phys.rawValue + (e.pageCount - 1) * 4096)
+        let inside = PhysAddr(e.phys.rawValue + (e.pageCount - 1) << shift)
         #expect((try? view.isPreserved(inside)) == true)
-        #expect((try? view.covering(inside)) == s.covering(pfn: inside.pfn(g)))
+        #expect((try? view.covering(inside)) == s.covering(pfn: inside.pfn(geometry)))
       }
       var rng = SplitMix(seed: seed)
       for _ in 0..<40 {
-        let pfn = rng.next() >> 12
-        let phys = PhysAddr(pfn << 12)
-        #expect((try? view.isPreserved(phys)) == s.contains(pfn: pfn))
+        let pfn = rng.next() >> shift
+        #expect((try? view.isPreserved(PhysAddr(pfn << shift))) == s.contains(pfn: pfn))
+        // A neighbour of a preserved page: same leaf, other bits.
+        if let e = oracle.randomElement(using: &rng) {
+          let near = (e.phys.pfn(geometry) &+ (rng.next() & 0xffff) &- 0x8000) & (UInt64.max >> shift)
+          #expect((try? view.isPreserved(PhysAddr(near << shift))) == s.contains(pfn: near))
+        }
       }
     }
   }
@@ -198,6 +207,23 @@ struct RadixTreeTests {
     // An emptied entry reads as absent again.
     image.store(UInt64(0), at: PhysAddr(l1.rawValue + index * 8))
     #expect(try !view.isPreserved(PhysAddr(0x1_0000_0000)))
+  }
+
+  /// A view answers "no" for a part of a leaf it found empty without
+  /// reading the leaf again, and still sees a bit set there, or the leaf
+  /// removed, once the memory has been written.
+  @Test func viewLeafSummaryFollowsWrites() throws {
+    let (image, nodes) = try onePathTree()
+    let view = try RadixTreeView(memory: image, root: nodes[0])
+    let far = PhysAddr(0x1_0000_0000 + 1024 * 4096)  // leaf bit 1024: the 3rd 64th
+    #expect(try view.isPreserved(PhysAddr(0x1_0000_0000)))
+    #expect(try !view.isPreserved(far))
+    #expect(try !view.contains(far, order: 0))
+    image.store(UInt64(1), at: PhysAddr(nodes[5].rawValue + 16 * 8))
+    #expect(try view.isPreserved(far))
+    #expect(try view.contains(far, order: 0))
+    image.removePage(nodes[5].pfn(g))
+    #expect(throws: DecodeError.self) { try view.isPreserved(far) }
   }
 
   /// A view keeps at most `maxNodes` nodes; past that it starts again from

@@ -5,12 +5,19 @@ import KHOCore
 /// Answers "is this preserved?" by descending a radix tree where it lies in
 /// memory, without decoding it.
 ///
-/// An exact (address, order) query reads one u64 per level below the level
-/// that holds the key's order bit; above it every index is 0, so the view
-/// follows the chain of first entries from the root once and starts there.
-/// ``covering(_:orders:)`` tries each order from 0 up and stops at the first hit,
-/// or as soon as that chain has ended above every remaining order (a tree
-/// of small folios answers for the high orders without reading anything).
+/// The first query for a leaf descends the tables: one u64 per level below
+/// the level that holds the key's order bit (above it every index is 0, so
+/// the chain of first entries from the root is followed once). The view
+/// then remembers, per order, which leaf page each leaf number leads to and
+/// which 64ths of that leaf have bits set, so a later query loads one word
+/// of one leaf per order, or nothing for an order that is empty around the
+/// page. ``covering(_:orders:)`` tries each order from 0 up, and stops as
+/// soon as the chain has ended above every remaining order (a tree of small
+/// folios answers for the high orders without reading anything).
+///
+/// What the view remembers holds while the memory's
+/// ``PhysicalMemory/generation`` stays the same; a tree written after a
+/// query (in a ``PhysicalImage``) is read again from the root.
 ///
 ///     let view = try RadixTreeView(memory: image, root: root)
 ///     try view.contains(PhysAddr(0x4000_0000), order: 9)    // exact entry
@@ -37,10 +44,24 @@ public struct RadixTreeView {
     self.layout = RadixLayout(geometry: memory.geometry, depthRule: rule)
     self.path = path
     guard !root.isZero else { throw DecodeError(.missing, "the memory map root is 0", path: path) }
+    let generation = memory.generation
     let page = try memory.page(at: root, path: path).bytes
     self.nodes = try _ViewNodes(
       root: root, page: page, levels: layout.depth, tableEntries: layout.tableEntries,
-      pageSize: layout.geometry.pageSize)
+      pageSize: layout.geometry.pageSize, generation: generation)
+  }
+
+  /// Makes the remembered nodes fit to use: forgets them past the node
+  /// budget, and starts again from the root when the memory has changed
+  /// since they were read.
+  @inline(__always)
+  private func prepare() throws(DecodeError) {
+    nodes.trim()
+    let generation = memory.generation
+    if generation != nodes.generation {
+      let page = try memory.page(at: root, path: path).bytes
+      try nodes.restart(root: root, page: page, generation: generation)
+    }
   }
 
   /// Word `index` of node `n`; `index` is below the words of a page (a
@@ -91,15 +112,58 @@ public struct RadixTreeView {
   ///   pointer is not page aligned.
   public func contains(_ phys: PhysAddr, order: Int) throws(DecodeError) -> Bool {
     guard let key = layout.key(PreservedEntry(phys, order: order)) else { return false }
-    nodes.trim()
-    guard let (leaf, bit) = try leafWord(key, order: order) else { return false }
-    return word(leaf, bit >> 6) & (1 << UInt64(bit & 63)) != 0
+    try prepare()
+    let bit = layout.leafBit(key)
+    guard let leaf = try leaf(key, order: order, bit: bit) else { return false }
+    return test(leaf, bit: bit)
   }
 
-  /// The leaf node and bit that hold `key` (of an `order` entry), or nil
-  /// when a table on the way has no entry for it.
+  /// Whether bit `bit` of the leaf page at `leaf` is set.
   @inline(__always)
-  private func leafWord(_ key: UInt64, order: Int) throws(DecodeError) -> (Int32, Int)? {
+  private func test(_ leaf: UnsafeRawPointer, bit: Int) -> Bool {
+    _ImageWords._u64(leaf, at: (bit >> 6) &* 8, layout.geometry.byteOrder) & (1 << UInt64(bit & 63)) != 0
+  }
+
+  /// The page of the leaf that holds `key` (of an `order` entry; `bit` is
+  /// its leaf bit), or nil when a table on the way has no entry for it or
+  /// the part of the leaf that holds `bit` is all zero.
+  ///
+  /// The order's leaf map answers a leaf number seen before; otherwise the
+  /// tables are descended and the answer remembered.
+  @inline(__always)
+  private func leaf(_ key: UInt64, order: Int, bit: Int) throws(DecodeError) -> UnsafeRawPointer? {
+    let orderBit = UInt64(1) << UInt64(layout.order0Log2 - order)
+    let number = (key & (orderBit &- 1)) >> UInt64(layout.leafBits)
+    var known = nodes.leafSlot(order: order, number: number)
+    if known.leaf == 0 {
+      known = _ViewNodes.LeafSlot(leaf: 1, summary: 0)
+      if let node = try descend(key, order: order) {
+        let base = nodes.nodes[Int(node)].base
+        known = _ViewNodes.LeafSlot(leaf: UInt(bitPattern: base), summary: summary(of: base))
+      }
+      nodes.remember(
+        order: order, number: number, numbers: ((orderBit &- 1) >> UInt64(layout.leafBits)) &+ 1, slot: known)
+    }
+    guard known.summary & (1 << UInt64(bit >> (layout.leafBits &- 6))) != 0 else { return nil }
+    return UnsafeRawPointer(bitPattern: known.leaf)
+  }
+
+  /// Which 64ths of the leaf page at `leaf` have a bit set (bit `g`: the
+  /// `g`-th run of `leafWords / 64` words).
+  private func summary(of leaf: UnsafeRawPointer) -> UInt64 {
+    let run = layout.leafWords / 64
+    var summary: UInt64 = 0
+    for g in 0..<64 {
+      var any: UInt64 = 0
+      for w in g &* run..<(g &+ 1) &* run { any |= _ImageWords._u64(leaf, at: w &* 8, .little) }
+      if any != 0 { summary |= 1 << UInt64(g) }
+    }
+    return summary
+  }
+
+  /// The leaf node that holds `key` (of an `order` entry), found through
+  /// the tables, or nil when one of them has no entry for it.
+  private func descend(_ key: UInt64, order: Int) throws(DecodeError) -> Int32? {
     var level = topLevel(order: order)
     guard var node = try firstEntries(down: level) else { return nil }
     while level >= 1 {
@@ -109,7 +173,7 @@ public struct RadixTreeView {
       node = next
       level &-= 1
     }
-    return (node, layout.leafBit(key))
+    return node
   }
 
   /// The level holding the order bit of an `order` entry's key.
@@ -144,10 +208,11 @@ public struct RadixTreeView {
 
   /// The smallest-order entry whose range contains the page at `phys`.
   ///
-  /// Two passes: the first descends for every order to the leaf word that
-  /// would hold it (the tables are remembered, so this mostly stays in
-  /// cache) and asks the CPU to fetch each word; the second tests the bits
-  /// from order 0 up. The leaf words, one cache miss each, then arrive
+  /// Two passes: the first finds for every order the leaf word that would
+  /// hold it (through the order's leaf map, or the tables the first time),
+  /// skips the orders whose leaf is empty around the page, and asks the
+  /// CPU to fetch each remaining word; the second tests the bits from
+  /// order 0 up. The leaf words, one cache miss each, then arrive
   /// together instead of one after the other. A node that cannot be read
   /// ends the first pass; its error is thrown only when no lower order
   /// holds the page, as a descent order by order would.
@@ -155,20 +220,20 @@ public struct RadixTreeView {
     -> PreservedEntry?
   {
     let all = 0...layout.maxOrder
-    nodes.trim()
+    try prepare()
+    let pfn = phys.pfn(layout.geometry)
     return try withUnsafeTemporaryAllocation(of: _Probe.self, capacity: 64) {
       (probes) throws(DecodeError) -> PreservedEntry? in
       var n = 0
       var failure: DecodeError? = nil
       for o in orders ?? all where all.contains(o) && layout.canStore(order: o) {
-        let mask = (UInt64(1) << UInt64(o + layout.geometry.pageShift)) &- 1
-        let start = PhysAddr(phys.rawValue & ~mask)
+        let key = layout.key(pfn: pfn, order: o)
         do throws(DecodeError) {
-          if let key = layout.key(PreservedEntry(start, order: o)), let (leaf, bit) = try leafWord(key, order: o) {
-            let at = (bit >> 6) &* 8
-            kho_prefetch_for_read(nodes.nodes[Int(leaf)].base + at)
+          let bit = layout.leafBit(key)
+          if let leaf = try leaf(key, order: o, bit: bit) {
+            kho_prefetch_for_read(leaf + (bit >> 6) &* 8)
             probes.initializeElement(
-              at: n, to: _Probe(leaf: leaf, bit: Int16(truncatingIfNeeded: bit), order: Int16(o)))
+              at: n, to: _Probe(leaf: leaf, bit: Int32(truncatingIfNeeded: bit), order: Int16(o)))
             n &+= 1
           }
         } catch {
@@ -180,8 +245,7 @@ public struct RadixTreeView {
         if nodes.chainEnded && topLevel(order: o &+ 1) < nodes.chainLevel { break }
       }
       for p in probes[0..<n] {
-        let bit = Int(p.bit)
-        if word(p.leaf, bit >> 6) & (1 << UInt64(bit & 63)) != 0 {
+        if test(p.leaf, bit: Int(p.bit)) {
           let mask = (UInt64(1) << UInt64(Int(p.order) + layout.geometry.pageShift)) &- 1
           return PreservedEntry(PhysAddr(phys.rawValue & ~mask), order: Int(p.order))
         }
@@ -205,101 +269,5 @@ extension RadixTree {
     depth rule: DepthRule = .plusOne
   ) throws(DecodeError) -> Bool {
     try RadixTreeView(memory: memory, root: root, depth: rule).isPreserved(phys)
-  }
-}
-
-/// One order's leaf word in ``RadixTreeView/covering(_:orders:)``.
-struct _Probe {
-  var leaf: Int32
-  var bit: Int16
-  var order: Int16
-}
-
-/// The nodes a ``RadixTreeView`` has read (not shared across threads).
-///
-/// Node 0 is the root. Each table node has a row of child node numbers, one
-/// per entry (-1: not followed yet), so a descent after the first goes from
-/// page to page without asking the memory again: no dictionary lookup, no
-/// retained page per level. At most ``maxNodes`` are kept; past that the
-/// next query starts again from the root, so the view's memory follows the
-/// queries' working set, never the size of the tree.
-///
-/// Its properties skip the runtime exclusivity check: a view is used from
-/// one thread, and only `RadixTreeView` touches them, never re-entrantly.
-final class _ViewNodes {
-  /// A node: where its page is loaded from, its address, and its row.
-  ///
-  /// `base` points at the node's page, one whole page that `pages` keeps
-  /// alive (at the same position) for as long as the node is here; loads
-  /// through it are the view's only unsafe reads, each at a word index
-  /// below the page's words.
-  struct Node {
-    let base: UnsafeRawPointer
-    let address: UInt64
-    /// The row of child numbers in `children`; -1 for a leaf.
-    let row: Int32
-  }
-
-  /// Nodes kept before the view starts again from the root: the tables
-  /// and leaves of a 2 TiB host's order-0 pages, or of a mixed-order set
-  /// on a 1 TiB host; 256 MiB of pages (when the memory copies them) and
-  /// 128 MiB of rows at most.
-  static let defaultMaxNodes = 1 << 16
-  /// The budget of this view (tests lower it).
-  var maxNodes = defaultMaxNodes
-
-  @exclusivity(unchecked) var nodes: [Node] = []
-  /// The pages the nodes point into, kept alive.
-  @exclusivity(unchecked) var pages: [Bytes] = []
-  @exclusivity(unchecked) var children: [Int32] = []
-  @exclusivity(unchecked) var rows: Int32 = 0
-  /// Nodes reached from the root through entry 0 of each table, by level;
-  /// valid from the root's level down to `chainLevel`.
-  @exclusivity(unchecked) var chain: [Int32]
-  @exclusivity(unchecked) var chainLevel: Int
-  /// Whether entry 0 of the node at `chainLevel` is empty.
-  @exclusivity(unchecked) var chainEnded = false
-  let tableEntries: Int
-
-  /// The size of every node's page.
-  let pageSize: Int
-
-  /// Nodes of `pageSize`-byte pages; `page` (the root) must be one whole page.
-  init(root: PhysAddr, page: Bytes, levels: Int, tableEntries: Int, pageSize: Int) throws(DecodeError) {
-    self.tableEntries = tableEntries
-    self.pageSize = pageSize
-    let n = Swift.max(levels, 1)
-    chain = Array(repeating: 0, count: n)
-    chainLevel = n - 1
-    guard append(address: root.rawValue, page: page, isTable: n > 1) != nil else {
-      throw DecodeError(.truncated, "the memory map root is not a whole page", address: root)
-    }
-  }
-
-  /// Adds a node; returns its number, or nil when `page` is not one whole
-  /// page (the memory returned fewer bytes than asked).
-  func append(address: UInt64, page: Bytes, isTable: Bool) -> Int32? {
-    guard page.count == pageSize, let base = page.withUnsafeBytes({ $0.baseAddress }) else { return nil }
-    var row: Int32 = -1
-    if isTable {
-      row = rows
-      rows &+= 1
-      children.append(contentsOf: repeatElement(-1, count: tableEntries))
-    }
-    nodes.append(Node(base: base, address: address, row: row))
-    pages.append(page)
-    return Int32(truncatingIfNeeded: nodes.count - 1)
-  }
-
-  /// Forgets every node but the root once more than ``maxNodes`` are kept.
-  func trim() {
-    guard nodes.count > maxNodes else { return }
-    nodes.removeSubrange(1...)
-    pages.removeSubrange(1...)
-    children.removeSubrange(Swift.min(tableEntries, children.count)...)
-    for i in children.indices { children[i] = -1 }
-    rows = children.isEmpty ? 0 : 1
-    chainLevel = chain.count - 1
-    chainEnded = false
   }
 }

@@ -11,6 +11,7 @@ final class _PageRecorder: PhysicalMemory {
 
   var geometry: PageGeometry { base.geometry }
   var segments: [PhysRange] { base.segments }
+  var generation: UInt64 { base.generation }
 
   func bytes(at address: PhysAddr, count: Int) throws(DecodeError) -> Bytes {
     let b = try base.bytes(at: address, count: count)
