@@ -78,7 +78,25 @@ extension Bytes: Equatable {
     guard a.count == b.count else { return false }
     if a.count == 0 { return true }
     return a.withUnsafeBytes { pa in
-      b.withUnsafeBytes { pb in pa.elementsEqual(pb) }
+      b.withUnsafeBytes { pb in
+        guard let x = pa.baseAddress, let y = pb.baseAddress else { return false }
+        if x == y { return true }
+        // A word at a time, then the tail: the counts are equal.
+        let n = pa.count
+        var i = 0
+        while i &+ 8 <= n {
+          let u = x.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+          guard u == y.loadUnaligned(fromByteOffset: i, as: UInt64.self) else { return false }
+          i &+= 8
+        }
+        while i < n {
+          guard x.load(fromByteOffset: i, as: UInt8.self) == y.load(fromByteOffset: i, as: UInt8.self) else {
+            return false
+          }
+          i &+= 1
+        }
+        return true
+      }
     }
   }
 }

@@ -62,26 +62,23 @@ extension FuzzHarness {
   /// `sub_fdts/LUO`, `sub_fdts/memblock` and scratch text at the first
   /// three `\n--\n` separators.
   @Sendable public static func debugfs(_ data: [UInt8]) -> String? {
-    var parts: [[UInt8]] = []
-    var current: [UInt8] = []
+    // Up to five parts split at "\n--\n"; the fifth keeps any later ones.
+    var parts: [ArraySlice<UInt8>] = []
+    var start = 0
     var i = 0
-    let sep: [UInt8] = [0x0a, 0x2d, 0x2d, 0x0a]
-    while i < data.count {
-      if parts.count < 4, i + 4 <= data.count, Array(data[i..<i + 4]) == sep {
-        parts.append(current)
-        current = []
+    while parts.count < 4, i + 4 <= data.count {
+      if data[i] == 0x0a, data[i + 1] == 0x2d, data[i + 2] == 0x2d, data[i + 3] == 0x0a {
+        parts.append(data[start..<i])
         i += 4
+        start = i
       } else {
-        current.append(data[i])
         i += 1
       }
     }
-    parts.append(current)
-    var files: [String: Bytes] = ["fdt": Bytes(parts[0])]
-    if parts.count > 1 { files["sub_fdts/LUO"] = Bytes(parts[1]) }
-    if parts.count > 2 { files["sub_fdts/memblock"] = Bytes(parts[2]) }
-    if parts.count > 3 { files["scratch_phys"] = Bytes(parts[3]) }
-    if parts.count > 4 { files["scratch_len"] = Bytes(parts[4]) }
+    parts.append(data[start...])
+    let names = ["fdt", "sub_fdts/LUO", "sub_fdts/memblock", "scratch_phys", "scratch_len"]
+    var files: [String: Bytes] = [:]
+    for (name, part) in zip(names, parts) { files[name] = Bytes(Array(part)) }
     guard let d = try? DebugfsDirectory(files: files) else { return nil }
     let source = HandoverSource(capturing: d.memory, root: nil, rootBytes: d.rootFDT, scratch: d.scratch, path: "fuzz")
     _ = HandoverWalker(source: source).walk()

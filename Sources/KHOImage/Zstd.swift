@@ -20,7 +20,8 @@ public enum Zstd {
     defer { ZSTD_freeDCtx(dctx) }
     var output: [UInt8] = []
     let chunk = ZSTD_DStreamOutSize()
-    var scratch = [UInt8](repeating: 0, count: chunk)
+    // Not zero filled: only the bytes zstd reports as produced are read.
+    var scratch = [UInt8](unsafeUninitializedCapacity: chunk) { _, n in n = chunk }
     var failure: DecodeError?
     var lastRet = 0
     input.withUnsafeBytes { raw in

@@ -33,7 +33,8 @@ extension Zstd {
     }
     defer { ZSTD_freeDCtx(dctx) }
     let chunk = ZSTD_DStreamOutSize()
-    var scratch = [UInt8](repeating: 0, count: chunk)
+    // Not zero filled: only the bytes zstd reports as produced are read.
+    var scratch = [UInt8](unsafeUninitializedCapacity: chunk) { _, n in n = chunk }
     let headLimit = 1 << 20
     var head: [UInt8] = []
     var claim: Int?

@@ -148,10 +148,15 @@ public struct CompatibleString: Hashable, Sendable, CustomStringConvertible {
 
   /// The string for an error message: printable, bounded.
   static func shown(_ s: String) -> String {
-    var out = ""
+    var out = String.UnicodeScalarView()
     for c in s.unicodeScalars.prefix(64) {
-      out += c.isASCII && c.value >= 0x20 && c.value < 0x7f ? String(c) : "\\u{\(String(c.value, radix: 16))}"
+      if c.value >= 0x20 && c.value < 0x7f {
+        out.append(c)
+      } else {
+        out.append(contentsOf: "\\u{\(String(c.value, radix: 16))}".unicodeScalars)
+      }
     }
-    return s.unicodeScalars.count > 64 ? out + "…" : out
+    if !s.unicodeScalars.dropFirst(64).isEmpty { out.append("…") }
+    return String(out)
   }
 }

@@ -116,9 +116,13 @@ public final class KdumpCore: PhysicalMemory {
   /// such error is thrown once the rest has been seen.
   public func scanData(chunk: Int, _ body: (PhysAddr, RawSpan) -> Bool) throws(DecodeError) {
     let page = header.blockSize
-    // No larger than the captured pages: a small dump gets a small buffer.
+    // No larger than the captured pages, and no more pages than the file
+    // has 24-byte descriptors for: a small dump gets a small buffer, even
+    // when its bitmaps claim more.
     let captured = segments.reduce(UInt64(0)) { $0 &+ $1.size }
-    let pages = Swift.max(Swift.min(UInt64(chunk / page), (captured + UInt64(page) - 1) / UInt64(page)), 1)
+    let described = UInt64(file.count / 24 + 1)
+    let pages = Swift.max(
+      Swift.min(UInt64(chunk / page), (captured + UInt64(page) - 1) / UInt64(page), described), 1)
     let size = Int(pages) * page
     var buffer = [UInt8](repeating: 0, count: size)
     var firstError: DecodeError?
