@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import KHOCompat
 import KHOCore
+import KHOFuzzFormats
 import KHOFormats
 import KHOImage
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import KHOCore
+import KHOFuzzFormats
 import KHOFormats
 import KHOImage
 import KHOInspect

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
+import KHOFuzzFormats
 import KHOFuzzHarness
 
 /// libFuzzer entry: see FuzzHarness.bundle.

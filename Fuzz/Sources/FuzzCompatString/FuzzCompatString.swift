@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-import KHOFuzzHarness
+import KHOFuzzCompat
+import KHOFuzzFormats
 
 /// libFuzzer entry: see FuzzHarness.compatString.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import KHOFuzzHarness
+import KHOFuzzFormats
 
 /// libFuzzer entry: arbitrary bytes as a DTB (see FuzzHarness.fdt).
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-import KHOFuzzHarness
+import KHOFuzzFormats
 
 /// libFuzzer entry: see FuzzHarness.khoRoot.
 @_cdecl("LLVMFuzzerTestOneInput")

@@ -1,6 +1,4 @@
 // SPDX-License-Identifier: Apache-2.0
-import KHOCore
-
 /// Physical memory made of byte ranges at given addresses.
 ///
 /// Used where captured memory is not page-shaped: a DTB whose address is

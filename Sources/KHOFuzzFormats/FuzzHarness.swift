@@ -4,6 +4,12 @@ import KHOFormats
 
 /// The checks each libFuzzer target runs on one input.
 ///
+/// The harnesses live in three modules so that a fuzz target links only
+/// the layers it reaches (libFuzzer scans every coverage counter of the
+/// binary after each input): this one for the formats, `KHOFuzzCompat` for
+/// compatibility, `KHOFuzzHarness` for images and the inspector, with
+/// `FuzzHarness.all`.
+///
 /// A harness returns `nil` when the input was handled correctly (decoded,
 /// or refused with a `DecodeError`) and a description of the broken
 /// property otherwise. The Fuzz/ targets trap on a non-nil result so that
@@ -14,31 +20,6 @@ public enum FuzzHarness {
   /// fuzzer's RSS limit, so that a zstd bomb is a typed refusal, not an
   /// out-of-memory report.
   public static let decompressionLimit = 1 << 26
-
-  /// Every harness by fuzz target name.
-  public static let all: [String: @Sendable ([UInt8]) -> String?] = [
-    "FuzzFDT": fdt,
-    "FuzzBlocks": blocks,
-    "FuzzLUO": luo,
-    "FuzzMemfd": memfd,
-    "FuzzVMalloc": vmalloc,
-    "FuzzManifest": manifest,
-    "FuzzLiveupdateVersions": liveupdateVersions,
-    "FuzzCompatString": compatString,
-    "FuzzELFCore": elfCore,
-    "FuzzBundle": bundle,
-    "FuzzDebugfs": debugfs,
-    "FuzzXArrayV1": xarrayV1,
-    "FuzzXArrayV2": xarrayV2,
-    "FuzzXArrayView": xarrayView,
-    "FuzzRadix": radix,
-    "FuzzBitmapChunks": bitmapChunks,
-    "FuzzKHORoot": khoRoot,
-    "FuzzConvert": convert,
-    "FuzzPayloads": payloads,
-    "FuzzKdump": kdump,
-    "FuzzPackDiff": packDiff,
-  ]
 
   /// Arbitrary bytes as a DTB: refused, or a tree that rebuilds through
   /// libfdt into a blob that parses to the same tree.

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import KHOCompat
 import KHOCore
+import KHOFuzzFormats
 
 extension FuzzHarness {
   /// Arbitrary bytes as manifest JSON (and as policy JSON): refused with a

@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
-import KHOImage
 import XArray
 
 extension FuzzHarness {

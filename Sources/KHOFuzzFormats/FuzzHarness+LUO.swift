@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import KHOCore
 import KHOFormats
-import KHOImage
 
 // Harnesses for the block-v1, LUO, memfd and vmalloc-v1 decoders. Each
 // input is one selector byte followed by memory: the bytes are laid out as
