@@ -33,6 +33,7 @@ let package = Package(
     .executable(name: "khodump", targets: ["khodump"]),
     .library(name: "KHOFuzzFormats", targets: ["KHOFuzzFormats"]),
     .library(name: "KHOFuzzCompat", targets: ["KHOFuzzCompat"]),
+    .library(name: "KHOFuzzImage", targets: ["KHOFuzzImage"]),
     .library(name: "KHOFuzzHarness", targets: ["KHOFuzzHarness"]),
   ],
   dependencies: [
@@ -89,9 +90,12 @@ let package = Package(
     .target(
       name: "KHOFuzzCompat", dependencies: ["KHOFuzzFormats", "KHOCore", "KHOCompat"], swiftSettings: strict),
     .target(
+      name: "KHOFuzzImage", dependencies: ["KHOFuzzFormats", "KHOCore", "KHOImage"], swiftSettings: strict),
+    .target(
       name: "KHOFuzzHarness",
       dependencies: [
-        "KHOFuzzFormats", "KHOFuzzCompat", "KHOCore", "XArray", "KHOFormats", "KHOCompat", "KHOImage", "KHOInspect",
+        "KHOFuzzFormats", "KHOFuzzCompat", "KHOFuzzImage", "KHOCore", "XArray", "KHOFormats", "KHOCompat", "KHOImage",
+        "KHOInspect",
       ],
       swiftSettings: strict),
 

@@ -19,7 +19,7 @@ let fuzzTargets: [(name: String, harness: String)] = [
   ("FuzzManifest", "KHOFuzzCompat"),
   ("FuzzLiveupdateVersions", "KHOFuzzCompat"),
   ("FuzzCompatString", "KHOFuzzCompat"),
-  ("FuzzELFCore", "KHOFuzzHarness"),
+  ("FuzzELFCore", "KHOFuzzImage"),
   ("FuzzBundle", "KHOFuzzHarness"),
   ("FuzzDebugfs", "KHOFuzzHarness"),
   ("FuzzRadix", "KHOFuzzFormats"),

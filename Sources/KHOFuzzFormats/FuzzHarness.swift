@@ -4,11 +4,11 @@ import KHOFormats
 
 /// The checks each libFuzzer target runs on one input.
 ///
-/// The harnesses live in three modules so that a fuzz target links only
+/// The harnesses live in four modules so that a fuzz target links only
 /// the layers it reaches (libFuzzer scans every coverage counter of the
 /// binary after each input): this one for the formats, `KHOFuzzCompat` for
-/// compatibility, `KHOFuzzHarness` for images and the inspector, with
-/// `FuzzHarness.all`.
+/// compatibility, `KHOFuzzImage` for ELF cores, `KHOFuzzHarness` for the
+/// rest of the image loaders and the inspector, with `FuzzHarness.all`.
 ///
 /// A harness returns `nil` when the input was handled correctly (decoded,
 /// or refused with a `DecodeError`) and a description of the broken

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 import KHOFuzzCompat
 import KHOFuzzFormats
+import KHOFuzzImage
 
 extension FuzzHarness {
   /// Every harness by fuzz target name.

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 import KHOFuzzFormats
-import KHOFuzzHarness
+import KHOFuzzImage
 
 /// libFuzzer entry: see FuzzHarness.elfCore.
 @_cdecl("LLVMFuzzerTestOneInput")
