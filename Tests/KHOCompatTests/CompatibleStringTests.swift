@@ -1,9 +1,23 @@
 // SPDX-License-Identifier: Apache-2.0
-import KHOCompat
+
 import Testing
+
+@testable import KHOCompat
 
 @Suite("Compatible strings")
 struct CompatibleStringTests {
+  @Test("error messages show a string printable and bounded")
+  func shownEscapesAndCuts() {
+    #expect(CompatibleString.shown("luo-v1") == "luo-v1")
+    #expect(
+      CompatibleString.shown("a\u{1b}[31m\n\u{0}\u{7f}é\u{10ffff}")
+        == "a\\u{1b}[31m\\u{a}\\u{0}\\u{7f}\\u{e9}\\u{10ffff}")
+    let long = String(repeating: "x", count: 64)
+    #expect(CompatibleString.shown(long) == long)
+    #expect(CompatibleString.shown(long + "y") == long + "…")
+    #expect(CompatibleString.shown("") == "")
+  }
+
   @Test("the RFC composites split into base and alphabetically ordered sub-components")
   func composites() throws {
     let k = try CompatibleString(parsing: "kho-v4;radix-v1;vmalloc-v1")

@@ -123,7 +123,8 @@ public struct VersionRegistry: Sendable {
 
   /// `versions` sorted newest first (deterministic).
   public func newestFirst(_ versions: [String]) -> [String] {
-    versions.sorted { orderKey($1) < orderKey($0) }
+    // Each key once (a key parses its string), then a stable sort by it.
+    versions.map { (key: orderKey($0), text: $0) }.sorted { $1.key < $0.key }.map(\.text)
   }
 
   func orderKey(_ s: String) -> OrderKey {

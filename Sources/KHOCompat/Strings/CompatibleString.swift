@@ -148,15 +148,28 @@ public struct CompatibleString: Hashable, Sendable, CustomStringConvertible {
 
   /// The string for an error message: printable, bounded.
   static func shown(_ s: String) -> String {
-    var out = String.UnicodeScalarView()
-    for c in s.unicodeScalars.prefix(64) {
-      if c.value >= 0x20 && c.value < 0x7f {
-        out.append(c)
-      } else {
-        out.append(contentsOf: "\\u{\(String(c.value, radix: 16))}".unicodeScalars)
+    var out: [UInt8] = []
+    out.reserveCapacity(80)
+    var n = 0
+    for c in s.unicodeScalars {
+      if n == 64 {
+        out.append(contentsOf: "…".utf8)
+        break
       }
+      n += 1
+      if c.value >= 0x20 && c.value < 0x7f {
+        out.append(UInt8(c.value))
+        continue
+      }
+      out.append(contentsOf: "\\u{".utf8)
+      var shift = (32 - c.value.leadingZeroBitCount + 3) / 4 * 4
+      repeat {
+        shift -= 4
+        let d = UInt8((c.value >> UInt32(Swift.max(shift, 0))) & 0xf)
+        out.append(d < 10 ? 0x30 + d : 0x57 + d)
+      } while shift > 0
+      out.append(UInt8(ascii: "}"))
     }
-    if !s.unicodeScalars.dropFirst(64).isEmpty { out.append("…") }
-    return String(out)
+    return String(decoding: out, as: UTF8.self)
   }
 }
