@@ -147,7 +147,18 @@ public struct HandoverSource {
     bytes input: Bytes, name path: String, fdtPhys: PhysAddr? = nil, geometry: PageGeometry? = nil,
     locateRoot: Bool = true, decompressionLimit: Int = InputFile.defaultDecompressionLimit
   ) throws(DecodeError) -> HandoverSource {
-    if Zstd.isCompressed(input) || FlattenedDump.isFlattened(input) || DiskdumpHeader.hasSignature(input) {
+    if Zstd.isCompressed(input) {
+      // Expanded straight from memory into the file the rest reads.
+      let file = try Zstd.decompressToMappedFile(input, limit: decompressionLimit, name: path) {
+        (head: [UInt8]) throws(DecodeError) -> Int? in try InputFile.imageExtent(head, name: path)
+      }
+      var source = try open(
+        file: file, name: path, fdtPhys: fdtPhys, geometry: geometry, locateRoot: locateRoot,
+        limit: decompressionLimit)
+      source.wrappers = ["zstd"] + source.wrappers
+      return source
+    }
+    if FlattenedDump.isFlattened(input) || DiskdumpHeader.hasSignature(input) {
       // These are read from a file (libkdumpfile takes a descriptor).
       let copy = try _SparseTempFile()
       try input.withUnsafeBytes { p throws(DecodeError) in try copy.write(p, at: 0) }
